@@ -1,0 +1,169 @@
+//! Marking: the root scan and parallel tracing with work sharing.
+//!
+//! Each worker keeps a local stack of gray slot indices. A worker whose
+//! stack grows past two packets while another worker is hungry gives half
+//! of it to the shared pool. A worker that runs dry first drains the
+//! mutators' barrier buffer, then takes a packet from the pool, then waits;
+//! when every worker waits at once, the round is over.
+//!
+//! # Invariants
+//! - An object is traced by exactly one worker per cycle: the one whose
+//!   `try_mark` swap turned it black (`Shared::try_mark`).
+//! - Termination is exact: `idle == workers` is only reached with the pool
+//!   empty and every local stack empty. Work mutators add afterwards is
+//!   picked up by `FinishMarking`, under the phase lock.
+
+use crate::heap::Shared;
+use crate::sync::{AtomicUsize, Condvar, Mutex, Ordering};
+
+/// Gray objects handed between workers in one go.
+#[cfg(not(loom))]
+pub(crate) const PACKET: usize = 512;
+#[cfg(loom)]
+pub(crate) const PACKET: usize = 2;
+/// Slots a root-scan or sweep worker takes as one contiguous block.
+#[cfg(not(loom))]
+pub(crate) const BLOCK: u32 = 4096;
+#[cfg(loom)]
+pub(crate) const BLOCK: u32 = 2;
+
+struct Pool {
+    packets: Vec<Vec<u32>>,
+    idle: usize,
+    done: bool,
+}
+
+pub(crate) struct Marker<'a> {
+    shared: &'a Shared,
+    epoch: u32,
+    workers: usize,
+    pool: Mutex<Pool>,
+    work_added: Condvar,
+    /// Workers waiting for a packet (a hint for donation).
+    hungry: AtomicUsize,
+    /// Objects traced in this round.
+    pub(crate) traced: AtomicUsize,
+}
+
+/// The blocks of `0..end` that worker `worker` of `workers` owns.
+pub(crate) fn blocks(worker: usize, workers: usize, end: u32) -> impl Iterator<Item = std::ops::Range<u32>> {
+    (0..end.div_ceil(BLOCK))
+        .filter(move |b| *b as usize % workers == worker)
+        .map(move |b| b * BLOCK..((b + 1) * BLOCK).min(end))
+}
+
+impl<'a> Marker<'a> {
+    pub(crate) fn new(shared: &'a Shared, epoch: u32, workers: usize, packets: Vec<Vec<u32>>) -> Self {
+        let packets = packets.into_iter().filter(|p| !p.is_empty()).collect();
+        Marker {
+            shared,
+            epoch,
+            workers,
+            pool: Mutex::new(Pool { packets, idle: 0, done: false }),
+            work_added: Condvar::new(),
+            hungry: AtomicUsize::new(0),
+            traced: AtomicUsize::new(0),
+        }
+    }
+
+    /// Shades every rooted slot in this worker's blocks; returns them gray.
+    pub(crate) fn scan_roots(shared: &Shared, epoch: u32, worker: usize, workers: usize) -> Vec<u32> {
+        let mut gray = Vec::new();
+        // Slots published after this load were allocated black.
+        let end = shared.table.high_water();
+        for range in blocks(worker, workers, end) {
+            for index in range {
+                let Some(slot) = shared.table.slot(index) else { continue };
+                // Relaxed suffices: every root change made before the
+                // `Snapshot` pause happens-before it through the phase
+                // lock; changes made since shade through the root barrier.
+                if slot.state.load(Ordering::Relaxed) & 1 == 1
+                    && slot.roots.load(Ordering::Relaxed) > 0
+                    && Shared::try_mark(slot, epoch)
+                {
+                    gray.push(index);
+                }
+            }
+        }
+        gray
+    }
+
+    /// One worker's share of the round.
+    pub(crate) fn run(&self) {
+        let mut local: Vec<u32> = Vec::new();
+        let mut traced = 0usize;
+        loop {
+            while let Some(index) = local.pop() {
+                self.trace(index, &mut local);
+                traced += 1;
+                if local.len() > 2 * PACKET && self.hungry.load(Ordering::Relaxed) > 0 {
+                    let half = local.split_off(local.len() / 2);
+                    self.pool.lock().packets.push(half);
+                    self.work_added.notify_one();
+                }
+            }
+            if self.take_barrier(&mut local) {
+                continue;
+            }
+            match self.steal() {
+                Some(packet) => local = packet,
+                None => break,
+            }
+        }
+        self.traced.fetch_add(traced, Ordering::Relaxed);
+    }
+
+    /// Shades the children of `index` onto `local`.
+    fn trace(&self, index: u32, local: &mut Vec<u32>) {
+        let Some(slot) = self.shared.table.slot(index) else { return };
+        let guard = slot.object.lock();
+        let Some(object) = guard.as_ref() else { return };
+        for (_, value) in &object.fields {
+            if let Some(child) = value.as_ref() {
+                if let Some(child_slot) = self.shared.table.live(child) {
+                    if Shared::try_mark(child_slot, self.epoch) {
+                        local.push(child.index());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Moves the mutators' shaded objects onto `local`.
+    fn take_barrier(&self, local: &mut Vec<u32>) -> bool {
+        // Acquire; pairs with the Release in `Shared::shade`.
+        if !self.shared.barrier_pending.load(Ordering::Acquire) {
+            return false;
+        }
+        let mut buffer = self.shared.barrier.lock();
+        self.shared.barrier_pending.store(false, Ordering::Relaxed);
+        if buffer.is_empty() {
+            return false;
+        }
+        std::mem::swap(local, &mut *buffer);
+        true
+    }
+
+    /// Takes a packet, or waits; `None` once every worker is out of work.
+    fn steal(&self) -> Option<Vec<u32>> {
+        let mut pool = self.pool.lock();
+        loop {
+            if let Some(packet) = pool.packets.pop() {
+                return Some(packet);
+            }
+            if pool.done {
+                return None;
+            }
+            if pool.idle + 1 == self.workers {
+                pool.done = true;
+                self.work_added.notify_all();
+                return None;
+            }
+            pool.idle += 1;
+            self.hungry.fetch_add(1, Ordering::Relaxed);
+            pool = self.work_added.wait(pool);
+            self.hungry.fetch_sub(1, Ordering::Relaxed);
+            pool.idle -= 1;
+        }
+    }
+}

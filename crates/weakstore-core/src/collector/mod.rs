@@ -1,0 +1,13 @@
+//! The collector: a concurrent, parallel, non-moving mark-sweep tracer.
+//!
+//! - [`phase`]: the cycle, as an enum of its phases in order. Start here.
+//! - [`cycle`]: the driver that walks one cycle through those phases.
+//! - [`mark`]: root scanning and parallel marking with work sharing.
+//! - [`sweep`]: freeing, generation bumps and finalization queueing.
+//! - [`scheduler`]: the coordinator thread, requests and the budget.
+
+pub mod phase;
+pub(crate) mod cycle;
+pub(crate) mod mark;
+pub(crate) mod scheduler;
+pub(crate) mod sweep;

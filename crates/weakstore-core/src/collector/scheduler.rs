@@ -1,0 +1,109 @@
+//! When cycles run: explicit requests and the allocation budget.
+//!
+//! One coordinator thread per store sleeps on `schedule_changed` until a
+//! cycle is requested, runs it, publishes its figures and wakes the host.
+//! A request names the first cycle that *starts* after it, so a caller that
+//! waits for that cycle knows the whole collection saw its prior changes.
+//!
+//! # Invariants
+//! - `completed <= started <= completed + 1`, and `started < requested`
+//!   means a cycle is owed.
+//! - The host is woken after `completed` is published, so a pump woken for
+//!   cycle `n` sees `completed >= n`.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::thread::JoinHandle;
+
+use crate::collector::cycle::run_cycle;
+use crate::collector::phase::Phase;
+use crate::heap::Shared;
+use crate::stats::CycleStats;
+use crate::sync::{Arc, Ordering};
+
+#[derive(Default)]
+pub(crate) struct Schedule {
+    pub(crate) requested: u64,
+    pub(crate) started: u64,
+    pub(crate) completed: u64,
+    pub(crate) shutdown: bool,
+    /// Cycles whose work panicked (a collector bug; reported in stats).
+    pub(crate) failed: u64,
+}
+
+pub(crate) fn spawn(shared: Arc<Shared>) -> JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("weakstore-gc".into())
+        .spawn(move || coordinator(&shared))
+        .expect("spawn the weakstore collector thread")
+}
+
+fn coordinator(shared: &Shared) {
+    loop {
+        let cycle = {
+            let mut schedule = shared.schedule.lock();
+            while schedule.requested <= schedule.started && !schedule.shutdown {
+                schedule = shared.schedule_changed.wait(schedule);
+            }
+            if schedule.shutdown {
+                return;
+            }
+            schedule.started += 1;
+            schedule.started
+        };
+        let stats = match catch_unwind(AssertUnwindSafe(|| run_cycle(shared, cycle))) {
+            Ok(stats) => stats,
+            Err(_) => {
+                // Leave no phase behind: Idle is always safe (nothing was
+                // freed that marking did not prove dead).
+                shared.phase.write().phase = Phase::Idle;
+                shared.schedule.lock().failed += 1;
+                CycleStats { cycle, ..CycleStats::default() }
+            }
+        };
+        *shared.last_cycle.lock() = stats.clone();
+        {
+            let mut schedule = shared.schedule.lock();
+            schedule.completed = cycle;
+        }
+        shared.schedule_changed.notify_all();
+        shared.host.external_memory(stats.live_bytes);
+        shared.host.wake_cleanup(&stats);
+    }
+}
+
+/// Asks for a full cycle; returns the number of the cycle that will do it.
+pub(crate) fn request(shared: &Shared) -> u64 {
+    let mut schedule = shared.schedule.lock();
+    let target = schedule.started + 1;
+    if schedule.requested < target {
+        schedule.requested = target;
+        drop(schedule);
+        shared.schedule_changed.notify_all();
+    }
+    target
+}
+
+/// Counts `bytes` against the budget; requests a cycle on crossing it.
+#[inline]
+pub(crate) fn on_allocate(shared: &Shared, bytes: usize) {
+    let before = shared.allocated.fetch_add(bytes, Ordering::Relaxed);
+    let budget = shared.config.budget_bytes;
+    if !shared.config.manual && before < budget && before + bytes >= budget {
+        request(shared);
+    }
+}
+
+/// Blocks until cycle `target` has completed; returns the latest figures.
+pub(crate) fn wait_for(shared: &Shared, target: u64) -> CycleStats {
+    let mut schedule = shared.schedule.lock();
+    while schedule.completed < target && !schedule.shutdown {
+        schedule = shared.schedule_changed.wait(schedule);
+    }
+    drop(schedule);
+    shared.last_cycle.lock().clone()
+}
+
+pub(crate) fn shutdown(shared: &Shared) {
+    shared.schedule.lock().shutdown = true;
+    shared.schedule_changed.notify_all();
+}

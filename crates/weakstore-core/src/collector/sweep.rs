@@ -1,0 +1,87 @@
+//! Sweeping: free what marking left white.
+//!
+//! Each worker walks its blocks of the table. An unmarked live slot is
+//! freed: its payload is taken under the slot mutex, its generation bumped
+//! (clearing every weak reference to it for good), the slot recycled, and
+//! its finalization cells moved to the delivery queue. Payloads are dropped
+//! outside every lock.
+//!
+//! # Invariants
+//! - Only slots unmarked in this cycle's epoch are freed. Objects allocated
+//!   during the cycle carry the epoch (allocation is black), and mutators
+//!   cannot root, dereference or store an unmarked object once
+//!   `ProcessWeak` has begun, so an unmarked slot stays unreachable while
+//!   the sweeper looks at it.
+//! - A slot with a non-zero root count is never freed, even if unmarked:
+//!   that would be a collector bug, and it is counted (`anomalies`) rather
+//!   than turned into a use-after-free.
+
+use crate::collector::mark::blocks;
+use crate::heap::Shared;
+use crate::id::ObjId;
+use crate::sync::Ordering;
+
+#[derive(Default)]
+pub(crate) struct Swept {
+    pub(crate) freed: usize,
+    pub(crate) freed_bytes: usize,
+    pub(crate) fired: usize,
+    pub(crate) anomalies: usize,
+}
+
+impl Swept {
+    pub(crate) fn add(&mut self, other: Swept) {
+        self.freed += other.freed;
+        self.freed_bytes += other.freed_bytes;
+        self.fired += other.fired;
+        self.anomalies += other.anomalies;
+    }
+}
+
+pub(crate) fn sweep(shared: &Shared, epoch: u32, worker: usize, workers: usize) -> Swept {
+    let mut swept = Swept::default();
+    let mut recycled = Vec::new();
+    let end = shared.table.high_water();
+    for range in blocks(worker, workers, end) {
+        for index in range {
+            let Some(slot) = shared.table.slot(index) else { continue };
+            // Acquire; pairs with the Release in `Table::publish`, so the
+            // mark stored before publication is visible.
+            let state = slot.state.load(Ordering::Acquire);
+            if state & 1 == 0 || slot.mark.load(Ordering::Relaxed) == epoch {
+                continue;
+            }
+            let mut guard = slot.object.lock();
+            if slot.state.load(Ordering::Relaxed) != state || slot.mark.load(Ordering::Relaxed) == epoch {
+                continue;
+            }
+            if slot.roots.load(Ordering::Acquire) > 0 {
+                swept.anomalies += 1;
+                debug_assert!(false, "slot {index} is rooted but was not marked");
+                continue;
+            }
+            let Some(object) = guard.take() else { continue };
+            if shared.table.kill(slot, &mut guard) {
+                recycled.push(index);
+            }
+            drop(guard);
+            swept.freed += 1;
+            swept.freed_bytes += object.bytes;
+            if !object.cells.is_empty() {
+                let id = ObjId::new(index, state >> 1);
+                let mut table = shared.finalization.lock();
+                for &cell in &object.cells {
+                    swept.fired += usize::from(table.fire(cell, id));
+                }
+            }
+            drop(object);
+        }
+        if recycled.len() >= 1024 {
+            shared.table.recycle(&mut recycled);
+        }
+    }
+    shared.table.recycle(&mut recycled);
+    shared.objects.fetch_sub(swept.freed, Ordering::Relaxed);
+    shared.bytes.fetch_sub(swept.freed_bytes, Ordering::Relaxed);
+    swept
+}

@@ -1,0 +1,150 @@
+//! The state one store shares between its mutators and its collector.
+//!
+//! `Shared` owns the object table, the phase lock, the mutators' barrier
+//! buffer (objects they shaded during marking), the finalization table and
+//! the scheduler state. Mutator operations live in [`crate::store`], the
+//! collector's phases in [`crate::collector`]; both reach the data through
+//! the helpers here.
+//!
+//! # Invariants
+//! - Lock order: the phase lock (read or write), then at most one slot's
+//!   payload mutex *or* the finalization table, never both at once; the
+//!   barrier buffer and the scheduler mutex are leaves.
+//! - A mutator takes the phase lock for reading once per operation and never
+//!   re-enters it (the lock is task-fair: a nested read behind a waiting
+//!   writer would deadlock).
+//! - `objects` and `bytes` are the exact totals over live slots (updated by
+//!   `alloc`, field writes and the sweeper).
+
+pub(crate) mod object;
+pub(crate) mod table;
+
+use crate::collector::phase::{Phase, PhaseState};
+use crate::collector::scheduler::Schedule;
+use crate::host::Host;
+use crate::stats::CycleStats;
+use crate::sync::{AtomicBool, AtomicUsize, Condvar, Mutex, Ordering, RwLock};
+use crate::weak::finalization::FinalizationTable;
+use table::{Slot, Table};
+
+/// Called by the collector as it enters a phase, on the collector thread and
+/// with no lock held. Tests use it to freeze a cycle mid-phase.
+pub type PhaseObserver = std::sync::Arc<dyn Fn(Phase) + Send + Sync>;
+
+/// How a store's collector behaves.
+#[derive(Clone)]
+pub struct Config {
+    /// Collector threads used for marking and sweeping (at least 1).
+    pub threads: usize,
+    /// Bytes allocated since the last cycle that start a new one.
+    pub budget_bytes: usize,
+    /// No automatic cycles: only explicit requests start one.
+    pub manual: bool,
+    /// Observer of phase changes (`ScanRoots`, `Mark`, `ProcessWeak`,
+    /// `Sweep`, `Deliver`), if any.
+    pub on_phase: Option<PhaseObserver>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("threads", &self.threads)
+            .field("budget_bytes", &self.budget_bytes)
+            .field("manual", &self.manual)
+            .field("on_phase", &self.on_phase.is_some())
+            .finish()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Config { threads: cores.clamp(1, 4), budget_bytes: 32 << 20, manual: false, on_phase: None }
+    }
+}
+
+pub(crate) struct Shared {
+    pub(crate) table: Table,
+    pub(crate) phase: RwLock<PhaseState>,
+    /// Objects mutators shaded while barriers were on: gray work for the
+    /// marker.
+    pub(crate) barrier: Mutex<Vec<u32>>,
+    /// `barrier` is non-empty (a hint; the buffer itself is the truth).
+    pub(crate) barrier_pending: AtomicBool,
+    pub(crate) finalization: Mutex<FinalizationTable>,
+    pub(crate) objects: AtomicUsize,
+    pub(crate) bytes: AtomicUsize,
+    /// Bytes allocated since the last `Snapshot`.
+    pub(crate) allocated: AtomicUsize,
+    pub(crate) schedule: Mutex<Schedule>,
+    pub(crate) schedule_changed: Condvar,
+    pub(crate) last_cycle: Mutex<CycleStats>,
+    pub(crate) host: Box<dyn Host>,
+    pub(crate) config: Config,
+}
+
+impl Shared {
+    pub(crate) fn new(config: Config, host: Box<dyn Host>) -> Shared {
+        Shared {
+            table: Table::new(),
+            phase: RwLock::new(PhaseState { phase: Phase::Idle, epoch: 1 }),
+            barrier: Mutex::new(Vec::new()),
+            barrier_pending: AtomicBool::new(false),
+            finalization: Mutex::new(FinalizationTable::default()),
+            objects: AtomicUsize::new(0),
+            bytes: AtomicUsize::new(0),
+            allocated: AtomicUsize::new(0),
+            schedule: Mutex::new(Schedule::default()),
+            schedule_changed: Condvar::new(),
+            last_cycle: Mutex::new(CycleStats::default()),
+            host,
+            config,
+        }
+    }
+
+    /// Marks `slot` in `epoch`; true if this call did it (the caller then
+    /// owns tracing it).
+    #[inline]
+    pub(crate) fn try_mark(slot: &Slot, epoch: u32) -> bool {
+        // Relaxed pre-check: a stale read only costs the swap below.
+        if slot.mark.load(Ordering::Relaxed) == epoch {
+            return false;
+        }
+        // AcqRel; the winner of this swap is the one thread that traces the
+        // slot, and it pairs with other markers' swaps of the same slot.
+        slot.mark.swap(epoch, Ordering::AcqRel) != epoch
+    }
+
+    /// The mutator's shade: mark `index` and hand it to the marker through
+    /// the barrier buffer. Caller holds the phase lock for reading with
+    /// barriers on.
+    pub(crate) fn shade(&self, index: u32, epoch: u32) {
+        let Some(slot) = self.table.slot(index) else { return };
+        if Shared::try_mark(slot, epoch) {
+            self.barrier.lock().push(index);
+            // Release; pairs with the Acquire in `Marker::take_barrier`.
+            self.barrier_pending.store(true, Ordering::Release);
+        }
+    }
+
+    /// Whether `slot` counts as alive for a mutator in `state`.
+    #[inline]
+    pub(crate) fn visible(slot: &Slot, state: &PhaseState) -> bool {
+        !state.phase.unmarked_is_dead() || slot.mark.load(Ordering::Acquire) == state.epoch
+    }
+
+    /// Tells the phase observer, if any, that `phase` began.
+    pub(crate) fn observe(&self, phase: Phase) {
+        if let Some(observer) = &self.config.on_phase {
+            observer(phase);
+        }
+    }
+
+    pub(crate) fn add_bytes(&self, delta: isize) {
+        if delta >= 0 {
+            self.bytes.fetch_add(delta as usize, Ordering::Relaxed);
+        } else {
+            self.bytes.fetch_sub(delta.unsigned_abs(), Ordering::Relaxed);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! The payload of one live slot: named fields and finalization cells.
+//!
+//! Objects are small maps from string keys to [`Value`]s kept in insertion
+//! order (so `keys()` reads like `Object.keys` of a plain object). They are
+//! only ever touched under their slot's mutex.
+//!
+//! # Invariants
+//! - `bytes` equals [`Object::measure`] of the current contents; every
+//!   mutation updates it, and the store's live-byte total is the sum of
+//!   `bytes` over live objects.
+//! - `cells` lists the finalization cells whose target is this object; the
+//!   finalization table lists the same cells with this object as target.
+
+use crate::value::Value;
+
+/// Fixed cost charged per object on top of its fields: the slot and the
+/// boxed object header.
+pub(crate) const OBJECT_OVERHEAD: usize =
+    std::mem::size_of::<crate::heap::table::Slot>() + std::mem::size_of::<Object>();
+const FIELD_OVERHEAD: usize = std::mem::size_of::<(Box<str>, Value)>();
+
+pub(crate) struct Object {
+    pub(crate) fields: Vec<(Box<str>, Value)>,
+    pub(crate) cells: Vec<u32>,
+    pub(crate) bytes: usize,
+}
+
+impl Object {
+    pub(crate) fn new(fields: Vec<(Box<str>, Value)>) -> Object {
+        // Later duplicates win, as in an object literal.
+        let mut object = Object { fields: Vec::with_capacity(fields.len()), cells: Vec::new(), bytes: 0 };
+        for (key, value) in fields {
+            object.insert(key, value);
+        }
+        object.bytes = object.measure();
+        object
+    }
+
+    pub(crate) fn measure(&self) -> usize {
+        OBJECT_OVERHEAD
+            + self.fields.iter().map(|(k, v)| FIELD_OVERHEAD + k.len() + v.heap_bytes()).sum::<usize>()
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&Value> {
+        self.fields.iter().find(|(k, _)| &**k == key).map(|(_, v)| v)
+    }
+
+    /// Sets `key`, returning the value it replaces.
+    pub(crate) fn insert(&mut self, key: Box<str>, value: Value) -> Option<Value> {
+        let added = value.heap_bytes();
+        if let Some((_, slot)) = self.fields.iter_mut().find(|(k, _)| **k == *key) {
+            let old = std::mem::replace(slot, value);
+            self.bytes = self.bytes + added - old.heap_bytes();
+            Some(old)
+        } else {
+            self.bytes += FIELD_OVERHEAD + key.len() + added;
+            self.fields.push((key, value));
+            None
+        }
+    }
+
+    /// Removes `key`, keeping the order of the others.
+    pub(crate) fn remove(&mut self, key: &str) -> Option<Value> {
+        let at = self.fields.iter().position(|(k, _)| &**k == key)?;
+        let (k, v) = self.fields.remove(at);
+        self.bytes -= FIELD_OVERHEAD + k.len() + v.heap_bytes();
+        Some(v)
+    }
+}

@@ -1,0 +1,197 @@
+//! The object table: slots in geometrically growing chunks.
+//!
+//! A slot is the fixed home of one object incarnation: its generation and
+//! liveness, its mark epoch, its root count and its (boxed) payload. Chunk
+//! `k` holds `FIRST_CHUNK << k` slots, so the table grows without ever
+//! moving a slot and a slot's address is stable for the life of the store;
+//! the collector reads slots while JavaScript allocates new ones, without
+//! a table-wide lock.
+//!
+//! # Invariants
+//! - Slots `0..high_water` live in initialised chunks; `high_water` only
+//!   grows, and is published (Release) after the chunk holding the new slot
+//!   is initialised. Readers load it with Acquire (`Table::high_water`).
+//! - `state` is `generation << 1 | live`. It turns live only after the
+//!   payload is in place, and turns dead (with the next generation) only
+//!   after the payload is taken, both under the payload mutex.
+//! - A free slot is on exactly one free list, or retired (generation at
+//!   [`MAX_GEN`]) and never handed out again.
+
+use std::sync::OnceLock;
+
+use crate::heap::object::Object;
+use crate::id::{ObjId, MAX_GEN};
+use crate::sync::{AtomicU32, Mutex, MutexGuard, Ordering};
+
+const FIRST_CHUNK_BITS: u32 = 10;
+const FIRST_CHUNK: u64 = 1 << FIRST_CHUNK_BITS;
+/// Enough chunks for 2^32 slots.
+const CHUNKS: usize = (33 - FIRST_CHUNK_BITS) as usize;
+
+pub(crate) struct Slot {
+    /// `generation << 1 | live`.
+    pub(crate) state: AtomicU32,
+    /// The collector epoch in which this slot was last marked.
+    pub(crate) mark: AtomicU32,
+    /// Strong references from outside the object graph: handles, kept
+    /// objects, held values of finalization cells.
+    pub(crate) roots: AtomicU32,
+    pub(crate) object: Mutex<Option<Box<Object>>>,
+}
+
+impl Slot {
+    fn new() -> Slot {
+        Slot {
+            state: AtomicU32::new(1 << 1),
+            mark: AtomicU32::new(0),
+            roots: AtomicU32::new(0),
+            object: Mutex::new(None),
+        }
+    }
+
+    /// Whether `id`'s incarnation is the live one.
+    #[inline]
+    pub(crate) fn is(&self, id: ObjId) -> bool {
+        // Acquire; pairs with the Release in `Table::publish` so a caller
+        // that sees the slot live also sees its payload and mark.
+        self.state.load(Ordering::Acquire) == (id.generation() << 1 | 1)
+    }
+
+    /// Locks the payload if `id` still names it.
+    pub(crate) fn lock_if(&self, id: ObjId) -> Option<MutexGuard<'_, Option<Box<Object>>>> {
+        let guard = self.object.lock();
+        // The state only changes under this lock, so this check is stable
+        // while the guard lives.
+        (self.is(id) && guard.is_some()).then_some(guard)
+    }
+}
+
+pub(crate) struct Table {
+    chunks: [OnceLock<Box<[Slot]>>; CHUNKS],
+    high_water: AtomicU32,
+    free: Mutex<Vec<u32>>,
+    /// Slots whose generation ran out; kept for the statistics.
+    retired: AtomicU32,
+}
+
+#[inline]
+fn locate(index: u32) -> (usize, usize) {
+    let i = u64::from(index) + FIRST_CHUNK;
+    let chunk = (63 - i.leading_zeros() - FIRST_CHUNK_BITS) as usize;
+    (chunk, (i - (FIRST_CHUNK << chunk)) as usize)
+}
+
+impl Table {
+    pub(crate) fn new() -> Table {
+        Table {
+            chunks: std::array::from_fn(|_| OnceLock::new()),
+            high_water: AtomicU32::new(0),
+            free: Mutex::new(Vec::new()),
+            retired: AtomicU32::new(0),
+        }
+    }
+
+    /// Number of slots ever handed out; every index below it has a slot.
+    #[inline]
+    pub(crate) fn high_water(&self) -> u32 {
+        // Acquire; pairs with the Release in `reserve`, so the chunk of
+        // every index below the value read is initialised.
+        self.high_water.load(Ordering::Acquire)
+    }
+
+    /// The slot at `index`, if it was ever handed out.
+    #[inline]
+    pub(crate) fn slot(&self, index: u32) -> Option<&Slot> {
+        if index >= self.high_water() {
+            return None;
+        }
+        let (chunk, offset) = locate(index);
+        self.chunks[chunk].get().map(|c| &c[offset])
+    }
+
+    /// The slot `id` names, if that incarnation is live.
+    #[inline]
+    pub(crate) fn live(&self, id: ObjId) -> Option<&Slot> {
+        self.slot(id.index()).filter(|s| s.is(id))
+    }
+
+    /// Reserves a free slot and returns its index. The slot is dead until
+    /// [`Table::publish`].
+    pub(crate) fn reserve(&self) -> u32 {
+        let mut free = self.free.lock();
+        if let Some(index) = free.pop() {
+            return index;
+        }
+        // Bump allocation happens under the free-list lock, so only one
+        // thread grows the table at a time.
+        let index = self.high_water.load(Ordering::Relaxed);
+        assert!(index < u32::MAX, "weakstore: object table is full (2^32 slots)");
+        let (chunk, _) = locate(index);
+        self.chunks[chunk].get_or_init(|| (0..(FIRST_CHUNK << chunk)).map(|_| Slot::new()).collect());
+        // Release; pairs with the Acquire in `high_water`.
+        self.high_water.store(index + 1, Ordering::Release);
+        index
+    }
+
+    /// Installs `object` in the reserved slot `index` and makes it live.
+    pub(crate) fn publish(&self, index: u32, object: Box<Object>, mark: u32, roots: u32) -> ObjId {
+        let slot = self.slot(index).expect("reserved slot exists");
+        let mut guard = slot.object.lock();
+        debug_assert!(guard.is_none());
+        *guard = Some(object);
+        slot.roots.store(roots, Ordering::Relaxed);
+        slot.mark.store(mark, Ordering::Relaxed);
+        let generation = slot.state.load(Ordering::Relaxed) >> 1;
+        // Release; pairs with the Acquire in `Slot::is`: whoever sees the
+        // slot live sees the roots and mark stored above.
+        slot.state.store(generation << 1 | 1, Ordering::Release);
+        ObjId::new(index, generation)
+    }
+
+    /// Kills the incarnation in `slot` (whose payload the caller took under
+    /// `guard`) and bumps its generation. Returns whether the slot may be
+    /// reused.
+    pub(crate) fn kill(&self, slot: &Slot, guard: &mut MutexGuard<'_, Option<Box<Object>>>) -> bool {
+        debug_assert!(guard.is_none());
+        let generation = slot.state.load(Ordering::Relaxed) >> 1;
+        if generation >= MAX_GEN {
+            // Release: readers that see the slot dead see it dead for good.
+            slot.state.store(generation << 1, Ordering::Release);
+            self.retired.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        // Release; pairs with the Acquire in `Slot::is`.
+        slot.state.store((generation + 1) << 1, Ordering::Release);
+        true
+    }
+
+    /// Returns swept slots to the free list.
+    pub(crate) fn recycle(&self, indices: &mut Vec<u32>) {
+        self.free.lock().append(indices);
+    }
+
+    pub(crate) fn free_slots(&self) -> usize {
+        self.free.lock().len()
+    }
+
+    pub(crate) fn retired(&self) -> u32 {
+        self.retired.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_tile_the_index_space() {
+        assert_eq!(locate(0), (0, 0));
+        assert_eq!(locate(1023), (0, 1023));
+        assert_eq!(locate(1024), (1, 0));
+        assert_eq!(locate(3071), (1, 2047));
+        assert_eq!(locate(3072), (2, 0));
+        let (chunk, offset) = locate(u32::MAX);
+        assert!(chunk < CHUNKS);
+        assert!((offset as u64) < FIRST_CHUNK << chunk);
+    }
+}

@@ -1,0 +1,60 @@
+//! Figures the store publishes: totals, and the figures of each cycle.
+
+/// Figures of one finished collection cycle.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CycleStats {
+    /// 1 for the first cycle of a store.
+    pub cycle: u64,
+    /// Objects found reachable (roots included).
+    pub marked: usize,
+    /// Objects freed by this cycle's sweep.
+    pub freed: usize,
+    /// Bytes freed by this cycle's sweep.
+    pub freed_bytes: usize,
+    /// Finalization cells moved to the delivery queue.
+    pub finalizers_queued: usize,
+    /// Times marking resumed after `FinishMarking` found barrier work.
+    pub mark_rounds: u32,
+    /// Longest time the collector held the phase lock (a mutator's longest
+    /// possible wait), in nanoseconds.
+    pub max_pause_ns: u64,
+    /// Wall time of the root scan and marking, in nanoseconds.
+    pub mark_ns: u64,
+    /// Wall time of the sweep, in nanoseconds.
+    pub sweep_ns: u64,
+    /// Wall time of the whole cycle, in nanoseconds.
+    pub total_ns: u64,
+    /// Live objects after the sweep.
+    pub live_objects: usize,
+    /// Live bytes after the sweep.
+    pub live_bytes: usize,
+}
+
+/// Totals of a store at one instant.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Stats {
+    /// Live (not yet swept) objects.
+    pub objects: usize,
+    /// Bytes held by live objects: slots, headers, fields and payloads.
+    pub bytes: usize,
+    /// Finished collection cycles.
+    pub collections: u64,
+    /// Bytes allocated since the last cycle started.
+    pub allocated_since_cycle: usize,
+    /// Finalization cells registered and not yet delivered.
+    pub finalization_cells: usize,
+    /// Cells collected and waiting for the embedder to take them.
+    pub pending_finalizations: usize,
+    /// Slots in the table (live, free and retired).
+    pub slots: u32,
+    /// Free slots ready for reuse.
+    pub free_slots: usize,
+    /// Slots retired because their generation ran out.
+    pub retired_slots: u32,
+    /// Cycles that failed with a collector panic (always 0 unless a bug).
+    pub failed_cycles: u64,
+    /// The phase the collector is in.
+    pub phase: &'static str,
+    /// Figures of the last finished cycle.
+    pub last_cycle: CycleStats,
+}

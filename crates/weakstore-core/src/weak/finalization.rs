@@ -1,0 +1,166 @@
+//! Finalization cells, registries and unregister tokens.
+//!
+//! A registry is a number the embedder gets from
+//! [`crate::Store::new_registry`]; its callback and held values live on the
+//! embedder's side. A cell records one `register(target, held, token)`:
+//! the target is held weakly (the cell id is listed in the target object's
+//! payload, which the collector does not trace), the held value strongly
+//! when it is a store object (the cell owns one root on it), the token
+//! weakly (tokens are opaque numbers; an embedder keys object tokens through
+//! its own weak map, so a dead token simply can no longer be named).
+//!
+//! When the sweeper frees a target it moves the target's cells to the
+//! `fired` queue; the embedder drains it with `take_finalized` and runs the
+//! callbacks. Until taken, a fired cell can still be unregistered, as the
+//! ES2021 `unregister` can still cancel a callback that has not run.
+//!
+//! # Invariants
+//! - A cell is in `cells` from `register` until it is unregistered, its
+//!   registry dropped, or taken after firing; its id may then be reused, so
+//!   every queue entry is checked against the cell it names (`fired`, and
+//!   the target it was fired for).
+//! - `tokens[(registry, token)]` lists every live cell with that registry
+//!   and token (and possibly ids since reused, filtered on use).
+//! - While a cell is live and has a held object, that object has one root
+//!   owned by the cell; `take_finalized` hands that root to the caller.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::id::ObjId;
+
+pub(crate) struct Cell {
+    pub(crate) registry: u32,
+    pub(crate) target: ObjId,
+    pub(crate) held: Option<ObjId>,
+    pub(crate) token: Option<u64>,
+    pub(crate) fired: bool,
+}
+
+/// A collected target's cell, handed to the embedder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fired {
+    /// The registry the cell belongs to.
+    pub registry: u32,
+    /// The cell id `register` returned.
+    pub cell: u32,
+    /// The held store object, if any. Its root now belongs to the caller,
+    /// who must `unroot` it once done.
+    pub held: Option<ObjId>,
+}
+
+#[derive(Default)]
+pub(crate) struct FinalizationTable {
+    cells: Vec<Option<Cell>>,
+    free: Vec<u32>,
+    live: usize,
+    registries: HashSet<u32>,
+    next_registry: u32,
+    tokens: HashMap<(u32, u64), Vec<u32>>,
+    fired: Vec<u32>,
+}
+
+impl FinalizationTable {
+    pub(crate) fn new_registry(&mut self) -> u32 {
+        self.next_registry = self.next_registry.wrapping_add(1);
+        while self.registries.contains(&self.next_registry) {
+            self.next_registry = self.next_registry.wrapping_add(1);
+        }
+        self.registries.insert(self.next_registry);
+        self.next_registry
+    }
+
+    pub(crate) fn has_registry(&self, registry: u32) -> bool {
+        self.registries.contains(&registry)
+    }
+
+    /// Forgets `registry` and returns its cells (fired or not).
+    pub(crate) fn drop_registry(&mut self, registry: u32) -> Vec<(u32, Cell)> {
+        if !self.registries.remove(&registry) {
+            return Vec::new();
+        }
+        let ids: Vec<u32> = (0..self.cells.len() as u32)
+            .filter(|&i| matches!(&self.cells[i as usize], Some(c) if c.registry == registry))
+            .collect();
+        self.tokens.retain(|(r, _), _| *r != registry);
+        ids.into_iter().filter_map(|id| Some((id, self.remove(id)?))).collect()
+    }
+
+    pub(crate) fn insert(&mut self, cell: Cell) -> u32 {
+        let key = cell.token.map(|t| (cell.registry, t));
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.cells[id as usize] = Some(cell);
+                id
+            }
+            None => {
+                self.cells.push(Some(cell));
+                (self.cells.len() - 1) as u32
+            }
+        };
+        if let Some(key) = key {
+            self.tokens.entry(key).or_default().push(id);
+        }
+        self.live += 1;
+        id
+    }
+
+    pub(crate) fn remove(&mut self, id: u32) -> Option<Cell> {
+        let cell = self.cells.get_mut(id as usize)?.take()?;
+        self.free.push(id);
+        self.live -= 1;
+        if let Some(token) = cell.token {
+            if let Some(list) = self.tokens.get_mut(&(cell.registry, token)) {
+                list.retain(|&c| c != id);
+                if list.is_empty() {
+                    self.tokens.remove(&(cell.registry, token));
+                }
+            }
+        }
+        Some(cell)
+    }
+
+    /// Removes every cell of `registry` registered with `token`.
+    pub(crate) fn unregister(&mut self, registry: u32, token: u64) -> Vec<(u32, Cell)> {
+        let Some(ids) = self.tokens.remove(&(registry, token)) else {
+            return Vec::new();
+        };
+        let mut removed = Vec::with_capacity(ids.len());
+        for id in ids {
+            if matches!(&self.cells[id as usize], Some(c) if c.registry == registry && c.token == Some(token)) {
+                removed.extend(self.remove(id).map(|cell| (id, cell)));
+            }
+        }
+        removed
+    }
+
+    /// Queues `id` for delivery if it still targets `target`.
+    pub(crate) fn fire(&mut self, id: u32, target: ObjId) -> bool {
+        match self.cells.get_mut(id as usize) {
+            Some(Some(cell)) if cell.target == target && !cell.fired => {
+                cell.fired = true;
+                self.fired.push(id);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Removes and returns every fired cell, oldest first.
+    pub(crate) fn take_fired(&mut self, out: &mut Vec<Fired>) {
+        let fired = std::mem::take(&mut self.fired);
+        for id in fired {
+            if matches!(&self.cells[id as usize], Some(c) if c.fired) {
+                let cell = self.remove(id).expect("checked above");
+                out.push(Fired { registry: cell.registry, cell: id, held: cell.held });
+            }
+        }
+    }
+
+    pub(crate) fn live_cells(&self) -> usize {
+        self.live
+    }
+
+    pub(crate) fn pending(&self) -> usize {
+        self.fired.len()
+    }
+}
