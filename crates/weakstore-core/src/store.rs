@@ -303,11 +303,16 @@ impl Store {
     /// Removes every cell of `registry` registered with `token` (fired and
     /// not yet taken ones included); returns how many.
     pub fn unregister(&self, registry: u32, token: u64) -> usize {
+        self.unregister_cells(registry, token).len()
+    }
+
+    /// Like [`Store::unregister`], returning the removed cells' ids.
+    pub fn unregister_cells(&self, registry: u32, token: u64) -> Vec<u32> {
         let state = self.shared.phase.read();
         let cells = self.shared.finalization.lock().unregister(registry, token);
-        let n = cells.len();
+        let ids = cells.iter().map(|(id, _)| *id).collect();
         self.release_cells(cells, &state);
-        n
+        ids
     }
 
     /// Moves every fired cell to `out`, oldest first. The root of each
@@ -365,6 +370,12 @@ impl Store {
             phase: phase.name(),
             last_cycle: self.last_cycle(),
         }
+    }
+
+    /// Bytes held by live objects now (one atomic load; for embedders that
+    /// report external memory on every allocation).
+    pub fn live_bytes(&self) -> usize {
+        self.shared.bytes.load(Ordering::Relaxed)
     }
 
     /// The phase the collector is in now (for tests and diagnostics).

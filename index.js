@@ -1,0 +1,14 @@
+'use strict'
+// weakstore: an off-heap object store with its own concurrent garbage
+// collector, and WeakRef / FinalizationRegistry for its handles.
+//
+// native.js is the loader napi-rs generates for the compiled addon; the
+// classes below are a thin JavaScript layer over its id-based functions
+// (see lib/ and docs/DESIGN.md).
+
+const { Store } = require('./lib/store')
+const { Handle } = require('./lib/handle')
+const { WeakRef } = require('./lib/weakref')
+const { FinalizationRegistry } = require('./lib/finalization')
+
+module.exports = { Store, Handle, WeakRef, FinalizationRegistry }

@@ -1,0 +1,117 @@
+'use strict'
+// Handle: the JavaScript face of one store object.
+//
+// A live, unreleased Handle is a *root*: it owns one root count on its
+// object in the native store. There is at most one Handle per live object
+// per thread (the canonical wrapper, kept in the store's wrapper cache),
+// so `a.get('peer') === b` holds while b's wrapper lives. When V8 collects
+// a Handle, the store learns it through a V8 FinalizationRegistry and drops
+// the root (batched); `release()` drops it at once.
+
+const native = require('../native.js')
+const { typeError, released } = require('./errors')
+
+const CONSTRUCT = Symbol('weakstore.construct')
+
+let idOf
+let stateOf
+let markReleased
+
+class Handle {
+  #state
+  #id
+
+  constructor(key, state, id) {
+    if (key !== CONSTRUCT) {
+      throw new TypeError('Handle is not constructible: create handles with store.alloc()')
+    }
+    this.#state = state
+    this.#id = id
+  }
+
+  static {
+    // Brand-checked accessors for the rest of the package; `undefined` for
+    // anything that is not a Handle, 0 for a released one.
+    idOf = (h) => (h !== null && typeof h === 'object' && #id in h ? h.#id : undefined)
+    stateOf = (h) => h.#state
+    markReleased = (h) => {
+      h.#id = 0
+    }
+  }
+
+  #live(where) {
+    if (!(#id in this)) throw typeError(`Handle.prototype.${where}`, 'a weakstore Handle as this', this)
+    if (this.#id === 0) throw released(`Handle.prototype.${where}`)
+    return this.#id
+  }
+
+  /** Sets field `key` to `value`; returns this handle. */
+  set(key, value) {
+    const id = this.#live('set')
+    const st = this.#state
+    if (typeof key !== 'string') throw typeError('Handle.prototype.set', 'a string key', key)
+    const ref = idOf(value)
+    if (ref !== undefined) {
+      if (ref === 0) throw released('Handle.prototype.set (value)')
+      if (value.#state !== st) {
+        throw new TypeError('Handle.prototype.set: the value is a handle of another Store; fields may only refer to objects of the same store')
+      }
+      native.setRef(st.index, id, key, ref)
+    } else {
+      native.setValue(st.index, id, key, value)
+    }
+    return this
+  }
+
+  /** The value of field `key`, or undefined. Handles come back canonical. */
+  get(key) {
+    const id = this.#live('get')
+    if (typeof key !== 'string') throw typeError('Handle.prototype.get', 'a string key', key)
+    const st = this.#state
+    const value = native.get(st.index, id, key)
+    return Array.isArray(value) ? st.wrap(value[0]) : value
+  }
+
+  /** Whether field `key` exists. */
+  has(key) {
+    const id = this.#live('has')
+    if (typeof key !== 'string') throw typeError('Handle.prototype.has', 'a string key', key)
+    return native.has(this.#state.index, id, key)
+  }
+
+  /** Removes field `key`; whether it existed. */
+  delete(key) {
+    const id = this.#live('delete')
+    if (typeof key !== 'string') throw typeError('Handle.prototype.delete', 'a string key', key)
+    return native.del(this.#state.index, id, key)
+  }
+
+  /** Field names, in insertion order. */
+  keys() {
+    const id = this.#live('keys')
+    return native.keys(this.#state.index, id)
+  }
+
+  /** Whether this handle was released. */
+  get released() {
+    if (!(#id in this)) throw typeError('Handle.prototype.released', 'a weakstore Handle as this', this)
+    return this.#id === 0
+  }
+
+  /** Drops this handle's root now. Idempotent. */
+  release() {
+    if (!(#id in this)) throw typeError('Handle.prototype.release', 'a weakstore Handle as this', this)
+    if (this.#id !== 0) this.#state.release(this, this.#id)
+  }
+
+  [Symbol.dispose]() {
+    this.release()
+  }
+
+}
+
+Object.defineProperty(Handle.prototype, Symbol.toStringTag, {
+  value: 'Handle', writable: false, enumerable: false, configurable: true,
+})
+
+module.exports = { Handle, CONSTRUCT, idOf, stateOf, markReleased }

@@ -1,0 +1,199 @@
+'use strict'
+// StoreState: everything one Store keeps on the JavaScript side.
+//
+// - the wrapper cache: object id -> V8 WeakRef of its canonical Handle;
+// - wrapper deaths: a V8 FinalizationRegistry tells us a Handle died; the
+//   roots of dead wrappers are dropped in one native call per batch;
+// - KeepDuringJob: ids that `deref()` or `new WeakRef()` returned in the
+//   current job. Releasing such a handle before the job ends defers the
+//   root drop to the end of the job, as ES2021 keeps deref'd targets alive;
+// - delivery: the collector wakes `pump` through a threadsafe function;
+//   pump hands fired finalization cells to their registries and resolves
+//   `collect()` promises whose cycle has completed.
+
+const native = require('../native.js')
+const { V8WeakRef, V8FinalizationRegistry } = require('./builtins')
+const { Handle, CONSTRUCT, markReleased } = require('./handle')
+
+/** Held value the wrapper-death registry uses for collect()'s sentinel. */
+const SENTINEL = -1
+
+/** index -> V8 WeakRef(StoreState), for the module-wide pump. */
+const states = new Map()
+
+const noop = () => {}
+
+class StoreState {
+  constructor(index, store) {
+    this.index = index
+    this.store = store
+    this.cache = new Map()
+    this.deaths = new V8FinalizationRegistry((id) => this.#onWrapperDeath(id))
+    this.dead = []
+    this.flushQueued = false
+    this.kept = new Set()
+    this.deferred = []
+    this.keepQueued = false
+    this.registries = new Map() // core registry id -> V8 WeakRef(registry)
+    this.deliverTo = null // set by finalization.js: (state, registry, cell, held) => void
+    this.waiting = [] // { cycle, resolve }
+    this.keepAlive = null
+    this.sentinels = []
+    states.set(index, new V8WeakRef(this))
+  }
+
+  /** A canonical handle for `id` whose root this call created or reused. */
+  wrap(id) {
+    const ref = this.cache.get(id)
+    if (ref !== undefined) {
+      const h = ref.deref()
+      if (h !== undefined) return h
+    }
+    if (!native.root(this.index, id)) return undefined
+    return this.adopt(id)
+  }
+
+  /** Wraps `id`, taking over one root the caller owns. */
+  adopt(id) {
+    const ref = this.cache.get(id)
+    if (ref !== undefined) {
+      const h = ref.deref()
+      if (h !== undefined) {
+        native.unroot(this.index, id)
+        return h
+      }
+    }
+    const h = new Handle(CONSTRUCT, this, id)
+    this.cache.set(id, new V8WeakRef(h))
+    this.deaths.register(h, id, h)
+    return h
+  }
+
+  release(h, id) {
+    markReleased(h)
+    this.deaths.unregister(h)
+    const ref = this.cache.get(id)
+    if (ref !== undefined && ref.deref() === h) this.cache.delete(id)
+    if (this.kept.has(id)) this.deferred.push(id)
+    else native.unroot(this.index, id)
+  }
+
+  /** AddToKeptObjects: `id` stays alive until the current job ends. */
+  keep(id) {
+    this.kept.add(id)
+    if (!this.keepQueued) {
+      this.keepQueued = true
+      setImmediate(() => this.#clearKept())
+    }
+  }
+
+  #clearKept() {
+    this.keepQueued = false
+    this.kept.clear()
+    if (this.deferred.length > 0) {
+      const ids = Float64Array.from(this.deferred)
+      this.deferred.length = 0
+      native.unrootMany(this.index, ids)
+    }
+  }
+
+  #onWrapperDeath(id) {
+    if (id === SENTINEL) {
+      const waiting = this.sentinels
+      this.sentinels = []
+      // The cleanup task may still hold other dead wrappers of this GC;
+      // let it finish before reporting.
+      setImmediate(() => waiting.forEach((resolve) => resolve()))
+      return
+    }
+    this.dead.push(id)
+    if (!this.flushQueued) {
+      this.flushQueued = true
+      queueMicrotask(() => this.flushDeaths())
+    }
+  }
+
+  /** Drops the roots of every wrapper V8 reported dead. */
+  flushDeaths() {
+    this.flushQueued = false
+    if (this.dead.length === 0) return
+    const ids = Float64Array.from(this.dead)
+    this.dead.length = 0
+    for (const id of ids) {
+      const ref = this.cache.get(id)
+      if (ref !== undefined && ref.deref() === undefined) this.cache.delete(id)
+    }
+    native.unrootMany(this.index, ids)
+  }
+
+  /** Runs V8's full GC and waits until its wrapper deaths are reported. */
+  collectWrappers(gc) {
+    return new Promise((resolve) => {
+      this.sentinels.push(resolve)
+      this.#plantSentinel()
+      gc()
+    })
+  }
+
+  #plantSentinel() {
+    this.deaths.register({}, SENTINEL)
+  }
+
+  /** Called (through the threadsafe function) when a cycle finished. */
+  pump() {
+    const fired = native.takeFinalized(this.index)
+    for (let i = 0; i < fired.length; i += 3) {
+      const registry = this.registries.get(fired[i])
+      const target = registry && registry.deref()
+      if (target === undefined) {
+        // The registry was collected: its callbacks are dropped, but the
+        // roots of held handles must still go.
+        if (fired[i + 2] !== 0) native.unroot(this.index, fired[i + 2])
+        continue
+      }
+      this.deliverTo(this, target, fired[i + 1], fired[i + 2])
+    }
+    if (this.waiting.length > 0) {
+      const completed = native.completed(this.index)
+      const ready = this.waiting.filter((w) => w.cycle <= completed)
+      if (ready.length > 0) {
+        this.waiting = this.waiting.filter((w) => w.cycle > completed)
+        if (this.waiting.length === 0) this.#unrefLoop()
+        const figures = native.lastCycle(this.index)
+        for (const w of ready) w.resolve(figures)
+      }
+    }
+  }
+
+  /** A promise for the figures of cycle `cycle`, once it completed. */
+  waitFor(cycle) {
+    return new Promise((resolve) => {
+      this.waiting.push({ cycle, resolve })
+      // The threadsafe function is unref'd so that a process with live
+      // objects can exit; while someone awaits a cycle, hold the loop open.
+      if (this.keepAlive === null) this.keepAlive = setInterval(noop, 1 << 30)
+      // The cycle may have finished before we queued ourselves.
+      if (native.completed(this.index) >= cycle) this.pump()
+    })
+  }
+
+  #unrefLoop() {
+    if (this.keepAlive !== null) {
+      clearInterval(this.keepAlive)
+      this.keepAlive = null
+    }
+  }
+}
+
+/** The threadsafe function's target: one for the whole module. */
+function pumpStore(index) {
+  const ref = states.get(index)
+  const st = ref && ref.deref()
+  if (st !== undefined) st.pump()
+}
+
+function forgetStore(index) {
+  states.delete(index)
+}
+
+module.exports = { StoreState, pumpStore, forgetStore }

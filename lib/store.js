@@ -1,0 +1,108 @@
+'use strict'
+// Store: one off-heap object store with its own collector threads.
+
+const native = require('../native.js')
+const { V8FinalizationRegistry } = require('./builtins')
+const { typeError, rangeError } = require('./errors')
+const { idOf } = require('./handle')
+const { StoreState, pumpStore, forgetStore } = require('./state')
+
+// When a Store (and every handle, WeakRef and registry that could reach
+// it) is gone, its native side goes too; collector threads are detached.
+const stores = new V8FinalizationRegistry((index) => {
+  forgetStore(index)
+  native.destroyStore(index)
+})
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+
+/** Reads `options[name]`: a wrong type is a TypeError, a number out of range a RangeError. */
+function option(options, name, type, check, expected, fallback) {
+  const value = options[name]
+  if (value === undefined) return fallback
+  if (typeof value !== type) throw typeError(`new Store: options.${name}`, expected, value)
+  if (!check(value)) throw rangeError(`new Store: options.${name}`, expected, value)
+  return value
+}
+
+let stateOf
+
+class Store {
+  #state
+
+  /**
+   * @param {{threads?: number, budget?: number, manual?: boolean}} [options]
+   */
+  constructor(options = undefined) {
+    if (options === undefined || options === null) options = {}
+    else if (typeof options !== 'object') throw typeError('new Store', 'an options object', options)
+    const threads = option(options, 'threads', 'number', (v) => Number.isInteger(v) && v >= 1 && v <= 64,
+      'an integer from 1 to 64', 0)
+    const budget = option(options, 'budget', 'number', (v) => Number.isSafeInteger(v) && v >= 1024,
+      'a byte count of at least 1024', 0)
+    const manual = option(options, 'manual', 'boolean', () => true, 'a boolean', false)
+    const index = native.createStore(threads, budget, manual, pumpStore)
+    this.#state = new StoreState(index, this)
+    stores.register(this, index)
+  }
+
+  static {
+    stateOf = (store) => (store !== null && typeof store === 'object' && #state in store ? store.#state : undefined)
+  }
+
+  #st(where) {
+    if (!(#state in this)) throw typeError(`Store.prototype.${where}`, 'a weakstore Store as this', this)
+    return this.#state
+  }
+
+  /**
+   * Allocates an object with the own enumerable fields of `fields`.
+   * @returns {import('../index').Handle}
+   */
+  alloc(fields = undefined) {
+    const st = this.#st('alloc')
+    if (fields !== undefined && fields !== null && (typeof fields !== 'object' || idOf(fields) !== undefined)) {
+      throw typeError('Store.prototype.alloc', 'a plain object of fields (or nothing)', fields)
+    }
+    const id = native.alloc(st.index)
+    const h = st.adopt(id)
+    if (fields) {
+      try {
+        for (const key of Object.keys(fields)) h.set(key, fields[key])
+      } catch (err) {
+        h.release()
+        throw err
+      }
+    }
+    return h
+  }
+
+  /**
+   * A full collection. Lets the calling job end, lets V8 collect dead
+   * handle wrappers (when `global.gc` is exposed), runs a full cycle and
+   * delivers this thread's finalization callbacks; resolves with the
+   * cycle's figures.
+   */
+  async collect() {
+    const st = this.#st('collect')
+    await nextTurn()
+    if (typeof globalThis.gc === 'function') await st.collectWrappers(globalThis.gc)
+    st.flushDeaths()
+    const cycle = native.requestCollection(st.index)
+    return st.waitFor(cycle)
+  }
+
+  /** Totals of the store now. */
+  stats() {
+    const st = this.#st('stats')
+    const stats = native.stats(st.index)
+    stats.handles = st.cache.size
+    return stats
+  }
+}
+
+Object.defineProperty(Store.prototype, Symbol.toStringTag, {
+  value: 'Store', writable: false, enumerable: false, configurable: true,
+})
+
+module.exports = { Store, stateOf }

@@ -1,0 +1,48 @@
+'use strict'
+// WeakRef for handles: the surface of the built-in WeakRef, for store
+// objects. It holds the object's id (generation-checked: once collected,
+// it can never name another object) and the store's state.
+
+const native = require('../native.js')
+const { typeError, released } = require('./errors')
+const { idOf, stateOf } = require('./handle')
+
+class WeakRef {
+  #state
+  #id
+
+  constructor(target) {
+    const id = idOf(target)
+    if (id === undefined) throw typeError('WeakRef', 'a weakstore Handle as target', target)
+    if (id === 0) throw released('WeakRef (target)')
+    this.#state = stateOf(target)
+    this.#id = id
+    this.#state.keep(id)
+  }
+
+  /** The target's canonical handle, or undefined once it was collected. */
+  deref() {
+    if (!(#id in this)) throw typeError('WeakRef.prototype.deref', 'a weakstore WeakRef as this', this)
+    const id = this.#id
+    if (id === 0) return undefined
+    const st = this.#state
+    const ref = st.cache.get(id)
+    let h = ref === undefined ? undefined : ref.deref()
+    if (h === undefined) {
+      if (!native.root(st.index, id)) {
+        this.#id = 0
+        this.#state = undefined
+        return undefined
+      }
+      h = st.adopt(id)
+    }
+    st.keep(id)
+    return h
+  }
+}
+
+Object.defineProperty(WeakRef.prototype, Symbol.toStringTag, {
+  value: 'WeakRef', writable: false, enumerable: false, configurable: true,
+})
+
+module.exports = { WeakRef }

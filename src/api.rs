@@ -1,0 +1,288 @@
+//! The exported functions, one per store operation.
+//!
+//! Arguments arrive validated by the JavaScript layer where that is cheap
+//! (handles are live and of this store, keys are strings); everything is
+//! checked again here, because no JavaScript input may crash the process.
+
+use std::cell::Cell;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use weakstore_core::{Config, CycleStats, Fired, ObjId, Store, Value};
+
+use crate::errors::{core_error, range_error, type_error};
+use crate::host::{NodeHost, PumpFn, Wake};
+use crate::stores::{self, sync_external_memory, Entry};
+use crate::values::{from_js, Out};
+
+fn object_id(env: &Env, where_: &str, id: f64) -> Result<ObjId> {
+    if id.fract() == 0.0 && id > 0.0 && id < 9007199254740992.0 {
+        if let Some(id) = ObjId::from_bits(id as u64) {
+            return Ok(id);
+        }
+    }
+    type_error(env, &format!("{where_}: {id} is not an object id"))
+}
+
+/// Creates a store; `threads` and `budget` 0 mean the defaults.
+#[napi(catch_unwind)]
+pub fn create_store(env: &Env, threads: u32, budget: f64, manual: bool, pump: Function<u32, ()>) -> Result<u32> {
+    let mut config = Config { manual, ..Config::default() };
+    if threads > 64 {
+        return range_error(env, "new Store: options.threads must be from 1 to 64");
+    }
+    if threads > 0 {
+        config.threads = threads as usize;
+    }
+    if budget.is_finite() && budget >= 1.0 {
+        config.budget_bytes = budget as usize;
+    }
+    let pump: PumpFn = pump.build_threadsafe_function::<u32>().weak::<true>().build()?;
+    // The index is only known after insertion; the host needs it, so
+    // reserve with a placeholder wake and patch the real one in.
+    let index = stores::next_index();
+    let wake = Wake::new(index, pump);
+    let store = Store::new(config, NodeHost(wake.clone()));
+    let got = stores::insert(Entry { store, wake, reported: Cell::new(0) });
+    debug_assert_eq!(got, index);
+    Ok(index)
+}
+
+/// Drops a store (its collector finishes the cycle in flight, detached).
+#[napi(catch_unwind)]
+pub fn destroy_store(env: &Env, store: u32) -> Result<()> {
+    if let Some(entry) = stores::remove(store) {
+        let _ = env.adjust_external_memory(-entry.reported.get());
+    }
+    Ok(())
+}
+
+/// Allocates an empty object; its id comes with one root.
+#[napi(catch_unwind)]
+pub fn alloc(env: &Env, store: u32) -> Result<f64> {
+    stores::with(env, store, |e| {
+        let id = e.store.alloc(Vec::new()).or_else(|err| core_error(env, "Store.prototype.alloc", err))?;
+        sync_external_memory(env, e);
+        Ok(id.bits() as f64)
+    })
+}
+
+/// Sets a plain-data field.
+#[napi(catch_unwind)]
+pub fn set_value(env: &Env, store: u32, id: f64, key: String, value: Unknown) -> Result<()> {
+    const WHERE: &str = "Handle.prototype.set";
+    let id = object_id(env, WHERE, id)?;
+    let value = from_js(env, WHERE, value)?;
+    stores::with(env, store, |e| {
+        e.store.set(id, &key, value).or_else(|err| core_error(env, WHERE, err))?;
+        sync_external_memory(env, e);
+        Ok(())
+    })
+}
+
+/// Sets a field to a reference to object `target`.
+#[napi(catch_unwind)]
+pub fn set_ref(env: &Env, store: u32, id: f64, key: String, target: f64) -> Result<()> {
+    const WHERE: &str = "Handle.prototype.set";
+    let id = object_id(env, WHERE, id)?;
+    let target = object_id(env, WHERE, target)?;
+    stores::with(env, store, |e| e.store.set(id, &key, Value::Ref(target)).or_else(|err| core_error(env, WHERE, err)))
+}
+
+/// The value of a field; a reference comes back as `[id]`, unrooted (the
+/// JavaScript layer roots it before anything else can run).
+#[napi(catch_unwind, ts_return_type = "null | boolean | number | string | bigint | Buffer | [number] | undefined")]
+pub fn get(env: &Env, store: u32, id: f64, key: String) -> Result<Out> {
+    const WHERE: &str = "Handle.prototype.get";
+    let id = object_id(env, WHERE, id)?;
+    stores::with(env, store, |e| {
+        e.store
+            .with_field(id, &key, |v| v.map_or(Out::Undefined, |v| Out::Value(v.clone())))
+            .or_else(|err| core_error(env, WHERE, err))
+    })
+}
+
+#[napi(catch_unwind)]
+pub fn has(env: &Env, store: u32, id: f64, key: String) -> Result<bool> {
+    const WHERE: &str = "Handle.prototype.has";
+    let id = object_id(env, WHERE, id)?;
+    stores::with(env, store, |e| e.store.has(id, &key).or_else(|err| core_error(env, WHERE, err)))
+}
+
+#[napi(catch_unwind)]
+pub fn del(env: &Env, store: u32, id: f64, key: String) -> Result<bool> {
+    const WHERE: &str = "Handle.prototype.delete";
+    let id = object_id(env, WHERE, id)?;
+    stores::with(env, store, |e| e.store.delete(id, &key).or_else(|err| core_error(env, WHERE, err)))
+}
+
+#[napi(catch_unwind)]
+pub fn keys(env: &Env, store: u32, id: f64) -> Result<Vec<String>> {
+    const WHERE: &str = "Handle.prototype.keys";
+    let id = object_id(env, WHERE, id)?;
+    stores::with(env, store, |e| e.store.keys(id).or_else(|err| core_error(env, WHERE, err)))
+}
+
+/// Adds a root if the object is alive (the strong half of `deref`).
+#[napi(catch_unwind)]
+pub fn root(env: &Env, store: u32, id: f64) -> Result<bool> {
+    let Some(id) = ObjId::from_bits(id as u64) else { return Ok(false) };
+    stores::with(env, store, |e| Ok(e.store.root(id)))
+}
+
+#[napi(catch_unwind)]
+pub fn unroot(env: &Env, store: u32, id: f64) -> Result<()> {
+    let id = object_id(env, "unroot", id)?;
+    stores::with(env, store, |e| e.store.unroot(id).or_else(|err| core_error(env, "unroot", err)))
+}
+
+/// Drops one root from each id (dead wrappers, end-of-job releases).
+#[napi(catch_unwind)]
+pub fn unroot_many(env: &Env, store: u32, ids: Float64ArraySlice) -> Result<u32> {
+    let ids: Vec<ObjId> = ids.iter().filter_map(|&id| ObjId::from_bits(id as u64)).collect();
+    stores::with(env, store, |e| Ok(e.store.unroot_many(ids) as u32))
+}
+
+#[napi(catch_unwind)]
+pub fn new_registry(env: &Env, store: u32) -> Result<u32> {
+    stores::with(env, store, |e| Ok(e.store.new_registry()))
+}
+
+#[napi(catch_unwind)]
+pub fn drop_registry(env: &Env, store: u32, registry: u32) -> Result<()> {
+    // The store may already be gone (destroyed before the registry's
+    // finalizer ran): nothing left to drop then.
+    let _ = stores::with(env, store, |e| {
+        e.store.drop_registry(registry);
+        Ok(())
+    });
+    Ok(())
+}
+
+/// Registers `target`; `held` is an object id or -1, `token` a token key or
+/// -1. Returns the cell id.
+#[napi(catch_unwind)]
+pub fn register(env: &Env, store: u32, registry: u32, target: f64, held: f64, token: f64) -> Result<u32> {
+    const WHERE: &str = "FinalizationRegistry.prototype.register";
+    let target = object_id(env, WHERE, target)?;
+    let held = if held < 0.0 { None } else { Some(object_id(env, WHERE, held)?) };
+    let token = (token >= 0.0 && token.is_finite()).then_some(token as u64);
+    stores::with(env, store, |e| e.store.register(registry, target, held, token).or_else(|err| core_error(env, WHERE, err)))
+}
+
+/// Removes the cells registered with `token`; returns their ids.
+#[napi(catch_unwind)]
+pub fn unregister(env: &Env, store: u32, registry: u32, token: f64) -> Result<Vec<u32>> {
+    if !(token >= 0.0 && token.is_finite()) {
+        return Ok(Vec::new());
+    }
+    stores::with(env, store, |e| Ok(e.store.unregister_cells(registry, token as u64)))
+}
+
+/// Fired cells as `[registry, cell, heldId or 0]` triples. Called first by
+/// the pump, so it re-arms the wake-up before reading.
+#[napi(catch_unwind)]
+pub fn take_finalized(env: &Env, store: u32) -> Result<Float64Array> {
+    stores::with(env, store, |e| {
+        e.wake.clear();
+        let mut fired: Vec<Fired> = Vec::new();
+        e.store.take_finalized(&mut fired);
+        sync_external_memory(env, e);
+        let mut out = Vec::with_capacity(fired.len() * 3);
+        for f in fired {
+            out.extend([f64::from(f.registry), f64::from(f.cell), f.held.map_or(0.0, |h| h.bits() as f64)]);
+        }
+        Ok(Float64Array::new(out))
+    })
+}
+
+/// Requests a full cycle; returns its number.
+#[napi(catch_unwind)]
+pub fn request_collection(env: &Env, store: u32) -> Result<f64> {
+    stores::with(env, store, |e| Ok(e.store.request_collection() as f64))
+}
+
+/// The number of the last completed cycle.
+#[napi(catch_unwind)]
+pub fn completed(env: &Env, store: u32) -> Result<f64> {
+    stores::with(env, store, |e| Ok(e.store.completed() as f64))
+}
+
+/// Figures of one collection cycle.
+#[napi(object)]
+pub struct CycleFigures {
+    pub cycle: f64,
+    pub marked: f64,
+    pub freed: f64,
+    pub freed_bytes: f64,
+    pub finalizers_queued: f64,
+    pub mark_rounds: u32,
+    /// Longest time JavaScript could have waited for the collector, in ms.
+    pub max_pause_ms: f64,
+    pub mark_ms: f64,
+    pub sweep_ms: f64,
+    pub total_ms: f64,
+    pub live_objects: f64,
+    pub live_bytes: f64,
+}
+
+impl From<CycleStats> for CycleFigures {
+    fn from(c: CycleStats) -> Self {
+        let ms = |ns: u64| ns as f64 / 1e6;
+        CycleFigures {
+            cycle: c.cycle as f64,
+            marked: c.marked as f64,
+            freed: c.freed as f64,
+            freed_bytes: c.freed_bytes as f64,
+            finalizers_queued: c.finalizers_queued as f64,
+            mark_rounds: c.mark_rounds,
+            max_pause_ms: ms(c.max_pause_ns),
+            mark_ms: ms(c.mark_ns),
+            sweep_ms: ms(c.sweep_ns),
+            total_ms: ms(c.total_ns),
+            live_objects: c.live_objects as f64,
+            live_bytes: c.live_bytes as f64,
+        }
+    }
+}
+
+#[napi(catch_unwind)]
+pub fn last_cycle(env: &Env, store: u32) -> Result<CycleFigures> {
+    stores::with(env, store, |e| Ok(e.store.last_cycle().into()))
+}
+
+/// Totals of a store.
+#[napi(object)]
+pub struct StoreStats {
+    pub objects: f64,
+    pub bytes: f64,
+    pub collections: f64,
+    pub allocated_since_cycle: f64,
+    pub finalization_cells: f64,
+    pub pending_finalizations: f64,
+    pub slots: f64,
+    pub free_slots: f64,
+    pub threads: u32,
+    pub phase: String,
+    pub last_cycle: CycleFigures,
+}
+
+#[napi(catch_unwind)]
+pub fn stats(env: &Env, store: u32) -> Result<StoreStats> {
+    stores::with(env, store, |e| {
+        let s = e.store.stats();
+        Ok(StoreStats {
+            objects: s.objects as f64,
+            bytes: s.bytes as f64,
+            collections: s.collections as f64,
+            allocated_since_cycle: s.allocated_since_cycle as f64,
+            finalization_cells: s.finalization_cells as f64,
+            pending_finalizations: s.pending_finalizations as f64,
+            slots: f64::from(s.slots),
+            free_slots: s.free_slots as f64,
+            threads: e.store.config().threads as u32,
+            phase: s.phase.to_owned(),
+            last_cycle: s.last_cycle.into(),
+        })
+    })
+}

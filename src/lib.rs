@@ -1,0 +1,18 @@
+//! weakstore's Node binding: thin functions over `weakstore-core`.
+//!
+//! JavaScript names stores by index (see [`stores`]) and objects by their
+//! 53-bit id, so every hot call is a plain function call with numbers, not
+//! a class unwrap. The JavaScript layer in `lib/` builds the public classes
+//! (`Store`, `Handle`, `WeakRef`, `FinalizationRegistry`) on top.
+//!
+//! Every exported function is `#[napi(catch_unwind)]`: a Rust panic becomes
+//! a JavaScript `Error` instead of aborting the process.
+
+#![deny(clippy::all)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+mod api;
+mod errors;
+mod host;
+mod stores;
+mod values;

@@ -1,0 +1,78 @@
+//! The thread's store table: JavaScript names a store by a small integer,
+//! so hot calls pass numbers instead of unwrapping a class instance.
+//!
+//! # Invariants
+//! - The table is thread-local: a store is only reachable from the
+//!   JavaScript thread (main or worker) that created it. A worker's stores
+//!   are dropped with its thread; their collector threads are detached and
+//!   end after the cycle in flight.
+//! - No JavaScript runs while the table is borrowed.
+
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+
+use napi::bindgen_prelude::*;
+use weakstore_core::Store;
+
+use crate::errors::type_error;
+use crate::host::Wake;
+
+pub struct Entry {
+    pub store: Store,
+    pub wake: Arc<Wake>,
+    /// Bytes reported to V8 as external memory so far.
+    pub reported: Cell<i64>,
+}
+
+thread_local! {
+    static STORES: RefCell<Vec<Option<Entry>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The index the next `insert` will use.
+pub fn next_index() -> u32 {
+    STORES.with(|t| {
+        let t = t.borrow();
+        t.iter().position(Option::is_none).unwrap_or(t.len()) as u32
+    })
+}
+
+/// Adds `entry`; returns its index.
+pub fn insert(entry: Entry) -> u32 {
+    STORES.with(|t| {
+        let mut t = t.borrow_mut();
+        let index = t.iter().position(Option::is_none).unwrap_or_else(|| {
+            t.push(None);
+            t.len() - 1
+        });
+        t[index] = Some(entry);
+        index as u32
+    })
+}
+
+/// Removes the store at `index`; returns it.
+pub fn remove(index: u32) -> Option<Entry> {
+    STORES.with(|t| t.borrow_mut().get_mut(index as usize).and_then(Option::take))
+}
+
+/// Runs `f` with the store at `index`.
+#[inline]
+pub fn with<R>(env: &Env, index: u32, f: impl FnOnce(&Entry) -> Result<R>) -> Result<R> {
+    STORES.with(|t| match t.borrow().get(index as usize) {
+        Some(Some(entry)) => f(entry),
+        _ => type_error(env, "weakstore: this Store was destroyed or belongs to another thread"),
+    })
+}
+
+const REPORT_STEP: i64 = 1 << 20;
+
+/// Tells V8 how much memory the store holds, in steps of 1 MiB, so that
+/// V8 collects dead handle wrappers sooner when the store grows.
+pub fn sync_external_memory(env: &Env, entry: &Entry) {
+    let live = entry.store.live_bytes() as i64;
+    let delta = live - entry.reported.get();
+    if delta.abs() >= REPORT_STEP {
+        if env.adjust_external_memory(delta).is_ok() {
+            entry.reported.set(live);
+        }
+    }
+}

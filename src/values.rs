@@ -1,0 +1,82 @@
+//! Translation between JavaScript values and store field values.
+//!
+//! In: `null`, booleans, numbers, strings, bigints and `Uint8Array`s
+//! (`Buffer` included; bytes are copied). Anything else is a `TypeError`.
+//! Handles never come through here: the JavaScript layer passes their ids
+//! to `setRef`.
+//!
+//! Out: the same kinds, with bytes as a new `Buffer` (a copy), and a
+//! reference as a one-element array `[id]` that the JavaScript layer turns
+//! into the canonical handle (no field value is ever an array, so the shape
+//! is unambiguous).
+
+use napi::bindgen_prelude::*;
+use napi::ValueType;
+use weakstore_core::{BigInt as CoreBigInt, Value};
+
+use crate::errors::type_error;
+
+const EXPECTED: &str =
+    "a field value: null, a boolean, number, string, bigint, Buffer/Uint8Array, or a Handle of the same store";
+
+fn kind(t: ValueType) -> &'static str {
+    match t {
+        ValueType::Undefined => "undefined",
+        ValueType::Symbol => "a symbol",
+        ValueType::Function => "a function",
+        ValueType::Object => "an object",
+        ValueType::External => "an external",
+        _ => "an unsupported value",
+    }
+}
+
+/// Converts a JavaScript value into a field value (copying its contents).
+pub fn from_js(env: &Env, where_: &str, value: Unknown) -> Result<Value> {
+    let t = value.get_type()?;
+    // SAFETY (for each `cast` below): `cast` reinterprets the napi_value as
+    // the given type without checking; each arm only casts to the type that
+    // `get_type` / `is_typedarray` just reported.
+    Ok(match t {
+        ValueType::Null => Value::Null,
+        ValueType::Boolean => Value::Bool(unsafe { value.cast::<bool>() }?),
+        ValueType::Number => Value::Number(unsafe { value.cast::<f64>() }?),
+        ValueType::String => Value::String(unsafe { value.cast::<String>() }?.into_boxed_str()),
+        ValueType::BigInt => {
+            let big = unsafe { value.cast::<BigInt>() }?;
+            Value::BigInt(CoreBigInt { negative: big.sign_bit, words: big.words.into_boxed_slice() })
+        }
+        ValueType::Object if value.is_typedarray()? => match unsafe { value.cast::<Uint8ArraySlice>() } {
+            Ok(bytes) => Value::Bytes(bytes.to_vec().into_boxed_slice()),
+            Err(_) => return type_error(env, &format!("{where_}: expected {EXPECTED}; typed arrays other than Uint8Array are not accepted")),
+        },
+        other => return type_error(env, &format!("{where_}: expected {EXPECTED}, got {}", kind(other))),
+    })
+}
+
+/// A field value on its way out to JavaScript.
+pub enum Out {
+    Undefined,
+    Value(Value),
+}
+
+impl ToNapiValue for Out {
+    unsafe fn to_napi_value(env: sys::napi_env, out: Self) -> Result<sys::napi_value> {
+        // SAFETY: the caller (napi-rs's generated glue) passes the live
+        // `env` of the current call; each delegate below has the same
+        // contract.
+        unsafe {
+            match out {
+                Out::Undefined => <()>::to_napi_value(env, ()),
+                Out::Value(Value::Null) => Null::to_napi_value(env, Null),
+                Out::Value(Value::Bool(b)) => bool::to_napi_value(env, b),
+                Out::Value(Value::Number(n)) => f64::to_napi_value(env, n),
+                Out::Value(Value::String(s)) => String::to_napi_value(env, s.into_string()),
+                Out::Value(Value::BigInt(b)) => {
+                    BigInt::to_napi_value(env, BigInt { sign_bit: b.negative, words: b.words.into_vec() })
+                }
+                Out::Value(Value::Bytes(b)) => Buffer::to_napi_value(env, Buffer::from(b.into_vec())),
+                Out::Value(Value::Ref(id)) => Vec::<f64>::to_napi_value(env, vec![id.bits() as f64]),
+            }
+        }
+    }
+}
