@@ -92,6 +92,18 @@ test('unregister removes every registration with the token and says whether any 
   assert.equal(reg.unregister(sym), false, 'delivered cells are gone')
 })
 
+test('a released handle still works as an unregister token', async () => {
+  const store = new Store({ manual: true })
+  const seen = []
+  const reg = new FinalizationRegistry((held) => seen.push(held))
+  const h = store.alloc()
+  reg.register(h, 'held', h)
+  h.release()
+  assert.equal(reg.unregister(h), true)
+  await store.collect()
+  assert.deepEqual(seen, [])
+})
+
 test('unregister cancels a callback whose target was collected but not yet delivered', async () => {
   const store = new Store({ manual: true })
   const seen = []

@@ -12,7 +12,7 @@
 const native = require('../native.js')
 const { V8WeakRef, V8FinalizationRegistry } = require('./builtins')
 const { typeError, released } = require('./errors')
-const { idOf, stateOf } = require('./handle')
+const { idOf, keyOf, stateOf } = require('./handle')
 
 const tokenKeys = new WeakMap()
 let nextTokenKey = 0
@@ -26,8 +26,10 @@ function canBeHeldWeakly(v) {
 
 /** The number that names `token` in `st`, or undefined if it has none. */
 function tokenKey(st, token, create) {
-  const id = idOf(token)
-  if (id !== undefined && id !== 0 && stateOf(token) === st) return id // object ids are >= 2^32
+  // A handle of this store, live or released, is keyed by its object id
+  // (ids are >= 2^32, above every counter key).
+  const id = keyOf(token)
+  if (id !== undefined && stateOf(token) === st) return id
   let key = tokenKeys.get(token)
   if (key === undefined && create) {
     key = ++nextTokenKey // below 2^32 for the first four billion tokens

@@ -16,10 +16,14 @@ const CONSTRUCT = Symbol('weakstore.construct')
 let idOf
 let stateOf
 let markReleased
+let keyOf
 
 class Handle {
   #state
   #id
+  // The object id, kept after release: a released handle still names its
+  // object as an unregister token.
+  #key
 
   constructor(key, state, id) {
     if (key !== CONSTRUCT) {
@@ -27,6 +31,7 @@ class Handle {
     }
     this.#state = state
     this.#id = id
+    this.#key = id
   }
 
   static {
@@ -34,6 +39,7 @@ class Handle {
     // anything that is not a Handle, 0 for a released one.
     idOf = (h) => (h !== null && typeof h === 'object' && #id in h ? h.#id : undefined)
     stateOf = (h) => h.#state
+    keyOf = (h) => (h !== null && typeof h === 'object' && #key in h ? h.#key : undefined)
     markReleased = (h) => {
       h.#id = 0
     }
@@ -114,4 +120,4 @@ Object.defineProperty(Handle.prototype, Symbol.toStringTag, {
   value: 'Handle', writable: false, enumerable: false, configurable: true,
 })
 
-module.exports = { Handle, CONSTRUCT, idOf, stateOf, markReleased }
+module.exports = { Handle, CONSTRUCT, idOf, keyOf, stateOf, markReleased }

@@ -70,9 +70,7 @@ const REPORT_STEP: i64 = 1 << 20;
 pub fn sync_external_memory(env: &Env, entry: &Entry) {
     let live = entry.store.live_bytes() as i64;
     let delta = live - entry.reported.get();
-    if delta.abs() >= REPORT_STEP {
-        if env.adjust_external_memory(delta).is_ok() {
-            entry.reported.set(live);
-        }
+    if delta.abs() >= REPORT_STEP && env.adjust_external_memory(delta).is_ok() {
+        entry.reported.set(live);
     }
 }

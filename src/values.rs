@@ -33,19 +33,18 @@ fn kind(t: ValueType) -> &'static str {
 /// Converts a JavaScript value into a field value (copying its contents).
 pub fn from_js(env: &Env, where_: &str, value: Unknown) -> Result<Value> {
     let t = value.get_type()?;
-    // SAFETY (for each `cast` below): `cast` reinterprets the napi_value as
-    // the given type without checking; each arm only casts to the type that
-    // `get_type` / `is_typedarray` just reported.
+    // `from_unknown` goes through napi_get_value_*, which check the type
+    // themselves; each arm converts to the type `get_type` just reported.
     Ok(match t {
         ValueType::Null => Value::Null,
-        ValueType::Boolean => Value::Bool(unsafe { value.cast::<bool>() }?),
-        ValueType::Number => Value::Number(unsafe { value.cast::<f64>() }?),
-        ValueType::String => Value::String(unsafe { value.cast::<String>() }?.into_boxed_str()),
+        ValueType::Boolean => Value::Bool(bool::from_unknown(value)?),
+        ValueType::Number => Value::Number(f64::from_unknown(value)?),
+        ValueType::String => Value::String(String::from_unknown(value)?.into_boxed_str()),
         ValueType::BigInt => {
-            let big = unsafe { value.cast::<BigInt>() }?;
+            let big = BigInt::from_unknown(value)?;
             Value::BigInt(CoreBigInt { negative: big.sign_bit, words: big.words.into_boxed_slice() })
         }
-        ValueType::Object if value.is_typedarray()? => match unsafe { value.cast::<Uint8ArraySlice>() } {
+        ValueType::Object if value.is_typedarray()? => match Uint8ArraySlice::from_unknown(value) {
             Ok(bytes) => Value::Bytes(bytes.to_vec().into_boxed_slice()),
             Err(_) => return type_error(env, &format!("{where_}: expected {EXPECTED}; typed arrays other than Uint8Array are not accepted")),
         },

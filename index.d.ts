@@ -1,0 +1,101 @@
+// Type definitions for weakstore.
+
+/** Values a field may hold. `Uint8Array` values are copied in; `get` returns a new `Buffer`. */
+export type FieldValue = null | boolean | number | string | bigint | Uint8Array | Handle
+
+/** What `Handle.get` returns: bytes come back as a `Buffer`, missing fields as `undefined`. */
+export type FieldResult = null | boolean | number | string | bigint | Buffer | Handle | undefined
+
+export interface StoreOptions {
+  /** Collector threads for marking and sweeping (1–64; default: cores, at most 4). */
+  threads?: number
+  /** Bytes allocated since the last cycle that start the next one (default 32 MiB, at least 1024). */
+  budget?: number
+  /** Only `collect()` starts cycles (default false). */
+  manual?: boolean
+}
+
+/** Figures of one collection cycle. */
+export interface CycleFigures {
+  cycle: number
+  marked: number
+  freed: number
+  freedBytes: number
+  finalizersQueued: number
+  markRounds: number
+  /** Longest time the collector held the phase lock: the most JavaScript could have waited. */
+  maxPauseMs: number
+  markMs: number
+  sweepMs: number
+  totalMs: number
+  liveObjects: number
+  liveBytes: number
+}
+
+export interface StoreStats {
+  objects: number
+  bytes: number
+  collections: number
+  allocatedSinceCycle: number
+  finalizationCells: number
+  pendingFinalizations: number
+  slots: number
+  freeSlots: number
+  threads: number
+  phase: 'idle' | 'scan-roots' | 'mark' | 'process-weak' | 'sweep' | 'deliver'
+  /** Handle wrappers this thread has in its cache (live or awaiting V8's collection). */
+  handles: number
+  lastCycle: CycleFigures
+}
+
+/** An off-heap object store with its own concurrent garbage collector. */
+export class Store {
+  constructor(options?: StoreOptions)
+  /** Allocates an object with the own enumerable fields of `fields`. */
+  alloc(fields?: Record<string, FieldValue>): Handle
+  /**
+   * Lets the calling job end, lets V8 collect dead handle wrappers (when
+   * `global.gc` is exposed), runs a full cycle and delivers this thread's
+   * finalization callbacks for it.
+   */
+  collect(): Promise<CycleFigures>
+  stats(): StoreStats
+  readonly [Symbol.toStringTag]: 'Store'
+}
+
+/** A root: the JavaScript face of one store object. Created by `Store.alloc` and `get`. */
+export class Handle implements Disposable {
+  private constructor()
+  set(key: string, value: FieldValue): this
+  get(key: string): FieldResult
+  has(key: string): boolean
+  delete(key: string): boolean
+  keys(): string[]
+  /** Whether `release()` was called. */
+  readonly released: boolean
+  /** Drops this handle's root now. Idempotent; later use throws a TypeError mentioning "released". */
+  release(): void
+  [Symbol.dispose](): void
+  readonly [Symbol.toStringTag]: 'Handle'
+}
+
+/** The built-in `WeakRef`, for handles. */
+export class WeakRef<T extends Handle = Handle> {
+  constructor(target: T)
+  /** The target's canonical handle, or `undefined` once its object was collected. */
+  deref(): T | undefined
+  readonly [Symbol.toStringTag]: 'WeakRef'
+}
+
+/** The built-in `FinalizationRegistry`, for handle targets. */
+export class FinalizationRegistry<H = unknown> {
+  constructor(cleanupCallback: (heldValue: H) => void)
+  /**
+   * Calls the callback with `heldValue` after `target`'s object is collected.
+   * A handle held value keeps its object alive until delivered; the token is held weakly.
+   */
+  register(target: Handle, heldValue: H, unregisterToken?: object | symbol): void
+  /** Removes every registration made with `unregisterToken`; whether any was removed. */
+  unregister(unregisterToken: object | symbol): boolean
+  readonly [Symbol.toStringTag]: 'FinalizationRegistry'
+}

@@ -1,0 +1,8 @@
+// ES module entry: `import { Store, WeakRef } from 'weakstore'`.
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+const weakstore = require('./index.js')
+
+export const { Store, Handle, WeakRef, FinalizationRegistry } = weakstore
+export default weakstore
