@@ -19,7 +19,8 @@
 //! - `heap`: the object table and the state mutators share with the
 //!   collector.
 //! - `store`: the mutator operations and their barriers.
-//! - `weak`: finalization registries, cells and tokens.
+//! - [`weak`]: ephemeron tables (`WeakMap`/`WeakSet`) and finalization
+//!   registries, cells and tokens.
 //! - [`host`]: the one trait the embedder implements.
 //!
 //! # Invariants
@@ -42,9 +43,10 @@ pub mod host;
 mod id;
 mod stats;
 mod store;
+mod store_ephemeron;
 pub(crate) mod sync;
 mod value;
-mod weak;
+pub mod weak;
 
 pub use collector::phase::Phase;
 pub use error::{Error, Result};
@@ -54,4 +56,5 @@ pub use id::{ObjId, GEN_BITS, MAX_GEN};
 pub use stats::{CycleStats, Stats};
 pub use store::Store;
 pub use value::{BigInt, Value};
+pub use weak::ephemeron::{EphemeronTable, EphemeronValue};
 pub use weak::finalization::Fired;

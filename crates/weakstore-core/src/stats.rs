@@ -15,6 +15,12 @@ pub struct CycleStats {
     pub finalizers_queued: usize,
     /// Times marking resumed after `FinishMarking` found barrier work.
     pub mark_rounds: u32,
+    /// Ephemeron entries whose value marking traced (their key was live).
+    /// Ephemerons need no fixpoint rounds: a key's values are traced in the
+    /// same pass as its fields.
+    pub ephemerons_traced: usize,
+    /// Ephemeron entries dropped because their key was freed.
+    pub ephemerons_dropped: usize,
     /// Longest time the collector held the phase lock (a mutator's longest
     /// possible wait), in nanoseconds.
     pub max_pause_ns: u64,
@@ -43,6 +49,10 @@ pub struct Stats {
     pub allocated_since_cycle: usize,
     /// Finalization cells registered and not yet delivered.
     pub finalization_cells: usize,
+    /// Ephemeron tables alive (`WeakMap`s and `WeakSet`s).
+    pub ephemeron_tables: usize,
+    /// Ephemeron entries held in key objects.
+    pub ephemeron_entries: usize,
     /// Cells collected and waiting for the embedder to take them.
     pub pending_finalizations: usize,
     /// Slots in the table (live, free and retired).

@@ -32,7 +32,7 @@ use crate::weak::finalization::{Cell, Fired};
 
 /// An off-heap object store with its own concurrent collector.
 pub struct Store {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     collector: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -49,7 +49,7 @@ impl Store {
         &self.shared.config
     }
 
-    fn live_slot(&self, id: ObjId, state: &PhaseState) -> Result<&Slot> {
+    pub(crate) fn live_slot(&self, id: ObjId, state: &PhaseState) -> Result<&Slot> {
         self.shared
             .table
             .live(id)
@@ -59,7 +59,7 @@ impl Store {
 
     /// Checks that `value`'s reference (if any) may be stored now, and runs
     /// the insertion half of the barrier.
-    fn admit(&self, value: &Value, state: &PhaseState) -> Result<()> {
+    pub(crate) fn admit(&self, value: &Value, state: &PhaseState) -> Result<()> {
         if let Some(target) = value.as_ref() {
             self.live_slot(target, state)?;
             if state.phase.barriers_on() {
@@ -70,7 +70,7 @@ impl Store {
     }
 
     /// The deletion half of the barrier, for a reference being dropped.
-    fn forget(&self, old: Option<&Value>, state: &PhaseState) {
+    pub(crate) fn forget(&self, old: Option<&Value>, state: &PhaseState) {
         if let (Some(old), true) = (old.and_then(Value::as_ref), state.phase.barriers_on()) {
             self.shared.shade(old.index(), state.epoch);
         }
@@ -249,8 +249,10 @@ impl Store {
                 if let Some(mut guard) = slot.lock_if(cell.target) {
                     let object = guard.as_mut().expect("lock_if checked");
                     // Cell ids are unique among this object's live cells.
-                    if let Some(at) = object.cells.iter().position(|&c| c == id) {
-                        object.cells.swap_remove(at);
+                    if let Some(weak) = object.weak.as_mut() {
+                        if let Some(at) = weak.cells.iter().position(|&c| c == id) {
+                            weak.cells.swap_remove(at);
+                        }
                     }
                 }
             }
@@ -285,7 +287,7 @@ impl Store {
         };
         match target_slot.lock_if(target) {
             Some(mut guard) => {
-                guard.as_mut().expect("lock_if checked").cells.push(id);
+                guard.as_mut().expect("lock_if checked").weak_mut().cells.push(id);
                 Ok(id)
             }
             None => {
@@ -363,6 +365,8 @@ impl Store {
             allocated_since_cycle: self.shared.allocated.load(Ordering::Relaxed),
             finalization_cells: finalization.live_cells(),
             pending_finalizations: finalization.pending(),
+            ephemeron_tables: self.shared.ephemeron_tables.load(Ordering::Relaxed),
+            ephemeron_entries: self.shared.ephemeron_entries.load(Ordering::Relaxed),
             slots: self.shared.table.high_water(),
             free_slots: self.shared.table.free_slots(),
             retired_slots: self.shared.table.retired(),

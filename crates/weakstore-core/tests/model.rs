@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use common::manual;
 use proptest::prelude::*;
-use weakstore_core::{Error, Fired, ObjId, Value};
+use weakstore_core::{EphemeronValue, Error, Fired, ObjId, Value};
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -25,6 +25,8 @@ enum Op {
     Unroot(usize),
     Register(usize, Option<usize>, Option<u8>),
     Unregister(u8),
+    EphSet(u8, usize, usize),
+    EphDelete(u8, usize),
     Collect,
 }
 
@@ -39,6 +41,8 @@ fn op() -> impl Strategy<Value = Op> {
         4 => i().prop_map(Op::Unroot),
         2 => (i(), proptest::option::of(i()), proptest::option::of(0u8..3)).prop_map(|(t, h, k)| Op::Register(t, h, k)),
         1 => (0u8..3).prop_map(Op::Unregister),
+        3 => (0u8..2, i(), i()).prop_map(|(t, k, v)| Op::EphSet(t, k, v)),
+        1 => (0u8..2, i()).prop_map(|(t, k)| Op::EphDelete(t, k)),
         2 => Just(Op::Collect),
     ]
 }
@@ -53,6 +57,8 @@ enum MVal {
 struct Model {
     live: HashMap<ObjId, (BTreeMap<String, MVal>, u32)>,
     cells: HashMap<u32, (ObjId, Option<ObjId>, Option<u64>)>,
+    /// (table, key) -> value
+    ephemerons: HashMap<(u8, ObjId), ObjId>,
 }
 
 impl Model {
@@ -60,16 +66,27 @@ impl Model {
         let mut stack: Vec<ObjId> = self.live.iter().filter(|(_, (_, r))| *r > 0).map(|(id, _)| *id).collect();
         stack.extend(self.cells.values().filter_map(|(_, held, _)| *held));
         let mut reached = HashSet::new();
-        while let Some(id) = stack.pop() {
-            if reached.insert(id) {
-                for v in self.live[&id].0.values() {
-                    if let MVal::Ref(c) = v {
-                        stack.push(*c);
+        // Plain reachability, then ephemerons to a fixpoint (the slow,
+        // obviously-correct way).
+        loop {
+            while let Some(id) = stack.pop() {
+                if reached.insert(id) {
+                    for v in self.live[&id].0.values() {
+                        if let MVal::Ref(c) = v {
+                            stack.push(*c);
+                        }
                     }
                 }
             }
+            stack.extend(
+                self.ephemerons.iter().filter(|((_, k), v)| reached.contains(k) && !reached.contains(*v)).map(|(_, v)| *v),
+            );
+            if stack.is_empty() {
+                break;
+            }
         }
         self.live.retain(|id, _| reached.contains(id));
+        self.ephemerons.retain(|(_, k), _| reached.contains(k));
         self.cells.iter().filter(|(_, (t, _, _))| !reached.contains(t)).map(|(c, _)| *c).collect()
     }
 }
@@ -77,6 +94,7 @@ impl Model {
 fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let store = manual(2);
     let reg = store.new_registry();
+    let tables = [store.new_ephemeron_table(), store.new_ephemeron_table()];
     let mut model = Model::default();
     let mut known: Vec<ObjId> = Vec::new();
     let pick = |known: &Vec<ObjId>, i: usize| known.get(i % known.len().max(1)).copied();
@@ -163,6 +181,21 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     model.cells.remove(&id);
                 }
             }
+            Op::EphSet(t, k, v) => {
+                let (Some(k), Some(v)) = (pick(&known, k), pick(&known, v)) else { continue };
+                let got = store.ephemeron_set(&tables[t as usize], k, EphemeronValue::Field(Value::Ref(v)));
+                if model.live.contains_key(&k) && model.live.contains_key(&v) {
+                    prop_assert_eq!(got, Ok(()));
+                    model.ephemerons.insert((t, k), v);
+                } else {
+                    prop_assert!(got.is_err());
+                }
+            }
+            Op::EphDelete(t, k) => {
+                let Some(k) = pick(&known, k) else { continue };
+                let got = store.ephemeron_delete(&tables[t as usize], k);
+                prop_assert_eq!(got, model.ephemerons.remove(&(t, k)).is_some());
+            }
             Op::Collect => {
                 let expected_fired = model.collect();
                 store.collect();
@@ -198,6 +231,13 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     }
                 }
                 prop_assert_eq!(store.stats().objects, model.live.len());
+                prop_assert_eq!(store.stats().ephemeron_entries, model.ephemerons.len());
+                for ((t, k), v) in &model.ephemerons {
+                    prop_assert_eq!(
+                        store.ephemeron_get(&tables[*t as usize], *k),
+                        Some(EphemeronValue::Field(Value::Ref(*v)))
+                    );
+                }
                 prop_assert_eq!(store.stats().failed_cycles, 0);
             }
         }

@@ -72,11 +72,13 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64) -> CycleStats {
     shared.observe(Phase::Mark);
     // Every gray object (roots included) is traced exactly once.
     let mut marked = 0;
+    let mut entries_traced = 0;
     let mut rounds = 0;
     loop {
         let marker = Marker::new(shared, epoch, workers, std::mem::take(&mut gray));
         parallel(workers, |_| marker.run());
         marked += marker.traced.load(Ordering::Relaxed);
+        entries_traced += marker.entries_traced.load(Ordering::Relaxed);
         let leftover = pauses.enter(shared, Phase::FinishMarking, |state| {
             let leftover = std::mem::take(&mut *shared.barrier.lock());
             state.phase = if leftover.is_empty() { Phase::ProcessWeak } else { Phase::Mark };
@@ -114,6 +116,8 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64) -> CycleStats {
         freed_bytes: swept.freed_bytes,
         finalizers_queued: swept.fired,
         mark_rounds: rounds,
+        ephemerons_traced: entries_traced,
+        ephemerons_dropped: swept.entries,
         max_pause_ns: 0,
         mark_ns,
         sweep_ns,

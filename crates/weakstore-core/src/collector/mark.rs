@@ -43,6 +43,8 @@ pub(crate) struct Marker<'a> {
     hungry: AtomicUsize,
     /// Objects traced in this round.
     pub(crate) traced: AtomicUsize,
+    /// Ephemeron entries whose values were traced in this round.
+    pub(crate) entries_traced: AtomicUsize,
 }
 
 /// The blocks of `0..end` that worker `worker` of `workers` owns.
@@ -63,6 +65,7 @@ impl<'a> Marker<'a> {
             work_added: Condvar::new(),
             hungry: AtomicUsize::new(0),
             traced: AtomicUsize::new(0),
+            entries_traced: AtomicUsize::new(0),
         }
     }
 
@@ -113,18 +116,39 @@ impl<'a> Marker<'a> {
         self.traced.fetch_add(traced, Ordering::Relaxed);
     }
 
-    /// Shades the children of `index` onto `local`.
+    /// Shades the children of `index` onto `local`: its fields' targets
+    /// and the values of the ephemeron entries it is the key of.
     fn trace(&self, index: u32, local: &mut Vec<u32>) {
         let Some(slot) = self.shared.table.slot(index) else { return };
-        let guard = slot.object.lock();
-        let Some(object) = guard.as_ref() else { return };
-        for (_, value) in &object.fields {
-            if let Some(child) = value.as_ref() {
-                if let Some(child_slot) = self.shared.table.live(child) {
-                    if Shared::try_mark(child_slot, self.epoch) {
-                        local.push(child.index());
-                    }
+        let mut guard = slot.object.lock();
+        let Some(object) = guard.as_mut() else { return };
+        let children = object.fields.iter().filter_map(|(_, v)| v.as_ref());
+        for child in children {
+            self.shade_child(child, local);
+        }
+        if let Some(weak) = object.weak.as_mut() {
+            if !weak.entries.is_empty() {
+                // Entries of dropped tables keep nothing alive; purge them
+                // while we hold the key's lock anyway.
+                let before = weak.entries.len();
+                weak.entries.retain(|e| e.table.is_alive());
+                let purged = before - weak.entries.len();
+                if purged > 0 {
+                    self.shared.ephemeron_entries.fetch_sub(purged, Ordering::Relaxed);
                 }
+                for child in weak.entries.iter().filter_map(|e| e.value.as_ref()) {
+                    self.shade_child(child, local);
+                }
+                self.entries_traced.fetch_add(weak.entries.len(), Ordering::Relaxed);
+            }
+        }
+    }
+
+    #[inline]
+    fn shade_child(&self, child: crate::id::ObjId, local: &mut Vec<u32>) {
+        if let Some(child_slot) = self.shared.table.live(child) {
+            if Shared::try_mark(child_slot, self.epoch) {
+                local.push(child.index());
             }
         }
     }

@@ -3,8 +3,9 @@
 //! Each worker walks its blocks of the table. An unmarked live slot is
 //! freed: its payload is taken under the slot mutex, its generation bumped
 //! (clearing every weak reference to it for good), the slot recycled, and
-//! its finalization cells moved to the delivery queue. Payloads are dropped
-//! outside every lock.
+//! its finalization cells moved to the delivery queue, its ephemeron entries
+//! dropped (reporting those whose value the embedder holds). Payloads are
+//! dropped outside every lock.
 //!
 //! # Invariants
 //! - Only slots unmarked in this cycle's epoch are freed. Objects allocated
@@ -20,6 +21,7 @@ use crate::collector::mark::blocks;
 use crate::heap::Shared;
 use crate::id::ObjId;
 use crate::sync::Ordering;
+use crate::weak::ephemeron::EphemeronValue;
 
 #[derive(Default)]
 pub(crate) struct Swept {
@@ -27,6 +29,8 @@ pub(crate) struct Swept {
     pub(crate) freed_bytes: usize,
     pub(crate) fired: usize,
     pub(crate) anomalies: usize,
+    /// Ephemeron entries dropped with their keys.
+    pub(crate) entries: usize,
 }
 
 impl Swept {
@@ -35,12 +39,14 @@ impl Swept {
         self.freed_bytes += other.freed_bytes;
         self.fired += other.fired;
         self.anomalies += other.anomalies;
+        self.entries += other.entries;
     }
 }
 
 pub(crate) fn sweep(shared: &Shared, epoch: u32, worker: usize, workers: usize) -> Swept {
     let mut swept = Swept::default();
     let mut recycled = Vec::new();
+    let mut dead_external = Vec::new();
     let end = shared.table.high_water();
     for range in blocks(worker, workers, end) {
         for index in range {
@@ -67,11 +73,22 @@ pub(crate) fn sweep(shared: &Shared, epoch: u32, worker: usize, workers: usize) 
             drop(guard);
             swept.freed += 1;
             swept.freed_bytes += object.bytes;
-            if !object.cells.is_empty() {
+            if let Some(weak) = &object.weak {
                 let id = ObjId::new(index, state >> 1);
-                let mut table = shared.finalization.lock();
-                for &cell in &object.cells {
-                    swept.fired += usize::from(table.fire(cell, id));
+                if !weak.cells.is_empty() {
+                    let mut table = shared.finalization.lock();
+                    for &cell in &weak.cells {
+                        swept.fired += usize::from(table.fire(cell, id));
+                    }
+                }
+                if !weak.entries.is_empty() {
+                    swept.entries += weak.entries.len();
+                    let external = weak
+                        .entries
+                        .iter()
+                        .filter(|e| e.value == EphemeronValue::External && e.table.is_alive())
+                        .map(|e| (e.table.id(), id));
+                    dead_external.extend(external);
                 }
             }
             drop(object);
@@ -81,6 +98,10 @@ pub(crate) fn sweep(shared: &Shared, epoch: u32, worker: usize, workers: usize) 
         }
     }
     shared.table.recycle(&mut recycled);
+    if !dead_external.is_empty() {
+        shared.dead_external.lock().append(&mut dead_external);
+    }
+    shared.ephemeron_entries.fetch_sub(swept.entries, Ordering::Relaxed);
     shared.objects.fetch_sub(swept.freed, Ordering::Relaxed);
     shared.bytes.fetch_sub(swept.freed_bytes, Ordering::Relaxed);
     swept

@@ -23,7 +23,8 @@ use crate::collector::phase::{Phase, PhaseState};
 use crate::collector::scheduler::Schedule;
 use crate::host::Host;
 use crate::stats::CycleStats;
-use crate::sync::{AtomicBool, AtomicUsize, Condvar, Mutex, Ordering, RwLock};
+use crate::id::ObjId;
+use crate::sync::{AtomicBool, AtomicU32, AtomicUsize, Condvar, Mutex, Ordering, RwLock};
 use crate::weak::finalization::FinalizationTable;
 use table::{Slot, Table};
 
@@ -72,6 +73,13 @@ pub(crate) struct Shared {
     /// `barrier` is non-empty (a hint; the buffer itself is the truth).
     pub(crate) barrier_pending: AtomicBool,
     pub(crate) finalization: Mutex<FinalizationTable>,
+    /// Ephemeron entries in key payloads.
+    pub(crate) ephemeron_entries: AtomicUsize,
+    /// Ephemeron tables created and not dropped.
+    pub(crate) ephemeron_tables: AtomicUsize,
+    pub(crate) next_table: AtomicU32,
+    /// `(table, key)` of freed keys whose entry's value the embedder holds.
+    pub(crate) dead_external: Mutex<Vec<(u32, ObjId)>>,
     pub(crate) objects: AtomicUsize,
     pub(crate) bytes: AtomicUsize,
     /// Bytes allocated since the last `Snapshot`.
@@ -91,6 +99,10 @@ impl Shared {
             barrier: Mutex::new(Vec::new()),
             barrier_pending: AtomicBool::new(false),
             finalization: Mutex::new(FinalizationTable::default()),
+            ephemeron_entries: AtomicUsize::new(0),
+            ephemeron_tables: AtomicUsize::new(0),
+            next_table: AtomicU32::new(0),
+            dead_external: Mutex::new(Vec::new()),
             objects: AtomicUsize::new(0),
             bytes: AtomicUsize::new(0),
             allocated: AtomicUsize::new(0),

@@ -1,4 +1,5 @@
-//! The payload of one live slot: named fields and finalization cells.
+//! The payload of one live slot: named fields, the finalization cells that
+//! target it, and the ephemeron entries it is the key of.
 //!
 //! Objects are small maps from string keys to [`Value`]s kept in insertion
 //! order (so `keys()` reads like `Object.keys` of a plain object). They are
@@ -10,8 +11,13 @@
 //!   `bytes` over live objects.
 //! - `cells` lists the finalization cells whose target is this object; the
 //!   finalization table lists the same cells with this object as target.
+//! - `entries` holds the ephemeron entries keyed by this object, at most one
+//!   per table (see `weak::ephemeron`).
+//! - Both live behind one optional box (`weak`), so an object that is
+//!   nobody's target or key pays one pointer for them.
 
 use crate::value::Value;
+use crate::weak::ephemeron::Entry;
 
 /// Fixed cost charged per object on top of its fields: the slot and the
 /// boxed object header.
@@ -21,14 +27,21 @@ const FIELD_OVERHEAD: usize = std::mem::size_of::<(Box<str>, Value)>();
 
 pub(crate) struct Object {
     pub(crate) fields: Vec<(Box<str>, Value)>,
-    pub(crate) cells: Vec<u32>,
+    pub(crate) weak: Option<Box<WeakSide>>,
     pub(crate) bytes: usize,
+}
+
+/// What weak structures attach to an object.
+#[derive(Default)]
+pub(crate) struct WeakSide {
+    pub(crate) cells: Vec<u32>,
+    pub(crate) entries: Vec<Entry>,
 }
 
 impl Object {
     pub(crate) fn new(fields: Vec<(Box<str>, Value)>) -> Object {
         // Later duplicates win, as in an object literal.
-        let mut object = Object { fields: Vec::with_capacity(fields.len()), cells: Vec::new(), bytes: 0 };
+        let mut object = Object { fields: Vec::with_capacity(fields.len()), weak: None, bytes: 0 };
         for (key, value) in fields {
             object.insert(key, value);
         }
@@ -39,6 +52,16 @@ impl Object {
     pub(crate) fn measure(&self) -> usize {
         OBJECT_OVERHEAD
             + self.fields.iter().map(|(k, v)| FIELD_OVERHEAD + k.len() + v.heap_bytes()).sum::<usize>()
+    }
+
+    /// The weak side, created on first use.
+    pub(crate) fn weak_mut(&mut self) -> &mut WeakSide {
+        self.weak.get_or_insert_with(Default::default)
+    }
+
+    /// Ephemeron entries keyed by this object.
+    pub(crate) fn entries(&self) -> &[Entry] {
+        self.weak.as_ref().map_or(&[], |w| &w.entries)
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&Value> {

@@ -4,7 +4,8 @@
 //!   generation bump clears every one of them at once, and `ProcessWeak`
 //!   makes them read empty even before the sweeper reaches the slot.
 //! - [`finalization`]: registries, cells and unregister tokens.
-//! - Ephemerons (`WeakMap`/`WeakSet`) will live here too; they are resolved
-//!   inside `Mark`, before `ProcessWeak`.
+//! - [`ephemeron`]: tables for `WeakMap`/`WeakSet`, whose entries live with
+//!   their keys so that `Mark` resolves them in its single pass.
 
+pub mod ephemeron;
 pub(crate) mod finalization;

@@ -1,0 +1,124 @@
+//! The mutator's side of ephemeron tables (`WeakMap` / `WeakSet`).
+//!
+//! Each operation locks the key's payload, where the key's entries live
+//! (see [`crate::weak::ephemeron`]), under the phase lock like every other
+//! mutator operation, with the same barriers: a stored `Ref` value is
+//! shaded while marking (so an entry set during marking cannot lose its
+//! value), a replaced or deleted one too.
+
+use crate::error::{Error, Result};
+use crate::id::ObjId;
+use crate::store::Store;
+use crate::sync::{Arc, Ordering};
+use crate::weak::ephemeron::{EphemeronTable, EphemeronValue, Entry};
+
+const ENTRY_BYTES: usize = std::mem::size_of::<Entry>();
+
+fn value_bytes(value: &EphemeronValue) -> usize {
+    match value {
+        EphemeronValue::Field(v) => v.heap_bytes(),
+        EphemeronValue::External => 0,
+    }
+}
+
+impl Store {
+    /// A new, empty ephemeron table.
+    pub fn new_ephemeron_table(&self) -> Arc<EphemeronTable> {
+        let id = self.shared.next_table.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        self.shared.ephemeron_tables.fetch_add(1, Ordering::Relaxed);
+        EphemeronTable::new(id)
+    }
+
+    /// Drops `table`: its entries stop keeping values alive at once and are
+    /// purged lazily. Idempotent.
+    pub fn drop_ephemeron_table(&self, table: &EphemeronTable) {
+        if table.is_alive() {
+            table.kill();
+            self.shared.ephemeron_tables.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Maps `key` to `value` in `table` (replacing any previous value).
+    pub fn ephemeron_set(&self, table: &Arc<EphemeronTable>, key: ObjId, value: EphemeronValue) -> Result<()> {
+        let state = self.shared.phase.read();
+        if let EphemeronValue::Field(v) = &value {
+            self.admit(v, &state)?;
+        }
+        let slot = self.live_slot(key, &state)?;
+        let mut guard = slot.lock_if(key).ok_or(Error::Dead(key))?;
+        let object = guard.as_mut().expect("lock_if checked");
+        let added = value_bytes(&value);
+        let entries = &mut object.weak_mut().entries;
+        let old = match Entry::position(entries, table) {
+            Some(at) => Some(std::mem::replace(&mut entries[at].value, value)),
+            None => {
+                entries.push(Entry { table: Arc::clone(table), value });
+                None
+            }
+        };
+        let removed = old.as_ref().map_or(0, |o| value_bytes(o) + ENTRY_BYTES);
+        object.bytes = object.bytes + added + ENTRY_BYTES - removed;
+        drop(guard);
+        if let Some(EphemeronValue::Field(old)) = &old {
+            self.forget(Some(old), &state);
+        }
+        drop(state);
+        if old.is_none() {
+            self.shared.ephemeron_entries.fetch_add(1, Ordering::Relaxed);
+        }
+        self.shared.add_bytes(added as isize + ENTRY_BYTES as isize - removed as isize);
+        Ok(())
+    }
+
+    /// Runs `f` on `key`'s value in `table` (`None` if absent, if the table
+    /// was dropped, or if the key is dead).
+    pub fn ephemeron_with<R>(
+        &self,
+        table: &Arc<EphemeronTable>,
+        key: ObjId,
+        f: impl FnOnce(Option<&EphemeronValue>) -> R,
+    ) -> R {
+        let state = self.shared.phase.read();
+        let Ok(slot) = self.live_slot(key, &state) else { return f(None) };
+        let Some(guard) = slot.lock_if(key) else { return f(None) };
+        let object = guard.as_ref().expect("lock_if checked");
+        f(Entry::of(object.entries(), table).filter(|e| e.table.is_alive()).map(|e| &e.value))
+    }
+
+    /// A copy of `key`'s value in `table`; `Ref`s come without a root.
+    pub fn ephemeron_get(&self, table: &Arc<EphemeronTable>, key: ObjId) -> Option<EphemeronValue> {
+        self.ephemeron_with(table, key, |v| v.cloned())
+    }
+
+    /// Whether `table` has an entry for `key`.
+    pub fn ephemeron_has(&self, table: &Arc<EphemeronTable>, key: ObjId) -> bool {
+        self.ephemeron_with(table, key, |v| v.is_some())
+    }
+
+    /// Removes `key`'s entry from `table`; whether there was one.
+    pub fn ephemeron_delete(&self, table: &Arc<EphemeronTable>, key: ObjId) -> bool {
+        let state = self.shared.phase.read();
+        let Ok(slot) = self.live_slot(key, &state) else { return false };
+        let Some(mut guard) = slot.lock_if(key) else { return false };
+        let object = guard.as_mut().expect("lock_if checked");
+        let Some(weak) = object.weak.as_mut() else { return false };
+        let Some(at) = Entry::position(&weak.entries, table) else { return false };
+        let entry = weak.entries.swap_remove(at);
+        let removed = value_bytes(&entry.value) + ENTRY_BYTES;
+        object.bytes -= removed;
+        drop(guard);
+        if let EphemeronValue::Field(old) = &entry.value {
+            self.forget(Some(old), &state);
+        }
+        drop(state);
+        self.shared.ephemeron_entries.fetch_sub(1, Ordering::Relaxed);
+        self.shared.add_bytes(-(removed as isize));
+        table.is_alive()
+    }
+
+    /// Moves the `(table, key)` pairs of freed keys whose entries had
+    /// [`EphemeronValue::External`] values to `out`.
+    pub fn take_dead_external(&self, out: &mut Vec<(u32, ObjId)>) {
+        out.append(&mut self.shared.dead_external.lock());
+    }
+}
