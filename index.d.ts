@@ -23,6 +23,14 @@ export interface CycleFigures {
   freedBytes: number
   finalizersQueued: number
   markRounds: number
+  /**
+   * Ephemeron entries whose values marking traced. Entries live with their
+   * keys, so marking a key traces its values in the same pass: ephemerons
+   * never need extra fixpoint rounds.
+   */
+  ephemeronsTraced: number
+  /** Ephemeron entries dropped because their key was collected. */
+  ephemeronsDropped: number
   /** Longest time the collector held the phase lock: the most JavaScript could have waited. */
   maxPauseMs: number
   markMs: number
@@ -39,6 +47,9 @@ export interface StoreStats {
   allocatedSinceCycle: number
   finalizationCells: number
   pendingFinalizations: number
+  /** Live WeakMap/WeakSet tables and the entries they hold. */
+  ephemeronTables: number
+  ephemeronEntries: number
   slots: number
   freeSlots: number
   threads: number
@@ -98,4 +109,30 @@ export class FinalizationRegistry<H = unknown> {
   /** Removes every registration made with `unregisterToken`; whether any was removed. */
   unregister(unregisterToken: object | symbol): boolean
   readonly [Symbol.toStringTag]: 'FinalizationRegistry'
+}
+
+/**
+ * The built-in `WeakMap`, keyed by store objects through their handles. An
+ * entry keeps its value alive only while its key's object lives (ephemeron
+ * semantics). Primitives and same-store handles are kept off-heap; other
+ * values are held by JavaScript until the key is collected.
+ */
+export class WeakMap<K extends Handle = Handle, V = unknown> {
+  constructor(entries?: Iterable<readonly [K, V]> | null)
+  get(key: K): V | undefined
+  set(key: K, value: V): this
+  has(key: K): boolean
+  delete(key: K): boolean
+  getOrInsert(key: K, value: V): V
+  getOrInsertComputed(key: K, callbackfn: (key: K) => V): V
+  readonly [Symbol.toStringTag]: 'WeakMap'
+}
+
+/** The built-in `WeakSet`, for handles: membership by store object. */
+export class WeakSet<T extends Handle = Handle> {
+  constructor(values?: Iterable<T> | null)
+  add(value: T): this
+  has(value: T): boolean
+  delete(value: T): boolean
+  readonly [Symbol.toStringTag]: 'WeakSet'
 }

@@ -10,5 +10,6 @@ const { Store } = require('./lib/store')
 const { Handle } = require('./lib/handle')
 const { WeakRef } = require('./lib/weakref')
 const { FinalizationRegistry } = require('./lib/finalization')
+const { WeakMap, WeakSet } = require('./lib/weakmap')
 
-module.exports = { Store, Handle, WeakRef, FinalizationRegistry }
+module.exports = { Store, Handle, WeakRef, FinalizationRegistry, WeakMap, WeakSet }

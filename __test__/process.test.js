@@ -122,3 +122,17 @@ test('no V8 gc exposed: collect() still collects released handles', () => {
   `, [])
   assertClean(result, 'true')
 })
+
+test('a script may destructure the built-in names at its top level', () => {
+  // Global lexical bindings of these names are uninitialised while the
+  // package loads; it must not read them.
+  const result = run(`
+    const { Store, WeakRef, WeakMap, WeakSet, FinalizationRegistry } = require('.')
+    const store = new Store({ manual: true })
+    const k = store.alloc()
+    const m = new WeakMap([[k, 1]])
+    new FinalizationRegistry(() => {}).register(k, 1, {})
+    console.log(new WeakRef(k).deref() === k, m.get(k), new WeakSet([k]).has(k))
+  `)
+  assertClean(result, 'true 1 true')
+})

@@ -10,11 +10,11 @@
 // longer be named, and its registrations stay, as in the built-in.
 
 const native = require('../native.js')
-const { V8WeakRef, V8FinalizationRegistry } = require('./builtins')
+const { V8WeakRef, V8FinalizationRegistry, V8WeakMap } = require('./builtins')
 const { typeError, released } = require('./errors')
 const { idOf, keyOf, stateOf } = require('./handle')
 
-const tokenKeys = new WeakMap()
+const tokenKeys = new V8WeakMap()
 let nextTokenKey = 0
 const NO_TOKEN = -1
 const NO_HELD = -1

@@ -8,8 +8,9 @@
 //   current job. Releasing such a handle before the job ends defers the
 //   root drop to the end of the job, as ES2021 keeps deref'd targets alive;
 // - delivery: the collector wakes `pump` through a threadsafe function;
-//   pump hands fired finalization cells to their registries and resolves
-//   `collect()` promises whose cycle has completed.
+//   pump hands fired finalization cells to their registries, tells WeakMaps
+//   which keys died (so they drop the JavaScript values they held for
+//   them), and resolves `collect()` promises whose cycle has completed.
 
 const native = require('../native.js')
 const { V8WeakRef, V8FinalizationRegistry } = require('./builtins')
@@ -36,6 +37,8 @@ class StoreState {
     this.keepQueued = false
     this.registries = new Map() // core registry id -> V8 WeakRef(registry)
     this.deliverTo = null // set by finalization.js: (state, registry, cell, held) => void
+    this.tables = new Map() // ephemeron table id -> V8 WeakRef(WeakMap or WeakSet)
+    this.purgeTo = null // set by weakmap.js: (state, map, keyId) => void
     this.waiting = [] // { cycle, resolve }
     this.keepAlive = null
     this.sentinels = []
@@ -152,6 +155,14 @@ class StoreState {
         continue
       }
       this.deliverTo(this, target, fired[i + 1], fired[i + 2])
+    }
+    if (this.tables.size > 0) {
+      const dead = native.takeDeadEntries(this.index)
+      for (let i = 0; i < dead.length; i += 2) {
+        const ref = this.tables.get(dead[i])
+        const map = ref && ref.deref()
+        if (map !== undefined) this.purgeTo(this, map, dead[i + 1])
+      }
     }
     if (this.waiting.length > 0) {
       const completed = native.completed(this.index)

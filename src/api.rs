@@ -15,7 +15,7 @@ use crate::host::{NodeHost, PumpFn, Wake};
 use crate::stores::{self, sync_external_memory, Entry};
 use crate::values::{from_js, Out};
 
-fn object_id(env: &Env, where_: &str, id: f64) -> Result<ObjId> {
+pub(crate) fn object_id(env: &Env, where_: &str, id: f64) -> Result<ObjId> {
     if id.fract() == 0.0 && id > 0.0 && id < 9007199254740992.0 {
         if let Some(id) = ObjId::from_bits(id as u64) {
             return Ok(id);
@@ -43,7 +43,7 @@ pub fn create_store(env: &Env, threads: u32, budget: f64, manual: bool, pump: Fu
     let index = stores::next_index();
     let wake = Wake::new(index, pump);
     let store = Store::new(config, NodeHost(wake.clone()));
-    let got = stores::insert(Entry { store, wake, reported: Cell::new(0) });
+    let got = stores::insert(Entry { store, wake, reported: Cell::new(0), tables: Default::default() });
     debug_assert_eq!(got, index);
     Ok(index)
 }
@@ -217,6 +217,10 @@ pub struct CycleFigures {
     pub freed_bytes: f64,
     pub finalizers_queued: f64,
     pub mark_rounds: u32,
+    /// Ephemeron entries whose values were traced (their keys were live).
+    pub ephemerons_traced: f64,
+    /// Ephemeron entries dropped with their keys.
+    pub ephemerons_dropped: f64,
     /// Longest time JavaScript could have waited for the collector, in ms.
     pub max_pause_ms: f64,
     pub mark_ms: f64,
@@ -236,6 +240,8 @@ impl From<CycleStats> for CycleFigures {
             freed_bytes: c.freed_bytes as f64,
             finalizers_queued: c.finalizers_queued as f64,
             mark_rounds: c.mark_rounds,
+            ephemerons_traced: c.ephemerons_traced as f64,
+            ephemerons_dropped: c.ephemerons_dropped as f64,
             max_pause_ms: ms(c.max_pause_ns),
             mark_ms: ms(c.mark_ns),
             sweep_ms: ms(c.sweep_ns),
@@ -260,6 +266,8 @@ pub struct StoreStats {
     pub allocated_since_cycle: f64,
     pub finalization_cells: f64,
     pub pending_finalizations: f64,
+    pub ephemeron_tables: f64,
+    pub ephemeron_entries: f64,
     pub slots: f64,
     pub free_slots: f64,
     pub threads: u32,
@@ -278,6 +286,8 @@ pub fn stats(env: &Env, store: u32) -> Result<StoreStats> {
             allocated_since_cycle: s.allocated_since_cycle as f64,
             finalization_cells: s.finalization_cells as f64,
             pending_finalizations: s.pending_finalizations as f64,
+            ephemeron_tables: s.ephemeron_tables as f64,
+            ephemeron_entries: s.ephemeron_entries as f64,
             slots: f64::from(s.slots),
             free_slots: s.free_slots as f64,
             threads: e.store.config().threads as u32,

@@ -15,6 +15,7 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod api;
+mod ephemeron_api;
 mod errors;
 mod host;
 mod stores;

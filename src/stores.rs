@@ -9,10 +9,11 @@
 //! - No JavaScript runs while the table is borrowed.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
-use weakstore_core::Store;
+use weakstore_core::{EphemeronTable, Store};
 
 use crate::errors::type_error;
 use crate::host::Wake;
@@ -22,6 +23,18 @@ pub struct Entry {
     pub wake: Arc<Wake>,
     /// Bytes reported to V8 as external memory so far.
     pub reported: Cell<i64>,
+    /// Ephemeron tables (`WeakMap`/`WeakSet`) by id.
+    pub tables: RefCell<HashMap<u32, Arc<EphemeronTable>>>,
+}
+
+impl Entry {
+    /// The table `id`, if it was not dropped.
+    pub fn table(&self, env: &Env, id: u32) -> Result<Arc<EphemeronTable>> {
+        match self.tables.borrow().get(&id) {
+            Some(t) => Ok(Arc::clone(t)),
+            None => type_error(env, "weakstore: this WeakMap/WeakSet table was dropped"),
+        }
+    }
 }
 
 thread_local! {

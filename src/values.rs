@@ -8,7 +8,8 @@
 //! Out: the same kinds, with bytes as a new `Buffer` (a copy), and a
 //! reference as a one-element array `[id]` that the JavaScript layer turns
 //! into the canonical handle (no field value is ever an array, so the shape
-//! is unambiguous).
+//! is unambiguous). An ephemeron value that JavaScript holds itself comes
+//! out as `[]`.
 
 use napi::bindgen_prelude::*;
 use napi::ValueType;
@@ -56,6 +57,8 @@ pub fn from_js(env: &Env, where_: &str, value: Unknown) -> Result<Value> {
 pub enum Out {
     Undefined,
     Value(Value),
+    /// An ephemeron value the JavaScript side holds: `[]`.
+    External,
 }
 
 impl ToNapiValue for Out {
@@ -75,6 +78,7 @@ impl ToNapiValue for Out {
                 }
                 Out::Value(Value::Bytes(b)) => Buffer::to_napi_value(env, Buffer::from(b.into_vec())),
                 Out::Value(Value::Ref(id)) => Vec::<f64>::to_napi_value(env, vec![id.bits() as f64]),
+                Out::External => Vec::<f64>::to_napi_value(env, Vec::new()),
             }
         }
     }
