@@ -243,16 +243,26 @@ impl Store {
         self.release_cells(cells, &state);
     }
 
+    /// Drops removed cells' held roots, and lets their targets forget them.
+    ///
+    /// A target's cell list is cleaned lazily: each removal only counts a
+    /// stale entry, and the list is compacted (against the finalization
+    /// table) once stale entries outnumber live ones. So removing a cell is
+    /// O(1) amortized even on a target with many registrations.
     fn release_cells(&self, cells: Vec<(u32, Cell)>, state: &PhaseState) {
-        for (id, cell) in cells {
+        for (_, cell) in cells {
             if let Some(slot) = self.shared.table.live(cell.target) {
                 if let Some(mut guard) = slot.lock_if(cell.target) {
-                    let object = guard.as_mut().expect("lock_if checked");
-                    // Cell ids are unique among this object's live cells.
-                    if let Some(weak) = object.weak.as_mut() {
-                        if let Some(at) = weak.cells.iter().position(|&c| c == id) {
-                            weak.cells.swap_remove(at);
-                        }
+                    let weak = guard.as_mut().expect("lock_if checked").weak_mut();
+                    weak.stale_cells += 1;
+                    if weak.stale_cells >= 8 && weak.stale_cells * 2 >= weak.cells.len() {
+                        // Lock order: slot payload, then the finalization
+                        // table (nothing takes them the other way round).
+                        let table = self.shared.finalization.lock();
+                        weak.cells.retain(|&c| table.is_cell_of(c, cell.target));
+                        weak.cells.sort_unstable();
+                        weak.cells.dedup();
+                        weak.stale_cells = 0;
                     }
                 }
             }

@@ -313,3 +313,34 @@ fn budget_triggers_cycles_without_requests() {
     assert!(collected.live_objects == 0);
     assert!(store.stats().bytes < 1 << 20);
 }
+
+#[test]
+fn many_registrations_on_one_target_unregister_and_fire_exactly() {
+    let store = manual(1);
+    let reg = store.new_registry();
+    let target = obj(&store, &[]);
+    // Shared tokens (sets) and distinct tokens (short lists), interleaved.
+    let mut expected = std::collections::HashSet::new();
+    for i in 0..20_000u64 {
+        let token = if i % 2 == 0 { 1 } else { 1000 + i };
+        let cell = store.register(reg, target, None, Some(token)).unwrap();
+        if i % 4 == 1 {
+            expected.insert(cell);
+        }
+    }
+    assert_eq!(store.unregister(reg, 1), 10_000, "every cell sharing the token");
+    for i in (0..20_000u64).filter(|i| i % 4 == 3) {
+        assert_eq!(store.unregister(reg, 1000 + i), 1);
+    }
+    // Re-register on the same target so reused cell ids meet stale ones.
+    for _ in 0..100 {
+        expected.insert(store.register(reg, target, None, None).unwrap());
+    }
+    store.unroot(target).unwrap();
+    store.collect();
+    let mut out = Vec::new();
+    store.take_finalized(&mut out);
+    let fired: std::collections::HashSet<u32> = out.iter().map(|f| f.cell).collect();
+    assert_eq!(out.len(), fired.len(), "no cell fires twice");
+    assert_eq!(fired, expected);
+}

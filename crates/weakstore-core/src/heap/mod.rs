@@ -8,8 +8,9 @@
 //!
 //! # Invariants
 //! - Lock order: the phase lock (read or write), then at most one slot's
-//!   payload mutex *or* the finalization table, never both at once; the
-//!   barrier buffer and the scheduler mutex are leaves.
+//!   payload mutex, then the finalization table; nothing takes a payload
+//!   mutex while holding the finalization table. The barrier buffer, the
+//!   dead-entry queue and the scheduler mutex are leaves.
 //! - A mutator takes the phase lock for reading once per operation and never
 //!   re-enters it (the lock is task-fair: a nested read behind a waiting
 //!   writer would deadlock).

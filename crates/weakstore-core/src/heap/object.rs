@@ -34,7 +34,10 @@ pub(crate) struct Object {
 /// What weak structures attach to an object.
 #[derive(Default)]
 pub(crate) struct WeakSide {
+    /// Finalization cells targeting this object, possibly with some that
+    /// were unregistered since (`stale_cells` counts them).
     pub(crate) cells: Vec<u32>,
+    pub(crate) stale_cells: usize,
     pub(crate) entries: Vec<Entry>,
 }
 

@@ -19,8 +19,11 @@
 //!   registry dropped, or taken after firing; its id may then be reused, so
 //!   every queue entry is checked against the cell it names (`fired`, and
 //!   the target it was fired for).
-//! - `tokens[(registry, token)]` lists every live cell with that registry
-//!   and token (and possibly ids since reused, filtered on use).
+//! - `tokens[(registry, token)]` holds exactly the live cells with that
+//!   registry and token; removing one is O(1) however many share the token.
+//! - A target's payload may still list cells that were unregistered (they
+//!   are dropped lazily, see `Store::release_cells`); every use of such a
+//!   list checks each id against this table (`fire`, `is_cell_of`).
 //! - While a cell is live and has a held object, that object has one root
 //!   owned by the cell; `take_finalized` hands that root to the caller.
 
@@ -48,6 +51,50 @@ pub struct Fired {
     pub held: Option<ObjId>,
 }
 
+/// The cells registered with one token: a short list, or a set once many
+/// registrations share the token.
+enum TokenCells {
+    Few(Vec<u32>),
+    Many(HashSet<u32>),
+}
+
+impl TokenCells {
+    const FEW: usize = 8;
+
+    fn insert(&mut self, id: u32) {
+        match self {
+            TokenCells::Few(v) if v.len() < Self::FEW => v.push(id),
+            TokenCells::Few(v) => *self = TokenCells::Many(v.drain(..).chain([id]).collect()),
+            TokenCells::Many(set) => {
+                set.insert(id);
+            }
+        }
+    }
+
+    /// Removes `id`; whether the set is now empty.
+    fn remove(&mut self, id: u32) -> bool {
+        match self {
+            TokenCells::Few(v) => {
+                if let Some(at) = v.iter().position(|&c| c == id) {
+                    v.swap_remove(at);
+                }
+                v.is_empty()
+            }
+            TokenCells::Many(set) => {
+                set.remove(&id);
+                set.is_empty()
+            }
+        }
+    }
+
+    fn into_ids(self) -> Vec<u32> {
+        match self {
+            TokenCells::Few(v) => v,
+            TokenCells::Many(set) => set.into_iter().collect(),
+        }
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct FinalizationTable {
     cells: Vec<Option<Cell>>,
@@ -55,7 +102,7 @@ pub(crate) struct FinalizationTable {
     live: usize,
     registries: HashSet<u32>,
     next_registry: u32,
-    tokens: HashMap<(u32, u64), Vec<u32>>,
+    tokens: HashMap<(u32, u64), TokenCells>,
     fired: Vec<u32>,
 }
 
@@ -98,7 +145,7 @@ impl FinalizationTable {
             }
         };
         if let Some(key) = key {
-            self.tokens.entry(key).or_default().push(id);
+            self.tokens.entry(key).or_insert_with(|| TokenCells::Few(Vec::new())).insert(id);
         }
         self.live += 1;
         id
@@ -109,9 +156,8 @@ impl FinalizationTable {
         self.free.push(id);
         self.live -= 1;
         if let Some(token) = cell.token {
-            if let Some(list) = self.tokens.get_mut(&(cell.registry, token)) {
-                list.retain(|&c| c != id);
-                if list.is_empty() {
+            if let Some(cells) = self.tokens.get_mut(&(cell.registry, token)) {
+                if cells.remove(id) {
                     self.tokens.remove(&(cell.registry, token));
                 }
             }
@@ -121,7 +167,7 @@ impl FinalizationTable {
 
     /// Removes every cell of `registry` registered with `token`.
     pub(crate) fn unregister(&mut self, registry: u32, token: u64) -> Vec<(u32, Cell)> {
-        let Some(ids) = self.tokens.remove(&(registry, token)) else {
+        let Some(ids) = self.tokens.remove(&(registry, token)).map(TokenCells::into_ids) else {
             return Vec::new();
         };
         let mut removed = Vec::with_capacity(ids.len());
@@ -131,6 +177,11 @@ impl FinalizationTable {
             }
         }
         removed
+    }
+
+    /// Whether cell `id` is live and targets `target`.
+    pub(crate) fn is_cell_of(&self, id: u32, target: ObjId) -> bool {
+        matches!(self.cells.get(id as usize), Some(Some(cell)) if cell.target == target)
     }
 
     /// Queues `id` for delivery if it still targets `target`.
