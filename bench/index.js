@@ -27,7 +27,9 @@ if (typeof globalThis.gc !== 'function') {
 // The engine's own classes, captured before weakstore is loaded.
 const BuiltinWeakRef = globalThis.WeakRef
 const BuiltinFinalizationRegistry = globalThis.FinalizationRegistry
+const BuiltinWeakMap = globalThis.WeakMap
 const ws = require('..')
+const { weakmaps } = require('./weakmap')
 
 // ---------------------------------------------------------------- config --
 
@@ -477,6 +479,7 @@ async function main() {
   await micro()
   await collection()
   await pauses()
+  await weakmaps({ ws, BuiltinWeakMap, measure, settle, row, log, BIG, OPS: scaled(2e5), RUNS, MACRO_RUNS, median, gc, results })
 
   results.loadAfter = os.loadavg()
   results.totalSeconds = (now() - started) / 1000
