@@ -28,3 +28,38 @@ pub struct NoopHost;
 impl Host for NoopHost {
     fn wake_cleanup(&self, _cycle: &CycleStats) {}
 }
+
+/// Coalesces wake-ups: at most one is outstanding at a time, and none is
+/// lost.
+///
+/// The collector calls [`WakeLatch::arm`] after each cycle and wakes its
+/// embedder only if it returns `true`; the embedder calls
+/// [`WakeLatch::clear`] *before* it reads the store. A cycle that finishes
+/// after the clear arms the latch again and wakes again, so every finished
+/// cycle is followed by at least one read that sees it.
+#[derive(Default)]
+pub struct WakeLatch {
+    queued: crate::sync::AtomicBool,
+}
+
+impl WakeLatch {
+    /// A latch with nothing queued.
+    pub fn new() -> WakeLatch {
+        WakeLatch::default()
+    }
+
+    /// Whether the caller must send a wake-up now.
+    pub fn arm(&self) -> bool {
+        // SeqCst (an AcqRel swap would do): the swap orders the collector's
+        // publication of the cycle before the flag the reader clears;
+        // pairs with the store in `clear`.
+        !self.queued.swap(true, crate::sync::Ordering::SeqCst)
+    }
+
+    /// The reader is about to look: later cycles must wake it again.
+    pub fn clear(&self) {
+        // SeqCst; pairs with the swap in `arm`, and keeps the reader's
+        // loads of the store after this store.
+        self.queued.store(false, crate::sync::Ordering::SeqCst);
+    }
+}

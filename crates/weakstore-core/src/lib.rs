@@ -51,7 +51,7 @@ pub mod weak;
 pub use collector::phase::Phase;
 pub use error::{Error, Result};
 pub use heap::{Config, PhaseObserver};
-pub use host::{Host, NoopHost};
+pub use host::{Host, NoopHost, WakeLatch};
 pub use id::{ObjId, GEN_BITS, MAX_GEN};
 pub use stats::{CycleStats, Stats};
 pub use store::Store;

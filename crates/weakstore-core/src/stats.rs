@@ -63,6 +63,9 @@ pub struct Stats {
     pub retired_slots: u32,
     /// Cycles that failed with a collector panic (always 0 unless a bug).
     pub failed_cycles: u64,
+    /// Rooted objects a sweep found unmarked and refused to free (always 0
+    /// unless a bug: a barrier missed them).
+    pub anomalies: usize,
     /// The phase the collector is in.
     pub phase: &'static str,
     /// Figures of the last finished cycle.

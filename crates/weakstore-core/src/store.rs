@@ -33,7 +33,7 @@ use crate::weak::finalization::{Cell, Fired};
 /// An off-heap object store with its own concurrent collector.
 pub struct Store {
     pub(crate) shared: Arc<Shared>,
-    collector: Option<std::thread::JoinHandle<()>>,
+    collector: Option<crate::sync::thread::JoinHandle<()>>,
 }
 
 impl Store {
@@ -381,6 +381,7 @@ impl Store {
             free_slots: self.shared.table.free_slots(),
             retired_slots: self.shared.table.retired(),
             failed_cycles,
+            anomalies: self.shared.anomalies.load(Ordering::Relaxed),
             phase: phase.name(),
             last_cycle: self.last_cycle(),
         }
@@ -403,6 +404,12 @@ impl Drop for Store {
         scheduler::shutdown(&self.shared);
         // Detach: a cycle in flight finishes on its own thread with its own
         // reference to the shared state; the dropping thread never waits.
+        #[cfg(not(loom))]
         drop(self.collector.take());
+        // Loom models must end every thread they start.
+        #[cfg(loom)]
+        if let Some(collector) = self.collector.take() {
+            let _ = collector.join();
+        }
     }
 }

@@ -239,6 +239,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     );
                 }
                 prop_assert_eq!(store.stats().failed_cycles, 0);
+                prop_assert_eq!(store.stats().anomalies, 0);
             }
         }
     }

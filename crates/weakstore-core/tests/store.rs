@@ -220,6 +220,7 @@ fn write_barrier_keeps_an_object_moved_behind_a_black_one() {
     freeze.resume();
     let stats = store.wait_for(cycle);
     assert_eq!(store.stats().failed_cycles, 0);
+    assert_eq!(store.stats().anomalies, 0);
     assert!(store.is_alive(y), "y is reachable through z");
     assert_eq!(store.get(y, "tag").unwrap(), Some(Value::Number(5.0)));
     assert!(stats.mark_rounds <= 1);
@@ -236,6 +237,7 @@ fn deref_during_marking_marks_its_target() {
     store.wait_for(cycle);
     assert!(store.is_alive(w));
     assert_eq!(store.stats().failed_cycles, 0);
+    assert_eq!(store.stats().anomalies, 0);
 }
 
 #[test]

@@ -138,5 +138,6 @@ fn mutators_racing_the_collector_never_lose_a_reachable_object() {
     store.collect();
     let stats = store.stats();
     assert_eq!(stats.failed_cycles, 0);
+    assert_eq!(stats.anomalies, 0);
     assert_eq!(stats.objects, shared.len(), "everything but the shared roots was freed");
 }

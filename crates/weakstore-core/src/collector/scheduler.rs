@@ -12,12 +12,12 @@
 //!   cycle `n` sees `completed >= n`.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::thread::JoinHandle;
 
 use crate::collector::cycle::run_cycle;
 use crate::collector::phase::Phase;
 use crate::heap::Shared;
 use crate::stats::CycleStats;
+use crate::sync::thread::JoinHandle;
 use crate::sync::{Arc, Ordering};
 
 #[derive(Default)]
@@ -30,11 +30,17 @@ pub(crate) struct Schedule {
     pub(crate) failed: u64,
 }
 
+#[cfg(not(loom))]
 pub(crate) fn spawn(shared: Arc<Shared>) -> JoinHandle<()> {
     std::thread::Builder::new()
         .name("weakstore-gc".into())
         .spawn(move || coordinator(&shared))
         .expect("spawn the weakstore collector thread")
+}
+
+#[cfg(loom)]
+pub(crate) fn spawn(shared: Arc<Shared>) -> JoinHandle<()> {
+    crate::sync::thread::spawn(move || coordinator(&shared))
 }
 
 fn coordinator(shared: &Shared) {

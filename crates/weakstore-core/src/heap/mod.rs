@@ -82,6 +82,8 @@ pub(crate) struct Shared {
     /// `(table, key)` of freed keys whose entry's value the embedder holds.
     pub(crate) dead_external: Mutex<Vec<(u32, ObjId)>>,
     pub(crate) objects: AtomicUsize,
+    /// Rooted objects the sweeper found unmarked (and kept): collector bugs.
+    pub(crate) anomalies: AtomicUsize,
     pub(crate) bytes: AtomicUsize,
     /// Bytes allocated since the last `Snapshot`.
     pub(crate) allocated: AtomicUsize,
@@ -105,6 +107,7 @@ impl Shared {
             next_table: AtomicU32::new(0),
             dead_external: Mutex::new(Vec::new()),
             objects: AtomicUsize::new(0),
+            anomalies: AtomicUsize::new(0),
             bytes: AtomicUsize::new(0),
             allocated: AtomicUsize::new(0),
             schedule: Mutex::new(Schedule::default()),
