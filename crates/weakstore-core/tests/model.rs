@@ -3,9 +3,13 @@
 //! two must agree on which objects live, what they hold, and which
 //! finalization cells fired.
 //!
-//! `PROPTEST_CASES` sets the number of sequences (default 256 here, so
-//! `cargo test` stays quick); failures are shrunk and their seed printed by
-//! proptest.
+//! Modes: by default 256 sequences from a fixed seed (what `npm test` and
+//! CI run). `PROPTEST_CASES=N` sets the number of sequences,
+//! `PROPTEST_RNG_SEED=S` the seed, and `WEAKSTORE_RANDOM_SEED=1` draws a
+//! fresh seed. The seed is always printed, so any run can be repeated;
+//! failures are shrunk to a minimal sequence by proptest.
+//! Long mode: `PROPTEST_CASES=1000000 WEAKSTORE_RANDOM_SEED=1 cargo test
+//! --release -p weakstore-core --test model -- --nocapture`.
 
 mod common;
 
@@ -246,11 +250,27 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256),
+fn config() -> ProptestConfig {
+    let seed = std::env::var("PROPTEST_RNG_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        if std::env::var_os("WEAKSTORE_RANDOM_SEED").is_some() {
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64)
+        } else {
+            0x5eed_cafe
+        }
+    });
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256);
+    eprintln!("model test: {cases} sequences, PROPTEST_RNG_SEED={seed}");
+    ProptestConfig {
+        cases,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(seed),
+        // Regressions are reported with the seed instead of written to the tree.
+        failure_persistence: None,
         ..ProptestConfig::default()
-    })]
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
 
     #[test]
     fn store_matches_reachability_model(ops in proptest::collection::vec(op(), 1..120)) {
