@@ -17,6 +17,8 @@ let idOf
 let stateOf
 let markReleased
 let keyOf
+let keptJob
+let setKeptJob
 
 class Handle {
   #state
@@ -24,6 +26,9 @@ class Handle {
   // The object id, kept after release: a released handle still names its
   // object as an unregister token.
   #key
+  // The job (StoreState.job) in which deref() or new WeakRef() last
+  // returned or targeted this handle: KeepDuringJob, see StoreState.keep.
+  #keptJob = -1
 
   constructor(key, state, id) {
     if (key !== CONSTRUCT) {
@@ -42,6 +47,10 @@ class Handle {
     keyOf = (h) => (h !== null && typeof h === 'object' && #key in h ? h.#key : undefined)
     markReleased = (h) => {
       h.#id = 0
+    }
+    keptJob = (h) => h.#keptJob
+    setKeptJob = (h, job) => {
+      h.#keptJob = job
     }
   }
 
@@ -120,4 +129,4 @@ Object.defineProperty(Handle.prototype, Symbol.toStringTag, {
   value: 'Handle', writable: false, enumerable: false, configurable: true,
 })
 
-module.exports = { Handle, CONSTRUCT, idOf, keyOf, stateOf, markReleased }
+module.exports = { Handle, CONSTRUCT, idOf, keyOf, stateOf, markReleased, keptJob, setKeptJob }

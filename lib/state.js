@@ -4,9 +4,11 @@
 // - the wrapper cache: object id -> V8 WeakRef of its canonical Handle;
 // - wrapper deaths: a V8 FinalizationRegistry tells us a Handle died; the
 //   roots of dead wrappers are dropped in one native call per batch;
-// - KeepDuringJob: ids that `deref()` or `new WeakRef()` returned in the
-//   current job. Releasing such a handle before the job ends defers the
-//   root drop to the end of the job, as ES2021 keeps deref'd targets alive;
+// - KeepDuringJob: a handle that `deref()` returned or `new WeakRef()`
+//   targeted is stamped with the current job number. Releasing it before
+//   the job ends defers the root drop to the end of the job, as ES2021
+//   keeps deref'd targets alive (a handle that is merely dropped keeps its
+//   root until V8 reports it dead, which never happens within the job);
 // - delivery: the collector wakes `pump` through a threadsafe function;
 //   pump hands fired finalization cells to their registries, tells WeakMaps
 //   which keys died (so they drop the JavaScript values they held for
@@ -14,7 +16,7 @@
 
 const native = require('../native.js')
 const { V8WeakRef, V8FinalizationRegistry } = require('./builtins')
-const { Handle, CONSTRUCT, markReleased } = require('./handle')
+const { Handle, CONSTRUCT, markReleased, keptJob, setKeptJob } = require('./handle')
 
 /** Held value the wrapper-death registry uses for collect()'s sentinel. */
 const SENTINEL = -1
@@ -32,7 +34,7 @@ class StoreState {
     this.deaths = new V8FinalizationRegistry((id) => this.#onWrapperDeath(id))
     this.dead = []
     this.flushQueued = false
-    this.kept = new Set()
+    this.job = 0 // incremented when the job that kept objects has ended
     this.deferred = []
     this.keepQueued = false
     this.registries = new Map() // core registry id -> V8 WeakRef(registry)
@@ -77,13 +79,13 @@ class StoreState {
     this.deaths.unregister(h)
     const ref = this.cache.get(id)
     if (ref !== undefined && ref.deref() === h) this.cache.delete(id)
-    if (this.kept.has(id)) this.deferred.push(id)
+    if (this.keepQueued && keptJob(h) === this.job) this.deferred.push(id)
     else native.unroot(this.index, id)
   }
 
-  /** AddToKeptObjects: `id` stays alive until the current job ends. */
-  keep(id) {
-    this.kept.add(id)
+  /** AddToKeptObjects: `h`'s object stays alive until the current job ends. */
+  keep(h) {
+    setKeptJob(h, this.job)
     if (!this.keepQueued) {
       this.keepQueued = true
       setImmediate(() => this.#clearKept())
@@ -92,7 +94,7 @@ class StoreState {
 
   #clearKept() {
     this.keepQueued = false
-    this.kept.clear()
+    this.job++
     if (this.deferred.length > 0) {
       const ids = Float64Array.from(this.deferred)
       this.deferred.length = 0

@@ -10,14 +10,19 @@ const { idOf, stateOf } = require('./handle')
 class WeakRef {
   #state
   #id
+  // The wrapper cache's V8 WeakRef for this object's canonical handle, when
+  // one exists: deref() of a live handle is then one V8 deref, no lookup.
+  #cell
 
   constructor(target) {
     const id = idOf(target)
     if (id === undefined) throw typeError('WeakRef', 'a weakstore Handle as target', target)
     if (id === 0) throw released('WeakRef (target)')
-    this.#state = stateOf(target)
+    const st = stateOf(target)
+    this.#state = st
     this.#id = id
-    this.#state.keep(id)
+    this.#cell = st.cache.get(id)
+    st.keep(target)
   }
 
   /** The target's canonical handle, or undefined once it was collected. */
@@ -26,17 +31,23 @@ class WeakRef {
     const id = this.#id
     if (id === 0) return undefined
     const st = this.#state
-    const ref = st.cache.get(id)
-    let h = ref === undefined ? undefined : ref.deref()
-    if (h === undefined) {
-      if (!native.root(st.index, id)) {
-        this.#id = 0
-        this.#state = undefined
-        return undefined
+    let h = this.#cell === undefined ? undefined : this.#cell.deref()
+    if (h === undefined || idOf(h) === 0) {
+      // The cached handle died or was released: the canonical one, if any.
+      const ref = st.cache.get(id)
+      h = ref === undefined ? undefined : ref.deref()
+      if (h === undefined) {
+        if (!native.root(st.index, id)) {
+          this.#id = 0
+          this.#state = undefined
+          this.#cell = undefined
+          return undefined
+        }
+        h = st.adopt(id)
       }
-      h = st.adopt(id)
+      this.#cell = st.cache.get(id)
     }
-    st.keep(id)
+    st.keep(h)
     return h
   }
 }
