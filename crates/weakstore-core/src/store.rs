@@ -103,7 +103,7 @@ impl Store {
         let mut guard = slot.lock_if(id).ok_or(Error::Dead(id))?;
         let object = guard.as_mut().expect("lock_if checked");
         let before = object.bytes;
-        let old = object.insert(key.into(), value);
+        let old = object.insert(key, value);
         let after = object.bytes;
         drop(guard);
         self.forget(old.as_ref(), &state);

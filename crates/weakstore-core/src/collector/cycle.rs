@@ -14,6 +14,12 @@
 use std::time::Instant;
 
 use crate::collector::mark::Marker;
+
+/// Roots per packet handed to marking workers.
+#[cfg(not(loom))]
+const ROOT_PACKET: usize = 64;
+#[cfg(loom)]
+const ROOT_PACKET: usize = 1;
 use crate::collector::phase::Phase;
 use crate::collector::sweep::{sweep, Swept};
 use crate::heap::Shared;
@@ -67,7 +73,12 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64) -> CycleStats {
 
     // ScanRoots, then Mark until FinishMarking finds nothing new.
     shared.observe(Phase::ScanRoots);
-    let mut gray = parallel(workers, |w| Marker::scan_roots(shared, epoch, w, workers));
+    // Roots cluster in the table (long-lived objects are allocated first),
+    // so hand them out in packets rather than per scanning worker.
+    let mut gray: Vec<Vec<u32>> = parallel(workers, |w| Marker::scan_roots(shared, epoch, w, workers))
+        .into_iter()
+        .flat_map(|roots| roots.chunks(ROOT_PACKET).map(<[u32]>::to_vec).collect::<Vec<_>>())
+        .collect();
     pauses.enter(shared, Phase::Mark, |_| ());
     shared.observe(Phase::Mark);
     // Every gray object (roots included) is traced exactly once.

@@ -46,7 +46,11 @@ impl Object {
         // Later duplicates win, as in an object literal.
         let mut object = Object { fields: Vec::with_capacity(fields.len()), weak: None, bytes: 0 };
         for (key, value) in fields {
-            object.insert(key, value);
+            if let Some((_, slot)) = object.fields.iter_mut().find(|(k, _)| *k == key) {
+                *slot = value;
+            } else {
+                object.fields.push((key, value));
+            }
         }
         object.bytes = object.measure();
         object
@@ -71,16 +75,17 @@ impl Object {
         self.fields.iter().find(|(k, _)| &**k == key).map(|(_, v)| v)
     }
 
-    /// Sets `key`, returning the value it replaces.
-    pub(crate) fn insert(&mut self, key: Box<str>, value: Value) -> Option<Value> {
+    /// Sets `key`, returning the value it replaces. The key is only
+    /// allocated when the field is new.
+    pub(crate) fn insert(&mut self, key: &str, value: Value) -> Option<Value> {
         let added = value.heap_bytes();
-        if let Some((_, slot)) = self.fields.iter_mut().find(|(k, _)| **k == *key) {
+        if let Some((_, slot)) = self.fields.iter_mut().find(|(k, _)| &**k == key) {
             let old = std::mem::replace(slot, value);
             self.bytes = self.bytes + added - old.heap_bytes();
             Some(old)
         } else {
             self.bytes += FIELD_OVERHEAD + key.len() + added;
-            self.fields.push((key, value));
+            self.fields.push((key.into(), value));
             None
         }
     }
