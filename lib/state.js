@@ -21,6 +21,19 @@ const { Handle, CONSTRUCT, markReleased, keptJob, setKeptJob } = require('./hand
 /** Held value the wrapper-death registry uses for collect()'s sentinel. */
 const SENTINEL = -1
 
+/**
+ * The wrapper cache's entry for one handle: a V8 WeakRef to it that also
+ * carries the object id. It doubles as the handle's held value in the
+ * wrapper-death registry (no unregister token needed): release() zeroes
+ * `id`, so the death report of a released handle is ignored.
+ */
+class WrapperRef extends V8WeakRef {
+  constructor(h, id) {
+    super(h)
+    this.id = id
+  }
+}
+
 /** index -> V8 WeakRef(StoreState), for the module-wide pump. */
 const states = new Map()
 
@@ -31,7 +44,7 @@ class StoreState {
     this.index = index
     this.store = store
     this.cache = new Map()
-    this.deaths = new V8FinalizationRegistry((id) => this.#onWrapperDeath(id))
+    this.deaths = new V8FinalizationRegistry((ref) => this.#onWrapperDeath(ref))
     this.dead = []
     this.flushQueued = false
     this.job = 0 // incremented when the job that kept objects has ended
@@ -69,16 +82,19 @@ class StoreState {
       }
     }
     const h = new Handle(CONSTRUCT, this, id)
-    this.cache.set(id, new V8WeakRef(h))
-    this.deaths.register(h, id, h)
+    const entry = new WrapperRef(h, id)
+    this.cache.set(id, entry)
+    this.deaths.register(h, entry)
     return h
   }
 
   release(h, id) {
     markReleased(h)
-    this.deaths.unregister(h)
     const ref = this.cache.get(id)
-    if (ref !== undefined && ref.deref() === h) this.cache.delete(id)
+    if (ref !== undefined && ref.deref() === h) {
+      ref.id = 0 // its death report, when V8 gets to it, is now ignored
+      this.cache.delete(id)
+    }
     if (this.keepQueued && keptJob(h) === this.job) this.deferred.push(id)
     else native.unroot(this.index, id)
   }
@@ -102,8 +118,8 @@ class StoreState {
     }
   }
 
-  #onWrapperDeath(id) {
-    if (id === SENTINEL) {
+  #onWrapperDeath(ref) {
+    if (ref === SENTINEL) {
       const waiting = this.sentinels
       this.sentinels = []
       // The cleanup task may still hold other dead wrappers of this GC;
@@ -111,7 +127,8 @@ class StoreState {
       setImmediate(() => waiting.forEach((resolve) => resolve()))
       return
     }
-    this.dead.push(id)
+    if (ref.id === 0) return // released: its root is already gone
+    this.dead.push(ref)
     if (!this.flushQueued) {
       this.flushQueued = true
       queueMicrotask(() => this.flushDeaths())
@@ -122,12 +139,13 @@ class StoreState {
   flushDeaths() {
     this.flushQueued = false
     if (this.dead.length === 0) return
-    const ids = Float64Array.from(this.dead)
-    this.dead.length = 0
-    for (const id of ids) {
-      const ref = this.cache.get(id)
-      if (ref !== undefined && ref.deref() === undefined) this.cache.delete(id)
+    const ids = new Float64Array(this.dead.length)
+    for (let i = 0; i < ids.length; i++) {
+      const ref = this.dead[i]
+      ids[i] = ref.id
+      if (this.cache.get(ref.id) === ref) this.cache.delete(ref.id)
     }
+    this.dead.length = 0
     native.unrootMany(this.index, ids)
   }
 
