@@ -124,3 +124,19 @@ test('stats report objects, bytes and collections', async () => {
   assert.equal(after.collections, 1)
   assert.equal(after.bytes, 0)
 })
+
+test('strings with lone surrogates are refused as keys and values, never altered', () => {
+  const store = new Store({ manual: true })
+  const a = store.alloc()
+  const lone = 'x\uD800y'
+  assert.throws(() => a.set(lone, 1), { name: 'TypeError', message: /lone surrogate/ })
+  assert.throws(() => a.set('k', lone), { name: 'TypeError', message: /lone surrogate/ })
+  a.set('x\uFFFDy', 'replacement char is fine')
+  assert.equal(a.get(lone), undefined, 'does not collide with the U+FFFD key')
+  assert.equal(a.has(lone), false)
+  assert.equal(a.delete(lone), false)
+  assert.equal(a.get('x\uFFFDy'), 'replacement char is fine')
+  const pair = '\uD83D\uDE00' // a well-formed surrogate pair round-trips
+  a.set(pair, pair)
+  assert.equal(a.get(pair), pair)
+})

@@ -294,3 +294,10 @@ test('WeakMap: upsert methods have the proposal\'s lengths', () => {
   assert.equal(WeakMap.prototype.getOrInsertComputed.length, 2)
   assert.equal(Object.getOwnPropertyDescriptor(WeakMap.prototype, 'getOrInsert').enumerable, false)
 })
+
+test('WeakMap keeps strings with lone surrogates exactly', () => {
+  const store = new Store({ manual: true })
+  const k = store.alloc()
+  const m = new WeakMap([[k, 'a\uDC00b']])
+  assert.equal(m.get(k), 'a\uDC00b')
+})

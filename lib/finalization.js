@@ -18,6 +18,8 @@ const tokenKeys = new V8WeakMap()
 let nextTokenKey = 0
 const NO_TOKEN = -1
 const NO_HELD = -1
+/** Stands in the held-value map for a held handle (its object id travels with the cell). */
+const HELD_HANDLE = Symbol('weakstore.heldHandle')
 
 function canBeHeldWeakly(v) {
   return (typeof v === 'object' && v !== null) || typeof v === 'function' ||
@@ -60,13 +62,13 @@ class FinalizationRegistry {
   static {
     deliver = (st, self, cell, heldId) => {
       const entry = self.#perStore.get(st)
-      let held
-      if (heldId !== 0) {
-        held = st.adopt(heldId)
-      } else if (entry !== undefined) {
-        held = entry.held.get(cell)
-        entry.held.delete(cell)
-      }
+      // Unregistered by an earlier callback of the same batch: cancelled.
+      if (entry === undefined || !entry.held.has(cell)) return
+      let held = entry.held.get(cell)
+      entry.held.delete(cell)
+      // The cell's root holds the object until the batch ends; the handle
+      // takes its own.
+      if (held === HELD_HANDLE) held = st.wrap(heldId)
       try {
         Reflect.apply(self.#callback, undefined, [held])
       } catch (err) {
@@ -114,7 +116,7 @@ class FinalizationRegistry {
     const entry = this.#entry(st)
     const token = unregisterToken === undefined ? NO_TOKEN : tokenKey(st, unregisterToken, true)
     const cell = native.register(st.index, entry.registry, id, heldId, token)
-    if (heldId === NO_HELD) entry.held.set(cell, heldValue)
+    entry.held.set(cell, heldId === NO_HELD ? heldValue : HELD_HANDLE)
     return undefined
   }
 

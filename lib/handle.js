@@ -13,6 +13,17 @@ const { typeError, released } = require('./errors')
 
 const CONSTRUCT = Symbol('weakstore.construct')
 
+// Keys and string values are stored as UTF-8, which cannot represent a
+// lone surrogate: such a string would come back altered (U+FFFD), and two
+// distinct keys could collide. They are refused (set) or cannot match
+// (get, has, delete).
+function checkKey(where, key) {
+  if (typeof key !== 'string') throw typeError(where, 'a string key', key)
+  if (!key.isWellFormed()) {
+    throw new TypeError(`${where}: keys must be well-formed Unicode strings (this one has a lone surrogate)`)
+  }
+}
+
 let idOf
 let stateOf
 let markReleased
@@ -64,7 +75,7 @@ class Handle {
   set(key, value) {
     const id = this.#live('set')
     const st = this.#state
-    if (typeof key !== 'string') throw typeError('Handle.prototype.set', 'a string key', key)
+    checkKey('Handle.prototype.set', key)
     const ref = idOf(value)
     if (ref !== undefined) {
       if (ref === 0) throw released('Handle.prototype.set (value)')
@@ -73,6 +84,9 @@ class Handle {
       }
       native.setRef(st.index, id, key, ref)
     } else {
+      if (typeof value === 'string' && !value.isWellFormed()) {
+        throw new TypeError('Handle.prototype.set: string values must be well-formed Unicode (this one has a lone surrogate)')
+      }
       native.setValue(st.index, id, key, value)
     }
     return this
@@ -82,6 +96,7 @@ class Handle {
   get(key) {
     const id = this.#live('get')
     if (typeof key !== 'string') throw typeError('Handle.prototype.get', 'a string key', key)
+    if (!key.isWellFormed()) return undefined // no stored key can match
     const st = this.#state
     const value = native.get(st.index, id, key)
     return Array.isArray(value) ? st.wrap(value[0]) : value
@@ -91,6 +106,7 @@ class Handle {
   has(key) {
     const id = this.#live('has')
     if (typeof key !== 'string') throw typeError('Handle.prototype.has', 'a string key', key)
+    if (!key.isWellFormed()) return false // no stored key can match
     return native.has(this.#state.index, id, key)
   }
 
@@ -98,6 +114,7 @@ class Handle {
   delete(key) {
     const id = this.#live('delete')
     if (typeof key !== 'string') throw typeError('Handle.prototype.delete', 'a string key', key)
+    if (!key.isWellFormed()) return false // no stored key can match
     return native.del(this.#state.index, id, key)
   }
 

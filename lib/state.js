@@ -55,6 +55,8 @@ class StoreState {
     this.tables = new Map() // ephemeron table id -> V8 WeakRef(WeakMap or WeakSet)
     this.purgeTo = null // set by weakmap.js: (state, map, keyId) => void
     this.waiting = [] // { cycle, resolve }
+    this.pumping = false
+    this.pumpAgain = false
     this.keepAlive = null
     this.sentinels = []
     states.set(index, new V8WeakRef(this))
@@ -164,36 +166,62 @@ class StoreState {
 
   /** Called (through the threadsafe function) when a cycle finished. */
   pump() {
-    const fired = native.takeFinalized(this.index)
-    for (let i = 0; i < fired.length; i += 3) {
-      const registry = this.registries.get(fired[i])
-      const target = registry && registry.deref()
-      if (target === undefined) {
-        // The registry was collected: its callbacks are dropped, but the
-        // roots of held handles must still go.
-        if (fired[i + 2] !== 0) native.unroot(this.index, fired[i + 2])
-        continue
-      }
-      this.deliverTo(this, target, fired[i + 1], fired[i + 2])
+    // A callback may (indirectly) pump again; run one pump at a time.
+    if (this.pumping) {
+      this.pumpAgain = true
+      return
     }
-    if (this.tables.size > 0) {
-      const dead = native.takeDeadEntries(this.index)
-      for (let i = 0; i < dead.length; i += 2) {
-        const ref = this.tables.get(dead[i])
-        const map = ref && ref.deref()
-        if (map !== undefined) this.purgeTo(this, map, dead[i + 1])
-      }
+    this.pumping = true
+    try {
+      do {
+        this.pumpAgain = false
+        this.#deliver()
+        this.#purgeDeadEntries()
+        this.#resolveWaiting()
+      } while (this.pumpAgain)
+    } finally {
+      this.pumping = false
     }
-    if (this.waiting.length > 0) {
-      const completed = native.completed(this.index)
-      const ready = this.waiting.filter((w) => w.cycle <= completed)
-      if (ready.length > 0) {
-        this.waiting = this.waiting.filter((w) => w.cycle > completed)
-        if (this.waiting.length === 0) this.#unrefLoop()
-        const figures = native.lastCycle(this.index)
-        for (const w of ready) w.resolve(figures)
+  }
+
+  #deliver() {
+    // The batch's cells stay registered until finishDelivery: a callback
+    // that unregisters a token cancels the ones not yet delivered, and a
+    // callback that registers cannot reuse their ids.
+    const fired = native.beginDelivery(this.index)
+    if (fired.length === 0) return
+    try {
+      for (let i = 0; i < fired.length; i += 3) {
+        const ref = this.registries.get(fired[i])
+        const registry = ref && ref.deref()
+        // A collected registry's callbacks are dropped; finishDelivery
+        // drops the roots of its held handles.
+        if (registry !== undefined) this.deliverTo(this, registry, fired[i + 1], fired[i + 2])
       }
+    } finally {
+      native.finishDelivery(this.index, fired)
     }
+  }
+
+  #purgeDeadEntries() {
+    if (this.tables.size === 0) return
+    const dead = native.takeDeadEntries(this.index)
+    for (let i = 0; i < dead.length; i += 2) {
+      const ref = this.tables.get(dead[i])
+      const map = ref && ref.deref()
+      if (map !== undefined) this.purgeTo(this, map, dead[i + 1])
+    }
+  }
+
+  #resolveWaiting() {
+    if (this.waiting.length === 0) return
+    const completed = native.completed(this.index)
+    const ready = this.waiting.filter((w) => w.cycle <= completed)
+    if (ready.length === 0) return
+    this.waiting = this.waiting.filter((w) => w.cycle > completed)
+    if (this.waiting.length === 0) this.#unrefLoop()
+    const figures = native.lastCycle(this.index)
+    for (const w of ready) w.resolve(figures)
   }
 
   /** A promise for the figures of cycle `cycle`, once it completed. */

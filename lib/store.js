@@ -16,6 +16,13 @@ const stores = new V8FinalizationRegistry((index) => {
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
 
+// States with a collect() in flight. While one is pending, nothing else
+// may need to reference the store (an `await store.collect()` in a
+// function that holds nothing else): the promise, the store and its state
+// would form an unreachable cycle for V8 to collect mid-way. This set
+// roots them until the promise settles.
+const collecting = new Map() // StoreState -> pending collect() count
+
 /** Reads `options[name]`: a wrong type is a TypeError, a number out of range a RangeError. */
 function option(options, name, type, check, expected, fallback) {
   const value = options[name]
@@ -85,11 +92,18 @@ class Store {
    */
   async collect() {
     const st = this.#st('collect')
-    await nextTurn()
-    if (typeof globalThis.gc === 'function') await st.collectWrappers(globalThis.gc)
-    st.flushDeaths()
-    const cycle = native.requestCollection(st.index)
-    return st.waitFor(cycle)
+    collecting.set(st, (collecting.get(st) || 0) + 1)
+    try {
+      await nextTurn()
+      if (typeof globalThis.gc === 'function') await st.collectWrappers(globalThis.gc)
+      st.flushDeaths()
+      const cycle = native.requestCollection(st.index)
+      return await st.waitFor(cycle)
+    } finally {
+      const n = collecting.get(st) - 1
+      if (n === 0) collecting.delete(st)
+      else collecting.set(st, n)
+    }
   }
 
   /** Totals of the store now. */

@@ -30,8 +30,11 @@ const tables = new V8FinalizationRegistry(({ st, table }) => {
   native.dropTable(st.index, table)
 })
 
+// Strings with lone surrogates cannot round-trip through the store's UTF-8;
+// JavaScript keeps those.
 const isNativePrimitive = (v) =>
-  v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string' || typeof v === 'bigint'
+  v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'bigint' ||
+  (typeof v === 'string' && v.isWellFormed())
 
 /** The live key id of a handle for set/add, or a TypeError. */
 function liveKey(where, key) {

@@ -179,20 +179,33 @@ pub fn unregister(env: &Env, store: u32, registry: u32, token: f64) -> Result<Ve
     stores::with(env, store, |e| Ok(e.store.unregister_cells(registry, token as u64)))
 }
 
-/// Fired cells as `[registry, cell, heldId or 0]` triples. Called first by
-/// the pump, so it re-arms the wake-up before reading.
+/// Begins a delivery batch: fired cells as `[registry, cell, heldId or 0]`
+/// triples, still registered until `finishDelivery`. Called first by the
+/// pump, so it re-arms the wake-up before reading.
 #[napi(catch_unwind)]
-pub fn take_finalized(env: &Env, store: u32) -> Result<Float64Array> {
+pub fn begin_delivery(env: &Env, store: u32) -> Result<Float64Array> {
     stores::with(env, store, |e| {
         e.wake.clear();
         let mut fired: Vec<Fired> = Vec::new();
-        e.store.take_finalized(&mut fired);
+        e.store.begin_delivery(&mut fired);
         sync_external_memory(env, e);
         let mut out = Vec::with_capacity(fired.len() * 3);
         for f in fired {
             out.extend([f64::from(f.registry), f64::from(f.cell), f.held.map_or(0.0, |h| h.bits() as f64)]);
         }
         Ok(Float64Array::new(out))
+    })
+}
+
+/// Ends a delivery batch: removes its cells (those still registered) and
+/// drops their held roots. The `fired` array is the one `beginDelivery`
+/// returned.
+#[napi(catch_unwind)]
+pub fn finish_delivery(env: &Env, store: u32, fired: Float64ArraySlice) -> Result<()> {
+    let cells: Vec<u32> = fired.chunks_exact(3).map(|t| t[1] as u32).collect();
+    stores::with(env, store, |e| {
+        e.store.finish_delivery(cells);
+        Ok(())
     })
 }
 

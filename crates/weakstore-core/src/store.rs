@@ -293,7 +293,7 @@ impl Store {
                 }
                 return Err(Error::UnknownRegistry(registry));
             }
-            table.insert(Cell { registry, target, held, token, fired: false })
+            table.insert(Cell { registry, target, held, token, fired: false, delivering: false })
         };
         match target_slot.lock_if(target) {
             Some(mut guard) => {
@@ -331,6 +331,33 @@ impl Store {
     /// `held` object now belongs to the caller.
     pub fn take_finalized(&self, out: &mut Vec<Fired>) {
         self.shared.finalization.lock().take_fired(out);
+    }
+
+    /// First step of a delivery batch: appends the fired cells not yet
+    /// handed out to `out`. They stay registered (each still owning its
+    /// held object's root) until [`Store::finish_delivery`], so that
+    /// callbacks of the batch can still unregister them, and their ids are
+    /// not reused meanwhile.
+    pub fn begin_delivery(&self, out: &mut Vec<Fired>) {
+        self.shared.finalization.lock().begin_delivery(out);
+    }
+
+    /// Second step: removes the batch's cells (those not unregistered or
+    /// dropped meanwhile) and drops their held objects' roots. A caller that
+    /// wants a held object must root it itself before this.
+    pub fn finish_delivery(&self, cells: impl IntoIterator<Item = u32>) {
+        let state = self.shared.phase.read();
+        let removed: Vec<(u32, Cell)> = {
+            let mut table = self.shared.finalization.lock();
+            cells.into_iter().filter_map(|id| Some((id, table.finish_delivery(id)?))).collect()
+        };
+        for (_, cell) in removed {
+            // The target is gone (that is why the cell fired): only the
+            // held root is left to drop.
+            if let Some(held) = cell.held {
+                let _ = self.drop_root(held, &state);
+            }
+        }
     }
 
     /// Asks for a full cycle without waiting; returns its number, to pass

@@ -346,3 +346,37 @@ fn many_registrations_on_one_target_unregister_and_fire_exactly() {
     assert_eq!(out.len(), fired.len(), "no cell fires twice");
     assert_eq!(fired, expected);
 }
+
+#[test]
+fn two_step_delivery_lets_callbacks_cancel_their_batch_and_keeps_ids() {
+    let store = manual(1);
+    let reg = store.new_registry();
+    let held = obj(&store, &[("v", Value::Number(1.0))]);
+    let a = obj(&store, &[]);
+    let b = obj(&store, &[]);
+    let ca = store.register(reg, a, Some(held), Some(1)).unwrap();
+    let cb = store.register(reg, b, None, Some(2)).unwrap();
+    store.unroot(held).unwrap();
+    store.unroot(a).unwrap();
+    store.unroot(b).unwrap();
+    store.collect();
+    let mut batch = Vec::new();
+    store.begin_delivery(&mut batch);
+    assert_eq!(batch.iter().map(|f| f.cell).collect::<Vec<_>>().len(), 2);
+    // A callback of the batch unregisters b's token before b is delivered.
+    assert_eq!(store.unregister(reg, 2), 1, "still registered while the batch runs");
+    // Another registers anew: it must not take a batch cell's id.
+    let fresh_target = obj(&store, &[]);
+    let fresh = store.register(reg, fresh_target, None, None).unwrap();
+    assert_ne!(fresh, ca);
+    assert!(store.is_alive(held), "the cell's root holds it until the batch ends");
+    let mut again = Vec::new();
+    store.begin_delivery(&mut again);
+    assert!(again.is_empty(), "a cell is handed out once");
+    store.finish_delivery(batch.iter().map(|f| f.cell));
+    assert_eq!(store.stats().finalization_cells, 1, "only the fresh registration is left");
+    store.collect();
+    assert!(!store.is_alive(held), "finish_delivery dropped the held root");
+    assert_eq!(store.stats().anomalies, 0);
+    let _ = cb;
+}

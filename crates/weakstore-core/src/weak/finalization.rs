@@ -10,9 +10,12 @@
 //! its own weak map, so a dead token simply can no longer be named).
 //!
 //! When the sweeper frees a target it moves the target's cells to the
-//! `fired` queue; the embedder drains it with `take_finalized` and runs the
-//! callbacks. Until taken, a fired cell can still be unregistered, as the
-//! ES2021 `unregister` can still cancel a callback that has not run.
+//! `fired` queue. An embedder that runs callbacks on its own thread drains
+//! it in two steps: `begin_delivery` hands out the fired cells but leaves
+//! them in the table (so a callback that unregisters a token still cancels
+//! the cells of the same batch whose callbacks have not run, as the ES2021
+//! cleanup job does, and no cell id is reused while the batch runs), and
+//! `finish_delivery` removes them. `take_finalized` does both at once.
 //!
 //! # Invariants
 //! - A cell is in `cells` from `register` until it is unregistered, its
@@ -37,6 +40,8 @@ pub(crate) struct Cell {
     pub(crate) held: Option<ObjId>,
     pub(crate) token: Option<u64>,
     pub(crate) fired: bool,
+    /// Handed out by `begin_delivery`, not yet finished.
+    pub(crate) delivering: bool,
 }
 
 /// A collected target's cell, handed to the embedder.
@@ -193,6 +198,28 @@ impl FinalizationTable {
                 true
             }
             _ => false,
+        }
+    }
+
+    /// Hands out every fired cell not yet handed out, oldest first, and
+    /// marks it delivering; the cells stay in the table.
+    pub(crate) fn begin_delivery(&mut self, out: &mut Vec<Fired>) {
+        let fired = std::mem::take(&mut self.fired);
+        for id in fired {
+            if let Some(Some(cell)) = self.cells.get_mut(id as usize) {
+                if cell.fired && !cell.delivering {
+                    cell.delivering = true;
+                    out.push(Fired { registry: cell.registry, cell: id, held: cell.held });
+                }
+            }
+        }
+    }
+
+    /// Removes cell `id` if it is still being delivered.
+    pub(crate) fn finish_delivery(&mut self, id: u32) -> Option<Cell> {
+        match self.cells.get(id as usize) {
+            Some(Some(cell)) if cell.delivering => self.remove(id),
+            _ => None,
         }
     }
 
