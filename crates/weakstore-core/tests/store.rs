@@ -380,3 +380,32 @@ fn two_step_delivery_lets_callbacks_cancel_their_batch_and_keeps_ids() {
     assert_eq!(store.stats().anomalies, 0);
     let _ = cb;
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn collector_threads_run_at_background_priority() {
+    use std::sync::{Arc, Mutex};
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let observer = {
+        let seen = Arc::clone(&seen);
+        move |phase: Phase| {
+            // SAFETY: gettid/getpriority read no memory of ours.
+            let nice = unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::syscall(libc::SYS_gettid) as libc::id_t) };
+            seen.lock().unwrap().push((phase, nice));
+        }
+    };
+    for (background, expected) in [(true, weakstore_core::collector::priority::COLLECTOR_NICE), (false, 0)] {
+        seen.lock().unwrap().clear();
+        let store = weakstore_core::Store::new(
+            weakstore_core::Config { threads: 1, manual: true, background, on_phase: Some(Arc::new(observer.clone())), ..Default::default() },
+            weakstore_core::NoopHost,
+        );
+        store.collect();
+        let seen = seen.lock().unwrap();
+        assert!(!seen.is_empty());
+        // The test process itself may run niced; compare with our own.
+        // SAFETY: as above.
+        let base = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+        assert!(seen.iter().all(|&(_, nice)| nice == (base + expected).min(19)), "{seen:?}");
+    }
+}

@@ -33,7 +33,7 @@ impl Rng {
 #[test]
 fn mutators_racing_the_collector_never_lose_a_reachable_object() {
     let ops: usize = std::env::var("WEAKSTORE_STRESS_OPS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
-    let store = Arc::new(Store::new(Config { threads: 2, budget_bytes: 64 << 10, manual: false, on_phase: None }, NoopHost));
+    let store = Arc::new(Store::new(Config { threads: 2, budget_bytes: 64 << 10, ..Config::default() }, NoopHost));
     // A few shared objects every thread reads and writes.
     let shared: Vec<ObjId> = (0..8).map(|i| store.alloc(vec![("tag".into(), Value::Number(i as f64))]).unwrap()).collect();
     for &s in &shared {

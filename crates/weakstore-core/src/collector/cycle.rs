@@ -26,15 +26,21 @@ use crate::heap::Shared;
 use crate::stats::CycleStats;
 use crate::sync::Ordering;
 
-/// Runs `work(worker)` for every worker, in parallel.
-fn parallel<T: Send>(workers: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
+/// Runs `work(worker)` for every worker, in parallel; helpers inherit the
+/// coordinator's (lowered) priority when `background` is set.
+fn parallel<T: Send>(workers: usize, background: bool, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
     if workers == 1 {
         return vec![work(0)];
     }
     std::thread::scope(|scope| {
         let helpers: Vec<_> = (1..workers).map(|w| scope.spawn({
             let work = &work;
-            move || work(w)
+            move || {
+                if background {
+                    crate::collector::priority::lower_current_thread();
+                }
+                work(w)
+            }
         })).collect();
         let mut results = vec![work(0)];
         results.extend(helpers.into_iter().map(|h| h.join().expect("collector worker panicked")));
@@ -75,7 +81,7 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64) -> CycleStats {
     shared.observe(Phase::ScanRoots);
     // Roots cluster in the table (long-lived objects are allocated first),
     // so hand them out in packets rather than per scanning worker.
-    let mut gray: Vec<Vec<u32>> = parallel(workers, |w| Marker::scan_roots(shared, epoch, w, workers))
+    let mut gray: Vec<Vec<u32>> = parallel(workers, shared.config.background, |w| Marker::scan_roots(shared, epoch, w, workers))
         .into_iter()
         .flat_map(|roots| roots.chunks(ROOT_PACKET).map(<[u32]>::to_vec).collect::<Vec<_>>())
         .collect();
@@ -87,7 +93,7 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64) -> CycleStats {
     let mut rounds = 0;
     loop {
         let marker = Marker::new(shared, epoch, workers, std::mem::take(&mut gray));
-        parallel(workers, |_| marker.run());
+        parallel(workers, shared.config.background, |_| marker.run());
         marked += marker.traced.load(Ordering::Relaxed);
         entries_traced += marker.entries_traced.load(Ordering::Relaxed);
         let leftover = pauses.enter(shared, Phase::FinishMarking, |state| {
@@ -112,7 +118,7 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64) -> CycleStats {
     shared.observe(Phase::Sweep);
     let sweep_start = Instant::now();
     let mut swept = Swept::default();
-    for part in parallel(workers, |w| sweep(shared, epoch, w, workers)) {
+    for part in parallel(workers, shared.config.background, |w| sweep(shared, epoch, w, workers)) {
         swept.add(part);
     }
     let sweep_ns = sweep_start.elapsed().as_nanos() as u64;

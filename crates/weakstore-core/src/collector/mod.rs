@@ -5,9 +5,11 @@
 //! - [`mark`]: root scanning and parallel marking with work sharing.
 //! - [`sweep`]: freeing, generation bumps and finalization queueing.
 //! - [`scheduler`]: the coordinator thread, requests and the budget.
+//! - [`priority`]: collector threads yield the CPU to the program's.
 
 pub mod phase;
 pub(crate) mod cycle;
 pub(crate) mod mark;
+pub mod priority;
 pub(crate) mod scheduler;
 pub(crate) mod sweep;

@@ -44,6 +44,9 @@ pub(crate) fn spawn(shared: Arc<Shared>) -> JoinHandle<()> {
 }
 
 fn coordinator(shared: &Shared) {
+    if shared.config.background {
+        crate::collector::priority::lower_current_thread();
+    }
     loop {
         let cycle = {
             let mut schedule = shared.schedule.lock();

@@ -42,6 +42,10 @@ pub struct Config {
     pub budget_bytes: usize,
     /// No automatic cycles: only explicit requests start one.
     pub manual: bool,
+    /// Run collector threads at a lower priority than the program's
+    /// (`collector::priority`), so a busy machine time-slices the
+    /// collector, not the event loop. Default: true.
+    pub background: bool,
     /// Observer of phase changes (`ScanRoots`, `Mark`, `ProcessWeak`,
     /// `Sweep`, `Deliver`), if any.
     pub on_phase: Option<PhaseObserver>,
@@ -53,6 +57,7 @@ impl std::fmt::Debug for Config {
             .field("threads", &self.threads)
             .field("budget_bytes", &self.budget_bytes)
             .field("manual", &self.manual)
+            .field("background", &self.background)
             .field("on_phase", &self.on_phase.is_some())
             .finish()
     }
@@ -61,7 +66,7 @@ impl std::fmt::Debug for Config {
 impl Default for Config {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Config { threads: cores.clamp(1, 4), budget_bytes: 32 << 20, manual: false, on_phase: None }
+        Config { threads: cores.clamp(1, 4), budget_bytes: 32 << 20, manual: false, background: true, on_phase: None }
     }
 }
 
