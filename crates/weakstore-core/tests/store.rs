@@ -409,3 +409,50 @@ fn collector_threads_run_at_background_priority() {
         assert!(seen.iter().all(|&(_, nice)| nice == (base + expected).min(19)), "{seen:?}");
     }
 }
+
+/// A collector that falls behind the program's allocation goes back to the
+/// program's priority for the rest of the cycle (memory stays bounded on a
+/// saturated machine), and back to the background for the next one.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_collector_falling_behind_leaves_the_background() {
+    use std::sync::mpsc;
+    use std::sync::{Arc, Mutex};
+    let nice_at_deliver = Arc::new(Mutex::new(Vec::new()));
+    let (arrived_tx, arrived) = mpsc::channel();
+    let (go, go_rx) = mpsc::channel::<()>();
+    let gate = Mutex::new((arrived_tx, go_rx, true));
+    let observer = {
+        let nice_at_deliver = Arc::clone(&nice_at_deliver);
+        move |phase: Phase| {
+            let mut gate = gate.lock().unwrap();
+            if phase == Phase::Mark && gate.2 {
+                gate.2 = false;
+                gate.0.send(()).unwrap();
+                gate.1.recv().unwrap();
+            }
+            if phase == Phase::Deliver {
+                // SAFETY: gettid/getpriority read no memory of ours.
+                let nice = unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::syscall(libc::SYS_gettid) as libc::id_t) };
+                nice_at_deliver.lock().unwrap().push(nice);
+            }
+        }
+    };
+    let budget = 64 * 1024;
+    let store = weakstore_core::Store::new(
+        weakstore_core::Config { threads: 1, budget_bytes: budget, manual: true, on_phase: Some(Arc::new(observer)), ..Default::default() },
+        weakstore_core::NoopHost,
+    );
+    let cycle = store.request_collection();
+    arrived.recv().unwrap();
+    // While the cycle is frozen in Mark, allocate past twice the budget.
+    let big = obj(&store, &[("b", Value::Bytes(vec![0; 3 * budget].into()))]);
+    go.send(()).unwrap();
+    store.wait_for(cycle);
+    store.unroot(big).unwrap();
+    store.collect(); // a quiet cycle
+    // SAFETY: as above.
+    let base = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+    let seen = nice_at_deliver.lock().unwrap().clone();
+    assert_eq!(seen, vec![base, (base + weakstore_core::collector::priority::COLLECTOR_NICE).min(19)]);
+}

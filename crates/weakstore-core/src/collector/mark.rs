@@ -75,6 +75,7 @@ impl<'a> Marker<'a> {
         // Slots published after this load were allocated black.
         let end = shared.table.high_water();
         for range in blocks(worker, workers, end) {
+            shared.keep_pace();
             for index in range {
                 let Some(slot) = shared.table.slot(index) else { continue };
                 // Relaxed suffices: every root change made before the
@@ -99,6 +100,9 @@ impl<'a> Marker<'a> {
             while let Some(index) = local.pop() {
                 self.trace(index, &mut local);
                 traced += 1;
+                if traced.is_multiple_of(4096) {
+                    self.shared.keep_pace();
+                }
                 if local.len() > 2 * PACKET && self.hungry.load(Ordering::Relaxed) > 0 {
                     let half = local.split_off(local.len() / 2);
                     self.pool.lock().packets.push(half);

@@ -44,10 +44,12 @@ pub(crate) fn spawn(shared: Arc<Shared>) -> JoinHandle<()> {
 }
 
 fn coordinator(shared: &Shared) {
-    if shared.config.background {
-        crate::collector::priority::lower_current_thread();
-    }
     loop {
+        if shared.config.background {
+            // Back in the background for each new cycle (a cycle that fell
+            // behind left this thread at normal priority).
+            crate::collector::priority::lower_current_thread();
+        }
         let cycle = {
             let mut schedule = shared.schedule.lock();
             while schedule.requested <= schedule.started && !schedule.shutdown {
@@ -99,6 +101,12 @@ pub(crate) fn on_allocate(shared: &Shared, bytes: usize) {
     let budget = shared.config.budget_bytes;
     if !shared.config.manual && before < budget && before + bytes >= budget {
         request(shared);
+    }
+    // Twice the budget since the cycle in flight began: it is falling
+    // behind. (A saturating double: budgets may be huge.)
+    let twice = budget.saturating_mul(2);
+    if before < twice && before + bytes >= twice {
+        shared.behind.store(true, Ordering::Relaxed);
     }
 }
 

@@ -49,6 +49,7 @@ pub(crate) fn sweep(shared: &Shared, epoch: u32, worker: usize, workers: usize) 
     let mut dead_external = Vec::new();
     let end = shared.table.high_water();
     for range in blocks(worker, workers, end) {
+        shared.keep_pace();
         for index in range {
             let Some(slot) = shared.table.slot(index) else { continue };
             // Acquire; pairs with the Release in `Table::publish`, so the

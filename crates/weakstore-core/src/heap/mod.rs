@@ -92,6 +92,10 @@ pub(crate) struct Shared {
     pub(crate) bytes: AtomicUsize,
     /// Bytes allocated since the last `Snapshot`.
     pub(crate) allocated: AtomicUsize,
+    /// The program allocated twice the budget since the cycle in flight
+    /// began: collector threads drop their background priority
+    /// (`collector::priority`). Cleared at each `Snapshot`.
+    pub(crate) behind: AtomicBool,
     pub(crate) schedule: Mutex<Schedule>,
     pub(crate) schedule_changed: Condvar,
     pub(crate) last_cycle: Mutex<CycleStats>,
@@ -115,6 +119,7 @@ impl Shared {
             anomalies: AtomicUsize::new(0),
             bytes: AtomicUsize::new(0),
             allocated: AtomicUsize::new(0),
+            behind: AtomicBool::new(false),
             schedule: Mutex::new(Schedule::default()),
             schedule_changed: Condvar::new(),
             last_cycle: Mutex::new(CycleStats::default()),
@@ -152,6 +157,16 @@ impl Shared {
     #[inline]
     pub(crate) fn visible(slot: &Slot, state: &PhaseState) -> bool {
         !state.phase.unmarked_is_dead() || slot.mark.load(Ordering::Acquire) == state.epoch
+    }
+
+    /// On a collector thread: if the program is outrunning the cycle, stop
+    /// yielding the CPU to it (see `collector::priority`).
+    #[inline]
+    pub(crate) fn keep_pace(&self) {
+        // Relaxed: a hint; a late read only delays the boost a little.
+        if self.config.background && self.behind.load(Ordering::Relaxed) {
+            crate::collector::priority::restore_current_thread();
+        }
     }
 
     /// Tells the phase observer, if any, that `phase` began.
