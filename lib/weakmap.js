@@ -58,6 +58,26 @@ function tableFor(self, perStore, st) {
   return entry
 }
 
+/** Whether `key`'s object has an entry in the table record `perStore` keeps for its store. */
+function hasKey(perStore, key) {
+  const id = keyOf(key)
+  if (id === undefined) return false
+  const st = stateOf(key)
+  const entry = perStore.get(st)
+  return entry !== undefined && native.ephHas(st.index, entry.table, id)
+}
+
+/** Removes `key`'s object's entry; whether there was one. */
+function deleteKey(perStore, key) {
+  const id = keyOf(key)
+  if (id === undefined) return false
+  const st = stateOf(key)
+  const entry = perStore.get(st)
+  if (entry === undefined) return false
+  entry.js.delete(id)
+  return native.ephDelete(st.index, entry.table, id)
+}
+
 /** Iterates `iterable`, calling `adder` on `self` per item; for-of closes the iterator on error. */
 function addAll(self, iterable, adderName, pairs) {
   const adder = self[adderName]
@@ -131,23 +151,13 @@ class WeakMap {
   /** Whether `key` has an entry. */
   has(key) {
     this.#check('has')
-    const id = keyOf(key)
-    if (id === undefined) return false
-    const st = stateOf(key)
-    const entry = this.#perStore.get(st)
-    return entry !== undefined && native.ephHas(st.index, entry.table, id)
+    return hasKey(this.#perStore, key)
   }
 
   /** Removes `key`'s entry; whether there was one. */
   delete(key) {
     this.#check('delete')
-    const id = keyOf(key)
-    if (id === undefined) return false
-    const st = stateOf(key)
-    const entry = this.#perStore.get(st)
-    if (entry === undefined) return false
-    entry.js.delete(id)
-    return native.ephDelete(st.index, entry.table, id)
+    return deleteKey(this.#perStore, key)
   }
 
   /** The value for `key`; if absent, sets it to `value` first. */
@@ -197,21 +207,13 @@ class WeakSet {
   /** Whether `value`'s object is in the set. */
   has(value) {
     this.#check('has')
-    const id = keyOf(value)
-    if (id === undefined) return false
-    const st = stateOf(value)
-    const entry = this.#perStore.get(st)
-    return entry !== undefined && native.ephHas(st.index, entry.table, id)
+    return hasKey(this.#perStore, value)
   }
 
   /** Removes `value`'s object; whether it was there. */
   delete(value) {
     this.#check('delete')
-    const id = keyOf(value)
-    if (id === undefined) return false
-    const st = stateOf(value)
-    const entry = this.#perStore.get(st)
-    return entry !== undefined && native.ephDelete(st.index, entry.table, id)
+    return deleteKey(this.#perStore, value)
   }
 }
 
