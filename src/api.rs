@@ -284,6 +284,11 @@ pub struct StoreStats {
     pub slots: f64,
     pub free_slots: f64,
     pub threads: u32,
+    /// Cycles that failed with a collector panic (always 0 unless a bug).
+    pub failed_cycles: f64,
+    /// Rooted objects a sweep found unmarked and kept (always 0 unless a
+    /// bug).
+    pub anomalies: f64,
     pub phase: String,
     pub last_cycle: CycleFigures,
 }
@@ -304,6 +309,8 @@ pub fn stats(env: &Env, store: u32) -> Result<StoreStats> {
             slots: f64::from(s.slots),
             free_slots: s.free_slots as f64,
             threads: e.store.config().threads as u32,
+            failed_cycles: s.failed_cycles as f64,
+            anomalies: s.anomalies as f64,
             phase: s.phase.to_owned(),
             last_cycle: s.last_cycle.into(),
         })

@@ -8,7 +8,7 @@ const { opts, S, stats, failures, recOf } = require('./state')
 
 // ---------------------------------------------------------------- log, failures
 
-const TAIL = 60
+const TAIL = Number(process.env.FUZZ_TAIL || 60)
 const tail = new Array(TAIL)
 function log(text) {
   const prefix = S.inCallback > 0 ? '[in callback] ' : ''

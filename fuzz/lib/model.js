@@ -79,8 +79,18 @@ function checkFieldValue(where, got, expected, holder) {
 }
 
 /** Adds a handle that weakstore returned (get, deref, callback) to the pool. */
+/** Whether `h` is a real handle (instanceof is fooled by Object.create(handle)). */
+function isHandle(h) {
+  try {
+    Reflect.apply(Object.getOwnPropertyDescriptor(Handle.prototype, 'released').get, h, [])
+    return true
+  } catch {
+    return false
+  }
+}
+
 function adopt(h, storeRec) {
-  if (!(h instanceof Handle)) return
+  if (!isHandle(h)) return
   let rec = recOf.get(h)
   if (rec === undefined) {
     rec = recFor(h, storeRec)
@@ -90,5 +100,5 @@ function adopt(h, storeRec) {
 
 module.exports = {
   recFor, storeRecOf, addToPool, releaseRec, markReleased, liveRecs, randomRec, randomLiveRec,
-  modelValue, modelKey, checkFieldValue, adopt,
+  modelValue, modelKey, checkFieldValue, adopt, isHandle,
 }

@@ -6,7 +6,7 @@
 const { Handle, WeakRef, FinalizationRegistry } = require('../..')
 const { V8WeakRef, rand, int, chance, pick, S, stats, refs, regs } = require('./state')
 const { log, short, fail, attempt, userThrow, EXPECT_OK, EXPECT_TYPE, EXPECT_RELEASED, EXPECT_ANY } = require('./contract')
-const { recFor, releaseRec, randomRec, randomLiveRec, adopt } = require('./model')
+const { recFor, releaseRec, randomRec, randomLiveRec, adopt, isHandle } = require('./model')
 const { SubRef, SubReg, junk } = require('./hostile')
 const { randomStore, trackCollect } = require('./ops-store')
 const { opSet } = require('./ops-handle')
@@ -90,7 +90,7 @@ function onCleanup(rrec, held) {
       rrec.cells.delete(held[HELD])
     } else if (held === undefined && !rrec.undefinedHeld) {
       fail(`cleanup callback got undefined, but no registration used an undefined held value${rrec.registeredInCallback ? ' (some were made inside cleanup callbacks)' : ''}`)
-    } else if (held instanceof Handle) {
+    } else if (isHandle(held)) {
       // Same-store held handles come back canonical (never released); a
       // handle of another store is held by JavaScript and comes back as is.
       if (held.released && !jsHeldHandles.has(held)) fail('cleanup callback got a released handle as held value')

@@ -129,7 +129,13 @@ function opMap() {
     if (hostile) mrec.model.delete(rec)
     return
   }
-  if (rec.released) return
+  if (rec.released || rec.h.released) {
+    // A released handle still names its object, which a later handle
+    // (from get / deref) may name too: after a delete through it, the
+    // model, kept per handle, no longer knows which entries are gone.
+    if (method === 'delete') mrec.model.clear()
+    return
+  }
   switch (method) {
     case 'set':
       if (r.value !== mrec.map) fail('WeakMap.set did not return the map')
@@ -142,7 +148,10 @@ function opMap() {
       break
     case 'get': checkMapGet(mrec, rec, r.value); if (r.value instanceof Handle) adopt(r.value, rec.store); break
     case 'has': if (had !== undefined && r.value !== had.has) fail(`${mrec.name}.has = ${r.value}, model says ${had.has}`); break
-    case 'delete': if (had !== undefined && r.value !== had.has) fail(`${mrec.name}.delete = ${r.value}, model says ${had.has}`); mrec.model.set(rec, { has: false }); break
+    case 'delete':
+      if (had !== undefined && r.value !== had.has) fail(`${mrec.name}.delete = ${r.value}, model says ${had.has}`)
+      mrec.model.set(rec, { has: false })
+      break
     default:
       // getOrInsert / getOrInsertComputed
       if (hostile || had === undefined) { mrec.model.delete(rec); break }

@@ -109,6 +109,8 @@ function opStats() {
   }
   if (!PHASES.has(s.phase)) fail(`stats().phase = ${s.phase}`)
   if (s.objects > s.slots) fail(`stats(): ${s.objects} objects in ${s.slots} slots`)
+  // The collector's own alarms: a rooted object left unmarked, a cycle that panicked.
+  if (s.anomalies !== 0 || s.failedCycles !== 0) fail(`stats(): anomalies ${s.anomalies}, failed cycles ${s.failedCycles}`)
 }
 
 function opMisc() {
