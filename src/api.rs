@@ -15,13 +15,18 @@ use crate::host::{NodeHost, PumpFn, Wake};
 use crate::stores::{self, sync_external_memory, Entry};
 use crate::values::{from_js, Out};
 
+/// An object id from a JavaScript number: a positive safe integer that
+/// `ObjId::from_bits` accepts; `None` for anything else (NaN, fractions,
+/// negatives, impossible generations).
+pub(crate) fn parse_id(id: f64) -> Option<ObjId> {
+    (id.fract() == 0.0 && id > 0.0 && id < 9007199254740992.0).then(|| ObjId::from_bits(id as u64)).flatten()
+}
+
 pub(crate) fn object_id(env: &Env, where_: &str, id: f64) -> Result<ObjId> {
-    if id.fract() == 0.0 && id > 0.0 && id < 9007199254740992.0 {
-        if let Some(id) = ObjId::from_bits(id as u64) {
-            return Ok(id);
-        }
+    match parse_id(id) {
+        Some(id) => Ok(id),
+        None => type_error(env, &format!("{where_}: {id} is not an object id")),
     }
-    type_error(env, &format!("{where_}: {id} is not an object id"))
 }
 
 /// Creates a store; `threads` and `budget` 0 mean the defaults.
@@ -126,7 +131,7 @@ pub fn keys(env: &Env, store: u32, id: f64) -> Result<Vec<String>> {
 /// Adds a root if the object is alive (the strong half of `deref`).
 #[napi(catch_unwind)]
 pub fn root(env: &Env, store: u32, id: f64) -> Result<bool> {
-    let Some(id) = ObjId::from_bits(id as u64) else { return Ok(false) };
+    let Some(id) = parse_id(id) else { return Ok(false) };
     stores::with(env, store, |e| Ok(e.store.root(id)))
 }
 
@@ -139,7 +144,7 @@ pub fn unroot(env: &Env, store: u32, id: f64) -> Result<()> {
 /// Drops one root from each id (dead wrappers, end-of-job releases).
 #[napi(catch_unwind)]
 pub fn unroot_many(env: &Env, store: u32, ids: Float64ArraySlice) -> Result<u32> {
-    let ids: Vec<ObjId> = ids.iter().filter_map(|&id| ObjId::from_bits(id as u64)).collect();
+    let ids: Vec<ObjId> = ids.iter().filter_map(|&id| parse_id(id)).collect();
     stores::with(env, store, |e| Ok(e.store.unroot_many(ids) as u32))
 }
 

@@ -3,17 +3,13 @@
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use weakstore_core::{EphemeronValue, ObjId, Value};
+use weakstore_core::{EphemeronValue, Value};
 
-use crate::api::object_id;
+use crate::api::{object_id, parse_id};
 use crate::errors::{core_error, type_error};
 use crate::stores;
 use crate::values::{from_js, Out};
 
-/// A key id, or `None` for numbers no object can have (lookups then miss).
-fn key(id: f64) -> Option<ObjId> {
-    (id.fract() == 0.0 && id > 0.0 && id < 9007199254740992.0).then(|| ObjId::from_bits(id as u64)).flatten()
-}
 
 #[napi(catch_unwind)]
 pub fn new_table(env: &Env, store: u32) -> Result<u32> {
@@ -73,7 +69,7 @@ pub fn eph_set_external(env: &Env, store: u32, table: u32, key: f64) -> Result<(
 /// JavaScript holds it, `undefined` when absent.
 #[napi(catch_unwind, ts_return_type = "null | boolean | number | string | bigint | [number] | [] | undefined")]
 pub fn eph_get(env: &Env, store: u32, table: u32, key: f64) -> Result<Out> {
-    let Some(key) = self::key(key) else { return Ok(Out::Undefined) };
+    let Some(key) = parse_id(key) else { return Ok(Out::Undefined) };
     stores::with(env, store, |e| {
         let t = e.table(env, table)?;
         Ok(e.store.ephemeron_with(&t, key, |v| match v {
@@ -86,13 +82,13 @@ pub fn eph_get(env: &Env, store: u32, table: u32, key: f64) -> Result<Out> {
 
 #[napi(catch_unwind)]
 pub fn eph_has(env: &Env, store: u32, table: u32, key: f64) -> Result<bool> {
-    let Some(key) = self::key(key) else { return Ok(false) };
+    let Some(key) = parse_id(key) else { return Ok(false) };
     stores::with(env, store, |e| Ok(e.store.ephemeron_has(&e.table(env, table)?, key)))
 }
 
 #[napi(catch_unwind)]
 pub fn eph_delete(env: &Env, store: u32, table: u32, key: f64) -> Result<bool> {
-    let Some(key) = self::key(key) else { return Ok(false) };
+    let Some(key) = parse_id(key) else { return Ok(false) };
     stores::with(env, store, |e| Ok(e.store.ephemeron_delete(&e.table(env, table)?, key)))
 }
 
