@@ -252,3 +252,31 @@ test('one registry serves several stores', async () => {
   await s2.collect()
   assert.deepEqual(seen, ['s1'])
 })
+
+test('a callback that cancels a later callback of its batch and registers anew gets neither mixed up', async () => {
+  const store = new Store({ manual: true })
+  const seen = []
+  let fresh
+  const tokenB = {}
+  const reg = new FinalizationRegistry((held) => {
+    seen.push(held)
+    if (held === 'A') {
+      reg.unregister(tokenB) // B's callback is pending in this batch
+      fresh = store.alloc()
+      reg.register(fresh, 'NEW')
+    }
+  })
+  scoped(() => {
+    const a = store.alloc()
+    const b = store.alloc()
+    reg.register(a, 'A')
+    reg.register(b, 'B', tokenB)
+    a.release()
+    b.release()
+  })
+  await store.collect()
+  assert.deepEqual(seen, ['A'], 'B was cancelled and NEW (alive) was not delivered in its place')
+  fresh.release()
+  await store.collect()
+  assert.deepEqual(seen, ['A', 'NEW'])
+})

@@ -293,7 +293,7 @@ impl Store {
                 }
                 return Err(Error::UnknownRegistry(registry));
             }
-            table.insert(Cell { registry, target, held, token, fired: false, delivering: false })
+            table.insert(Cell { registry, target, held, token, fired: false, delivering: false, cancelled: false })
         };
         match target_slot.lock_if(target) {
             Some(mut guard) => {

@@ -456,3 +456,30 @@ fn a_collector_falling_behind_leaves_the_background() {
     let seen = nice_at_deliver.lock().unwrap().clone();
     assert_eq!(seen, vec![base, (base + weakstore_core::collector::priority::COLLECTOR_NICE).min(19)]);
 }
+
+/// Regression (found by the API fuzzer): a callback of a batch unregisters
+/// a later cell of the same batch and then registers anew; the new cell
+/// must not get the cancelled cell's id, or it would be delivered in its
+/// place.
+#[test]
+fn a_cell_cancelled_mid_batch_keeps_its_id_until_the_batch_ends() {
+    let store = manual(1);
+    let reg = store.new_registry();
+    let a = obj(&store, &[]);
+    let b = obj(&store, &[]);
+    store.register(reg, a, None, Some(1)).unwrap();
+    let cb = store.register(reg, b, None, Some(2)).unwrap();
+    store.unroot(a).unwrap();
+    store.unroot(b).unwrap();
+    store.collect();
+    let mut batch = Vec::new();
+    store.begin_delivery(&mut batch);
+    assert_eq!(batch.len(), 2);
+    assert_eq!(store.unregister(reg, 2), 1, "b's callback is cancelled");
+    let live = obj(&store, &[]);
+    let fresh = store.register(reg, live, None, Some(3)).unwrap();
+    assert_ne!(fresh, cb, "the cancelled id stays reserved during the batch");
+    store.finish_delivery(batch.iter().map(|f| f.cell));
+    assert_eq!(store.stats().finalization_cells, 1);
+    assert_eq!(store.unregister(reg, 3), 1, "the new registration is intact");
+}

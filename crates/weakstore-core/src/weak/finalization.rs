@@ -21,7 +21,9 @@
 //! - A cell is in `cells` from `register` until it is unregistered, its
 //!   registry dropped, or taken after firing; its id may then be reused, so
 //!   every queue entry is checked against the cell it names (`fired`, and
-//!   the target it was fired for).
+//!   the target it was fired for). A cell removed while its delivery batch
+//!   is running leaves a tombstone (`cancelled`) that keeps its id reserved
+//!   until `finish_delivery`.
 //! - `tokens[(registry, token)]` holds exactly the live cells with that
 //!   registry and token; removing one is O(1) however many share the token.
 //! - A target's payload may still list cells that were unregistered (they
@@ -42,6 +44,9 @@ pub(crate) struct Cell {
     pub(crate) fired: bool,
     /// Handed out by `begin_delivery`, not yet finished.
     pub(crate) delivering: bool,
+    /// Removed (unregistered, registry dropped) while delivering: a
+    /// tombstone that keeps the id reserved until `finish_delivery`.
+    pub(crate) cancelled: bool,
 }
 
 /// A collected target's cell, handed to the embedder.
@@ -156,18 +161,33 @@ impl FinalizationTable {
         id
     }
 
+    /// Removes cell `id` and returns it. A cell being delivered leaves a
+    /// tombstone behind, so that its id is not reused before its batch
+    /// finishes (a callback of the batch that registers anew must not be
+    /// handed an id the batch still names).
     pub(crate) fn remove(&mut self, id: u32) -> Option<Cell> {
-        let cell = self.cells.get_mut(id as usize)?.take()?;
-        self.free.push(id);
+        let slot = self.cells.get_mut(id as usize)?;
+        let cell = slot.as_mut()?;
+        if cell.cancelled {
+            return None;
+        }
+        let removed = if cell.delivering {
+            let tombstone = Cell { held: None, token: None, cancelled: true, ..*cell };
+            std::mem::replace(cell, tombstone)
+        } else {
+            let removed = slot.take().expect("checked above");
+            self.free.push(id);
+            removed
+        };
         self.live -= 1;
-        if let Some(token) = cell.token {
-            if let Some(cells) = self.tokens.get_mut(&(cell.registry, token)) {
+        if let Some(token) = removed.token {
+            if let Some(cells) = self.tokens.get_mut(&(removed.registry, token)) {
                 if cells.remove(id) {
-                    self.tokens.remove(&(cell.registry, token));
+                    self.tokens.remove(&(removed.registry, token));
                 }
             }
         }
-        Some(cell)
+        Some(removed)
     }
 
     /// Removes every cell of `registry` registered with `token`.
@@ -215,12 +235,20 @@ impl FinalizationTable {
         }
     }
 
-    /// Removes cell `id` if it is still being delivered.
+    /// Ends the delivery of cell `id`: removes it (returning it) if it was
+    /// still registered, frees its tombstone if it was cancelled meanwhile.
     pub(crate) fn finish_delivery(&mut self, id: u32) -> Option<Cell> {
-        match self.cells.get(id as usize) {
-            Some(Some(cell)) if cell.delivering => self.remove(id),
-            _ => None,
+        let cell = self.cells.get_mut(id as usize)?.as_mut()?;
+        if !cell.delivering {
+            return None;
         }
+        if cell.cancelled {
+            self.cells[id as usize] = None;
+            self.free.push(id);
+            return None;
+        }
+        cell.delivering = false;
+        self.remove(id)
     }
 
     /// Removes and returns every fired cell, oldest first.
