@@ -94,21 +94,48 @@ fn deref_during_marking_against_weak_processing() {
     });
 }
 
-/// Bug caught: a root moving into the graph while roots are scanned. The
-/// mutator stores `a` into a rooted holder and drops `a`'s own root; if the
-/// root scan saw `a` unrooted and the holder before the store, only the
-/// root barrier (shade on unroot) or insertion barrier saves it.
+/// Bug caught: a root created while roots are scanned. The mutator waits
+/// until the root scan is over (the collector has entered `Mark`), then
+/// roots `a` (reachable only through `holder.a`, unrooted when the scan
+/// passed it) and cuts the edge, racing the marker's trace of `holder`:
+/// without the root barrier (shade on root) or the deletion barrier, `a`
+/// ends up rooted but unmarked, which the sweeper counts as an anomaly
+/// instead of freeing. The second half moves a root into the graph: `b` is
+/// stored into the holder and loses its own root.
 #[test]
 fn root_add_and_remove_against_root_scanning() {
     model(|| {
-        let s = Arc::new(store());
+        let marking = Arc::new(AtomicBool::new(false));
+        let observer: weakstore_core::PhaseObserver = {
+            let marking = marking.clone();
+            std::sync::Arc::new(move |phase| {
+                if phase == weakstore_core::Phase::Mark {
+                    marking.store(true, Ordering::SeqCst);
+                }
+                thread::yield_now();
+            })
+        };
+        let s = Arc::new(Store::new(
+            Config { threads: 1, budget_bytes: usize::MAX, manual: true, background: false, on_phase: Some(observer) },
+            NoopHost,
+        ));
         let holder = obj(&s);
         let a = obj(&s);
+        let b = obj(&s);
+        s.set(holder, "a", Value::Ref(a)).unwrap();
+        s.unroot(a).unwrap();
         cycle_during(&s, |s| {
-            s.set(holder, "a", Value::Ref(a)).unwrap();
-            s.unroot(a).unwrap();
+            while !marking.load(Ordering::SeqCst) {
+                thread::yield_now();
+            }
+            // Keeps the root it takes, as a JavaScript handle would.
+            let _root = s.get_rooted(holder, "a").unwrap();
+            s.delete(holder, "a").unwrap();
+            s.set(holder, "b", Value::Ref(b)).unwrap();
+            s.unroot(b).unwrap();
         });
-        assert!(s.is_alive(a), "reachable from the rooted holder");
+        assert!(s.is_alive(a), "rooted");
+        assert!(s.is_alive(b), "reachable from the rooted holder");
         assert_eq!(s.stats().failed_cycles, 0);
         assert_eq!(s.stats().anomalies, 0);
     });
