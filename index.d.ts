@@ -13,6 +13,13 @@ export interface StoreOptions {
   budget?: number
   /** Only `collect()` starts cycles (default false). */
   manual?: boolean
+  /**
+   * Run collector threads below the program's priority (Linux: nice +10), so
+   * a busy machine time-slices the collector rather than the event loop;
+   * they return to normal priority while a cycle falls behind allocation
+   * (default true).
+   */
+  background?: boolean
 }
 
 /** Figures of one collection cycle. */

@@ -99,6 +99,8 @@ test('Store options are validated', () => {
   assert.throws(() => new Store({ threads: 'two' }), TypeError)
   assert.throws(() => new Store({ budget: -1 }), RangeError)
   assert.throws(() => new Store({ manual: 1 }), TypeError)
+  assert.throws(() => new Store({ background: 'no' }), TypeError)
+  assert.equal(new Store({ background: false }).stats().objects, 0)
   assert.throws(() => new Store('x'), TypeError)
   assert.throws(() => Store(), TypeError)
   const s = new Store({ threads: 1, budget: 1 << 20, manual: true })

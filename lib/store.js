@@ -38,7 +38,7 @@ class Store {
   #state
 
   /**
-   * @param {{threads?: number, budget?: number, manual?: boolean}} [options]
+   * @param {{threads?: number, budget?: number, manual?: boolean, background?: boolean}} [options]
    */
   constructor(options = undefined) {
     if (options === undefined || options === null) options = {}
@@ -48,7 +48,8 @@ class Store {
     const budget = option(options, 'budget', 'number', (v) => Number.isSafeInteger(v) && v >= 1024,
       'a byte count of at least 1024', 0)
     const manual = option(options, 'manual', 'boolean', () => true, 'a boolean', false)
-    const index = native.createStore(threads, budget, manual, pumpStore)
+    const background = option(options, 'background', 'boolean', () => true, 'a boolean', true)
+    const index = native.createStore(threads, budget, manual, background, pumpStore)
     this.#state = new StoreState(index, this)
     stores.register(this, index)
   }

@@ -29,10 +29,18 @@ pub(crate) fn object_id(env: &Env, where_: &str, id: f64) -> Result<ObjId> {
     }
 }
 
-/// Creates a store; `threads` and `budget` 0 mean the defaults.
+/// Creates a store; `threads` and `budget` 0 mean the defaults;
+/// `background` runs the collector below the program's priority.
 #[napi(catch_unwind)]
-pub fn create_store(env: &Env, threads: u32, budget: f64, manual: bool, pump: Function<u32, ()>) -> Result<u32> {
-    let mut config = Config { manual, ..Config::default() };
+pub fn create_store(
+    env: &Env,
+    threads: u32,
+    budget: f64,
+    manual: bool,
+    background: bool,
+    pump: Function<u32, ()>,
+) -> Result<u32> {
+    let mut config = Config { manual, background, ..Config::default() };
     if threads > 64 {
         return range_error(env, "new Store: options.threads must be from 1 to 64");
     }
