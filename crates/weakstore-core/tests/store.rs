@@ -383,6 +383,7 @@ fn two_step_delivery_lets_callbacks_cancel_their_batch_and_keeps_ids() {
 
 #[cfg(target_os = "linux")]
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot call getpriority")]
 fn collector_threads_run_at_background_priority() {
     use std::sync::{Arc, Mutex};
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -415,6 +416,7 @@ fn collector_threads_run_at_background_priority() {
 /// saturated machine), and back to the background for the next one.
 #[cfg(target_os = "linux")]
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot call getpriority")]
 fn a_collector_falling_behind_leaves_the_background() {
     use std::sync::mpsc;
     use std::sync::{Arc, Mutex};

@@ -22,6 +22,7 @@
 //!   preference, never a requirement.
 //! - A thread lowered here remembers its original nice value and `restore`
 //!   goes back to exactly that.
+//! - Under Miri (which cannot call `getpriority`) priorities are left alone.
 
 use std::cell::Cell;
 
@@ -34,20 +35,20 @@ thread_local! {
     static ORIGINAL: Cell<Option<i32>> = const { Cell::new(None) };
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(miri)))]
 fn tid() -> libc::id_t {
     // SAFETY: `gettid` has no preconditions and cannot fail.
     (unsafe { libc::syscall(libc::SYS_gettid) }) as libc::id_t
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(miri)))]
 fn get() -> i32 {
     // SAFETY: `getpriority` only reads its integer arguments. (-1 is both
     // a valid nice value and the error value; either way it is usable.)
     unsafe { libc::getpriority(libc::PRIO_PROCESS, tid()) }
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(miri)))]
 fn set(nice: i32) {
     // SAFETY: `setpriority` only reads its integer arguments; for
     // PRIO_PROCESS with a thread id it changes that thread's nice value.
@@ -55,12 +56,12 @@ fn set(nice: i32) {
     let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, tid(), nice) };
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(any(not(target_os = "linux"), miri))]
 fn get() -> i32 {
     0
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(any(not(target_os = "linux"), miri))]
 fn set(_nice: i32) {}
 
 /// Lowers the calling thread's priority by [`COLLECTOR_NICE`] (to 19 at
