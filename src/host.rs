@@ -4,7 +4,7 @@
 //! # Invariants
 //! - At most one wake-up is queued at a time and none is lost: the core's
 //!   [`WakeLatch`] (model-checked with loom) is armed before the call and
-//!   cleared by the pump (in `take_finalized`) *before* it reads the store.
+//!   cleared by the pump (in `begin_delivery`) *before* it reads the store.
 
 use std::sync::Arc;
 

@@ -3,8 +3,9 @@
 //! The core never calls into JavaScript. It tells its host two things, from
 //! a collector thread, after each cycle: that there may be finalization
 //! cells and finished cycles to hand out (the host wakes its cleanup pump,
-//! which then calls [`crate::Store::take_finalized`] on its own thread), and
-//! how many bytes the store now holds (so the host can tell its own
+//! which then calls [`crate::Store::begin_delivery`] and
+//! [`crate::Store::finish_delivery`], or [`crate::Store::take_finalized`],
+//! on its own thread), and how many bytes the store now holds (so the host can tell its own
 //! garbage collector about external memory).
 //!
 //! # Invariants

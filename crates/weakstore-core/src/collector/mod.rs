@@ -1,10 +1,10 @@
 //! The collector: a concurrent, parallel, non-moving mark-sweep tracer.
 //!
 //! - [`phase`]: the cycle, as an enum of its phases in order. Start here.
-//! - [`cycle`]: the driver that walks one cycle through those phases.
-//! - [`mark`]: root scanning and parallel marking with work sharing.
-//! - [`sweep`]: freeing, generation bumps and finalization queueing.
-//! - [`scheduler`]: the coordinator thread, requests and the budget.
+//! - `cycle`: the driver that walks one cycle through those phases.
+//! - `mark`: root scanning and parallel marking with work sharing.
+//! - `sweep`: freeing, generation bumps and finalization queueing.
+//! - `scheduler`: the coordinator thread, requests and the budget.
 //! - [`priority`]: collector threads yield the CPU to the program's.
 
 pub mod phase;
