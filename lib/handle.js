@@ -28,8 +28,8 @@ let idOf
 let stateOf
 let markReleased
 let keyOf
-let keptJob
-let setKeptJob
+let cellOf
+let setCell
 
 class Handle {
   #state
@@ -37,9 +37,9 @@ class Handle {
   // The object id, kept after release: a released handle still names its
   // object as an unregister token.
   #key
-  // The job (StoreState.job) in which deref() or new WeakRef() last
-  // returned or targeted this handle: KeepDuringJob, see StoreState.keep.
-  #keptJob = -1
+  // The wrapper cache's entry for this handle (StoreState.adopt): new
+  // WeakRef(handle) takes it from here instead of a cache lookup.
+  #cell
 
   constructor(key, state, id) {
     if (key !== CONSTRUCT) {
@@ -59,9 +59,9 @@ class Handle {
     markReleased = (h) => {
       h.#id = 0
     }
-    keptJob = (h) => h.#keptJob
-    setKeptJob = (h, job) => {
-      h.#keptJob = job
+    cellOf = (h) => h.#cell
+    setCell = (h, cell) => {
+      h.#cell = cell
     }
   }
 
@@ -146,4 +146,4 @@ Object.defineProperty(Handle.prototype, Symbol.toStringTag, {
   value: 'Handle', writable: false, enumerable: false, configurable: true,
 })
 
-module.exports = { Handle, CONSTRUCT, idOf, keyOf, stateOf, markReleased, keptJob, setKeptJob }
+module.exports = { Handle, CONSTRUCT, idOf, keyOf, stateOf, markReleased, cellOf, setCell }

@@ -1,11 +1,12 @@
 'use strict'
 // StoreState: everything one Store keeps on the JavaScript side.
 //
-// - the wrapper cache: object id -> V8 WeakRef of its canonical Handle;
+// - the wrapper cache: object slot -> V8 WeakRef of its canonical Handle;
 // - wrapper deaths: a V8 FinalizationRegistry tells us a Handle died; the
 //   roots of dead wrappers are dropped in one native call per batch;
 // - KeepDuringJob: a handle that `deref()` returned or `new WeakRef()`
-//   targeted is stamped with the current job number. Releasing it before
+//   targeted is stamped (on its cache entry) with the current job number.
+//   Releasing it before
 //   the job ends defers the root drop to the end of the job, as ES2021
 //   keeps deref'd targets alive (a handle that is merely dropped keeps its
 //   root until V8 reports it dead, which never happens within the job);
@@ -16,7 +17,7 @@
 
 const native = require('../native.js')
 const { V8WeakRef, V8FinalizationRegistry } = require('./builtins')
-const { Handle, CONSTRUCT, markReleased, keptJob, setKeptJob } = require('./handle')
+const { Handle, CONSTRUCT, markReleased, setCell } = require('./handle')
 
 /** Held value the wrapper-death registry uses for collect()'s sentinel. */
 const SENTINEL = -1
@@ -31,8 +32,20 @@ class WrapperRef extends V8WeakRef {
   constructor(h, id) {
     super(h)
     this.id = id
+    // The job (StoreState.job) in which deref() or new WeakRef() last
+    // returned or targeted the handle: KeepDuringJob, see StoreState.keep.
+    this.kept = -1
   }
 }
+
+/**
+ * The wrapper cache's key for object `id`: its slot index (`id` mod 2^32,
+ * see the core's id.rs). Ids past 2^32 are heap numbers, which V8's Map
+ * hashes several times slower than small integers; a slot holds one live
+ * object at a time, and a cached wrapper keeps its object alive, so the
+ * index names the entry (lookups still compare the full id).
+ */
+const slotOf = (id) => id >>> 0
 
 /** index -> V8 WeakRef(StoreState), for the module-wide pump. */
 const states = new Map()
@@ -62,9 +75,15 @@ class StoreState {
     states.set(index, new V8WeakRef(this))
   }
 
+  /** The wrapper cache's entry for `id`, or undefined. */
+  entry(id) {
+    const ref = this.cache.get(slotOf(id))
+    return ref !== undefined && ref.id === id ? ref : undefined
+  }
+
   /** A canonical handle for `id` whose root this call created or reused. */
   wrap(id) {
-    const ref = this.cache.get(id)
+    const ref = this.entry(id)
     if (ref !== undefined) {
       const h = ref.deref()
       if (h !== undefined) return h
@@ -75,7 +94,7 @@ class StoreState {
 
   /** Wraps `id`, taking over one root the caller owns. */
   adopt(id) {
-    const ref = this.cache.get(id)
+    const ref = this.entry(id)
     if (ref !== undefined) {
       const h = ref.deref()
       if (h !== undefined) {
@@ -85,25 +104,31 @@ class StoreState {
     }
     const h = new Handle(CONSTRUCT, this, id)
     const entry = new WrapperRef(h, id)
-    this.cache.set(id, entry)
+    setCell(h, entry)
+    this.cache.set(slotOf(id), entry)
     this.deaths.register(h, entry)
     return h
   }
 
   release(h, id) {
     markReleased(h)
-    const ref = this.cache.get(id)
+    const ref = this.entry(id)
+    let kept = false
     if (ref !== undefined && ref.deref() === h) {
+      kept = ref.kept === this.job
       ref.id = 0 // its death report, when V8 gets to it, is now ignored
-      this.cache.delete(id)
+      this.cache.delete(slotOf(id))
     }
-    if (this.keepQueued && keptJob(h) === this.job) this.deferred.push(id)
+    if (this.keepQueued && kept) this.deferred.push(id)
     else native.unroot(this.index, id)
   }
 
-  /** AddToKeptObjects: `h`'s object stays alive until the current job ends. */
-  keep(h) {
-    setKeptJob(h, this.job)
+  /**
+   * AddToKeptObjects: the object of the handle whose cache entry is `cell`
+   * stays alive until the current job ends.
+   */
+  keep(cell) {
+    cell.kept = this.job
     if (!this.keepQueued) {
       this.keepQueued = true
       setImmediate(() => this.#clearKept())
@@ -145,7 +170,7 @@ class StoreState {
     for (let i = 0; i < ids.length; i++) {
       const ref = this.dead[i]
       ids[i] = ref.id
-      if (this.cache.get(ref.id) === ref) this.cache.delete(ref.id)
+      if (this.cache.get(slotOf(ref.id)) === ref) this.cache.delete(slotOf(ref.id))
     }
     this.dead.length = 0
     native.unrootMany(this.index, ids)

@@ -5,7 +5,7 @@
 
 const native = require('../native.js')
 const { typeError, released } = require('./errors')
-const { idOf, stateOf } = require('./handle')
+const { idOf, stateOf, cellOf } = require('./handle')
 
 class WeakRef {
   #state
@@ -21,8 +21,9 @@ class WeakRef {
     const st = stateOf(target)
     this.#state = st
     this.#id = id
-    this.#cell = st.cache.get(id)
-    st.keep(target)
+    const cell = cellOf(target)
+    this.#cell = cell
+    st.keep(cell)
   }
 
   /** The target's canonical handle, or undefined once it was collected. */
@@ -31,10 +32,12 @@ class WeakRef {
     const id = this.#id
     if (id === 0) return undefined
     const st = this.#state
-    let h = this.#cell === undefined ? undefined : this.#cell.deref()
-    if (h === undefined || idOf(h) === 0) {
+    const cell = this.#cell
+    // A released handle's cache entry has id 0 (StoreState.release).
+    let h = cell === undefined || cell.id === 0 ? undefined : cell.deref()
+    if (h === undefined) {
       // The cached handle died or was released: the canonical one, if any.
-      const ref = st.cache.get(id)
+      const ref = st.entry(id)
       h = ref === undefined ? undefined : ref.deref()
       if (h === undefined) {
         if (!native.root(st.index, id)) {
@@ -45,9 +48,9 @@ class WeakRef {
         }
         h = st.adopt(id)
       }
-      this.#cell = st.cache.get(id)
+      this.#cell = st.entry(id)
     }
-    st.keep(h)
+    st.keep(this.#cell)
     return h
   }
 }
