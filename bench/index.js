@@ -100,6 +100,18 @@ async function measure(warmup, runs, run, light = false) {
   return { median: median(samples), samples }
 }
 
+/** measure() for runs that span turns: one untimed run, then `runs` timed ones. */
+async function measureAsync(runs, run) {
+  await settle()
+  await run()
+  const samples = []
+  for (let i = 0; i < runs; i++) {
+    await settle()
+    samples.push(await run())
+  }
+  return { median: median(samples), samples }
+}
+
 /** Polls with setImmediate until `done()` or the cap; false on time-out. */
 async function until(done, startedAt) {
   while (!done()) {
@@ -188,6 +200,32 @@ function weakstorePairs(registry, target, tokens) {
   return ((now() - t0) * 1e6) / n
 }
 
+// 3b: the registrations live past their job (flushed to the store, then
+// unregistered in a later job): the timed span includes that turn.
+async function builtinSplitPairs(registry, target, tokens) {
+  const n = tokens.length
+  const t0 = now()
+  for (let i = 0; i < n; i++) registry.register(target, i, tokens[i])
+  await nextTurn()
+  let removed = 0
+  for (let i = 0; i < n; i++) if (registry.unregister(tokens[i])) removed++
+  const ns = ((now() - t0) * 1e6) / n
+  if (removed !== n) throw new Error(`built-in unregister removed ${removed} of ${n}`)
+  return ns
+}
+
+async function weakstoreSplitPairs(registry, target, tokens) {
+  const n = tokens.length
+  const t0 = now()
+  for (let i = 0; i < n; i++) registry.register(target, i, tokens[i])
+  await nextTurn()
+  let removed = 0
+  for (let i = 0; i < n; i++) if (registry.unregister(tokens[i])) removed++
+  const ns = ((now() - t0) * 1e6) / n
+  if (removed !== n) throw new Error(`weakstore unregister removed ${removed} of ${n}`)
+  return ns
+}
+
 const makeTokens = (n) => {
   const tokens = new Array(n)
   for (let i = 0; i < n; i++) tokens[i] = {}
@@ -239,6 +277,11 @@ async function micro() {
     tokens = null
     row('3', 'register+unregister, object token', 'ns/pair', b.median, w.median)
     results.details.registerUnregister = { builtin: b.samples, weakstore: w.samples }
+    log(`3b. register ${PAIRS.toLocaleString('en')} with tokens, unregister them in the next turn`)
+    const b2 = await measureAsync(RUNS, () => builtinSplitPairs(breg, plain[0], (tokens = makeTokens(PAIRS))))
+    const w2 = await measureAsync(RUNS, () => weakstoreSplitPairs(wreg, handles[0], (tokens = makeTokens(PAIRS))))
+    row('3b', '  register, then unregister in a later turn (object token)', 'ns/pair', b2.median, w2.median)
+    results.details.registerUnregisterSplit = { builtin: b2.samples, weakstore: w2.samples }
     // Keep both registries (and their targets) alive to the end of the loops.
     if (breg === null || wreg === null || tokens !== null) throw new Error('unreachable')
   }

@@ -3,45 +3,29 @@
 // targets that are store objects.
 //
 // The native store keeps the cells (target weakly, a handle held value
-// strongly through a root, the token as an opaque number). The JavaScript
-// side keeps what only JavaScript can hold: the callback, and held values
-// that are not handles of the target's store. Object and symbol tokens are
-// numbered through a module-wide WeakMap, so a token that dies can no
-// longer be named, and its registrations stay, as in the built-in.
+// strongly through a root). The JavaScript side keeps what only JavaScript
+// can hold: the callback, held values that are not handles of the target's
+// store, and unregister tokens. Registrations and unregistrations are
+// queued and reach the store in batches: see registrations.js.
 
 const native = require('../native.js')
-const { V8WeakRef, V8FinalizationRegistry, V8WeakMap } = require('./builtins')
+const { V8WeakRef, V8FinalizationRegistry } = require('./builtins')
 const { typeError, released } = require('./errors')
-const { idOf, keyOf, stateOf } = require('./handle')
-
-const tokenKeys = new V8WeakMap()
-let nextTokenKey = 0
-const NO_TOKEN = -1
-const NO_HELD = -1
-/** Stands in the held-value map for a held handle (its object id travels with the cell). */
-const HELD_HANDLE = Symbol('weakstore.heldHandle')
+const { idOf, stateOf } = require('./handle')
+const {
+  NO_HELD, newEntry, forgetEntry, tokenKeyOf, queueRegistration, cancelQueued, unregisterCells,
+  takeForDelivery, flushRegistrations,
+} = require('./registrations')
 
 function canBeHeldWeakly(v) {
   return (typeof v === 'object' && v !== null) || typeof v === 'function' ||
     (typeof v === 'symbol' && Symbol.keyFor(v) === undefined)
 }
 
-/** The number that names `token` in `st`, or undefined if it has none. */
-function tokenKey(st, token, create) {
-  // A handle of this store, live or released, is keyed by its object id
-  // (ids are >= 2^32, above every counter key).
-  const id = keyOf(token)
-  if (id !== undefined && stateOf(token) === st) return id
-  let key = tokenKeys.get(token)
-  if (key === undefined && create) {
-    key = ++nextTokenKey // below 2^32 for the first four billion tokens
-    tokenKeys.set(token, key)
-  }
-  return key
-}
-
 // A registry that V8 collects drops its cells in every store it used.
-const registries = new V8FinalizationRegistry(({ st, registry }) => {
+const registries = new V8FinalizationRegistry(({ st, registry, entry }) => {
+  st.flushPending() // queued unregistrations name this registry's cells
+  forgetEntry(st, entry)
   st.registries.delete(registry)
   native.dropRegistry(st.index, registry)
 })
@@ -50,7 +34,9 @@ let deliver
 
 class FinalizationRegistry {
   #callback
-  #perStore = new Map() // StoreState -> { registry, held: Map<cell, value> }
+  #perStore = new Map() // StoreState -> entry (see #entry)
+  #entries = [] // the same entries, for unregister's loop
+  #last = null // the entry #entry returned last
 
   constructor(cleanupCallback) {
     if (typeof cleanupCallback !== 'function') {
@@ -63,14 +49,14 @@ class FinalizationRegistry {
     deliver = (st, self, cell, heldId) => {
       const entry = self.#perStore.get(st)
       // Unregistered by an earlier callback of the same batch: cancelled.
-      if (entry === undefined || !entry.held.has(cell)) return
-      let held = entry.held.get(cell)
-      entry.held.delete(cell)
+      const r = entry === undefined ? undefined : takeForDelivery(st, entry, cell)
+      if (r === undefined) return
       // The cell's root holds the object until the batch ends; the handle
       // takes its own.
-      if (held === HELD_HANDLE) held = st.wrap(heldId)
+      const held = r.heldId === NO_HELD ? r.held : st.wrap(heldId)
       try {
-        Reflect.apply(self.#callback, undefined, [held])
+        const callback = self.#callback
+        callback(held) // a plain call: `this` is undefined, as in the built-in
       } catch (err) {
         // Report like an uncaught exception, after the other callbacks.
         process.nextTick(() => { throw err })
@@ -79,15 +65,22 @@ class FinalizationRegistry {
   }
 
   #entry(st) {
-    let entry = this.#perStore.get(st)
-    if (entry === undefined) {
-      const registry = native.newRegistry(st.index)
-      entry = { registry, held: new Map() }
-      this.#perStore.set(st, entry)
-      st.registries.set(registry, new V8WeakRef(this))
-      st.deliverTo = deliver
-      registries.register(this, { st, registry })
+    let entry = this.#last
+    if (entry !== null && entry.st === st) return entry
+    entry = this.#perStore.get(st)
+    if (entry !== undefined) {
+      this.#last = entry
+      return entry
     }
+    const registry = native.newRegistry(st.index)
+    entry = newEntry(st, registry)
+    this.#perStore.set(st, entry)
+    this.#entries.push(entry)
+    this.#last = entry
+    st.registries.set(registry, new V8WeakRef(this))
+    st.deliverTo = deliver
+    st.flushRegistrations = flushRegistrations
+    registries.register(this, { st, registry, entry })
     return entry
   }
 
@@ -114,9 +107,10 @@ class FinalizationRegistry {
       heldId = heldHandle
     }
     const entry = this.#entry(st)
-    const token = unregisterToken === undefined ? NO_TOKEN : tokenKey(st, unregisterToken, true)
-    const cell = native.register(st.index, entry.registry, id, heldId, token)
-    entry.held.set(cell, heldId === NO_HELD ? heldValue : HELD_HANDLE)
+    // A held handle is kept by its id (the cell roots its object), not as
+    // a JavaScript reference that would keep its wrapper alive.
+    queueRegistration(st, entry, id, heldId, heldId === NO_HELD ? heldValue : undefined,
+      unregisterToken === undefined ? undefined : tokenKeyOf(st, unregisterToken))
     return undefined
   }
 
@@ -130,12 +124,13 @@ class FinalizationRegistry {
         'an object or non-registered symbol as unregister token', unregisterToken)
     }
     let removed = false
-    for (const [st, entry] of this.#perStore) {
-      const key = tokenKey(st, unregisterToken, false)
-      if (key === undefined) continue
-      const cells = native.unregister(st.index, entry.registry, key)
-      for (let i = 0; i < cells.length; i++) entry.held.delete(cells[i])
-      if (cells.length > 0) removed = true
+    const entries = this.#entries
+    for (let e = 0; e < entries.length; e++) {
+      const entry = entries[e]
+      const st = entry.st
+      const token = tokenKeyOf(st, unregisterToken)
+      if (entry.queuedTokens !== 0 && cancelQueued(st, entry, token)) removed = true
+      if (entry.count !== 0 && unregisterCells(st, entry, token)) removed = true
     }
     return removed
   }

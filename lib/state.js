@@ -17,7 +17,7 @@
 
 const native = require('../native.js')
 const { V8WeakRef, V8FinalizationRegistry } = require('./builtins')
-const { Handle, CONSTRUCT, markReleased, setCell } = require('./handle')
+const { Handle, CONSTRUCT, markReleased, cellOf, setCell } = require('./handle')
 
 /** Held value the wrapper-death registry uses for collect()'s sentinel. */
 const SENTINEL = -1
@@ -67,6 +67,15 @@ class StoreState {
     this.deliverTo = null // set by finalization.js: (state, registry, cell, held) => void
     this.tables = new Map() // ephemeron table id -> V8 WeakRef(WeakMap or WeakSet)
     this.purgeTo = null // set by weakmap.js: (state, map, keyId) => void
+    // Queued registrations and unregistrations (see registrations.js).
+    this.pending = [] // Registration records, in order
+    this.unregistered = [] // [registry, cell] pairs
+    this.cells = [] // cell id -> Registration, for the cells the store has
+    this.pendingQueued = false // a microtask will flush them
+    this.queuedIndex = null // token -> queued registrations
+    this.indexedUpTo = 0 // how much of `pending` queuedIndex covers
+    this.spare = null // a cancelled record register() may reuse
+    this.flushRegistrations = null // set by finalization.js: (state) => void
     this.waiting = [] // { cycle, resolve }
     this.pumping = false
     this.pumpAgain = false
@@ -110,11 +119,49 @@ class StoreState {
     return h
   }
 
+  /** Queues a registration (finalization.js); sent at the end of the job. */
+  queue(registration) {
+    this.queueFlush()
+    this.pending.push(registration)
+  }
+
+  /** Makes sure the queues are flushed when the job ends. */
+  queueFlush() {
+    if (!this.pendingQueued) {
+      this.pendingQueued = true
+      queueMicrotask(() => this.flushPending())
+    }
+  }
+
+  /** Forgets cancelled registrations at the end of the queue. */
+  dropCancelled() {
+    const pending = this.pending
+    while (pending.length !== 0 && pending[pending.length - 1].cancelled) {
+      const r = pending.pop()
+      r.held = undefined // a spare record holds nothing
+      r.token = undefined
+      this.spare = r
+    }
+    if (this.indexedUpTo > pending.length) this.indexedUpTo = pending.length
+  }
+
+  /**
+   * Sends the queued registrations to the store. Called before every root
+   * drop: a queued registration's target must not die before it exists.
+   */
+  flushPending() {
+    this.pendingQueued = false
+    if (this.pending.length !== 0 || this.unregistered.length !== 0) this.flushRegistrations(this)
+  }
+
   release(h, id) {
+    this.flushPending()
     markReleased(h)
-    const ref = this.entry(id)
+    // The handle's own cache entry (no V8 deref: that would add the handle
+    // to V8's kept-objects set, one hash insertion per release).
+    const ref = cellOf(h)
     let kept = false
-    if (ref !== undefined && ref.deref() === h) {
+    if (ref !== undefined && ref.id === id && this.cache.get(slotOf(id)) === ref) {
       kept = ref.kept === this.job
       ref.id = 0 // its death report, when V8 gets to it, is now ignored
       this.cache.delete(slotOf(id))
@@ -139,6 +186,7 @@ class StoreState {
     this.keepQueued = false
     this.job++
     if (this.deferred.length > 0) {
+      this.flushPending()
       const ids = Float64Array.from(this.deferred)
       this.deferred.length = 0
       native.unrootMany(this.index, ids)
@@ -165,6 +213,7 @@ class StoreState {
   /** Drops the roots of every wrapper V8 reported dead. */
   flushDeaths() {
     this.flushQueued = false
+    this.flushPending()
     if (this.dead.length === 0) return
     const ids = new Float64Array(this.dead.length)
     for (let i = 0; i < ids.length; i++) {
@@ -213,17 +262,32 @@ class StoreState {
     // The batch's cells stay registered until finishDelivery: a callback
     // that unregisters a token cancels the ones not yet delivered, and a
     // callback that registers cannot reuse their ids.
+    // Queued unregistrations first: a batch must not hand out (and then
+    // free) a cell whose removal is still queued.
+    this.flushPending()
     const fired = native.beginDelivery(this.index)
     if (fired.length === 0) return
     try {
+      // Registry and cell ids are u32: `>>> 0` makes them small integers
+      // (a Float64Array element is a heap number, which V8's Map compares
+      // through a slow runtime call). One registry's cells come in runs.
+      let lastId = -1
+      let registry
       for (let i = 0; i < fired.length; i += 3) {
-        const ref = this.registries.get(fired[i])
-        const registry = ref && ref.deref()
+        const id = fired[i] >>> 0
+        if (id !== lastId) {
+          lastId = id
+          const ref = this.registries.get(id)
+          registry = ref && ref.deref()
+        }
         // A collected registry's callbacks are dropped; finishDelivery
         // drops the roots of its held handles.
-        if (registry !== undefined) this.deliverTo(this, registry, fired[i + 1], fired[i + 2])
+        if (registry !== undefined) this.deliverTo(this, registry, fired[i + 1] >>> 0, fired[i + 2])
       }
     } finally {
+      // Before finishDelivery frees the batch's ids and drops its held
+      // roots: the callbacks' unregistrations, then their registrations.
+      this.flushPending()
       native.finishDelivery(this.index, fired)
     }
   }
@@ -232,7 +296,7 @@ class StoreState {
     if (this.tables.size === 0) return
     const dead = native.takeDeadEntries(this.index)
     for (let i = 0; i < dead.length; i += 2) {
-      const ref = this.tables.get(dead[i])
+      const ref = this.tables.get(dead[i] >>> 0)
       const map = ref && ref.deref()
       if (map !== undefined) this.purgeTo(this, map, dead[i + 1])
     }

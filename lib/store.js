@@ -110,6 +110,7 @@ class Store {
   /** Totals of the store now. */
   stats() {
     const st = this.#st('stats')
+    st.flushPending() // queued registrations count as cells
     const stats = native.stats(st.index)
     stats.handles = st.cache.size
     return stats

@@ -183,6 +183,54 @@ pub fn register(env: &Env, store: u32, registry: u32, target: f64, held: f64, to
     stores::with(env, store, |e| e.store.register(registry, target, held, token).or_else(|err| core_error(env, WHERE, err)))
 }
 
+/// Registers a batch: `quads` holds `[registry, target, held, token]` per
+/// registration (held and token as in `register`). Returns one cell id per
+/// registration, `u32::MAX` where the core refused it (a dead target or a
+/// dropped registry: the JavaScript layer rules both out, so a refusal is a
+/// weakstore bug, reported there rather than thrown mid-batch).
+#[napi(catch_unwind)]
+pub fn register_many(env: &Env, store: u32, quads: Float64ArraySlice) -> Result<Uint32Array> {
+    if quads.len() % 4 != 0 {
+        return range_error(env, "registerMany: expected [registry, target, held, token] quadruples");
+    }
+    stores::with(env, store, |e| {
+        let cells = quads
+            .chunks_exact(4)
+            .map(|q| {
+                let (Some(target), true) = (parse_id(q[1]), q[0] >= 0.0 && q[0] <= f64::from(u32::MAX)) else {
+                    return u32::MAX;
+                };
+                let held = if q[2] < 0.0 {
+                    None
+                } else {
+                    match parse_id(q[2]) {
+                        Some(held) => Some(held),
+                        None => return u32::MAX,
+                    }
+                };
+                let token = (q[3] >= 0.0 && q[3].is_finite()).then_some(q[3] as u64);
+                e.store.register(q[0] as u32, target, held, token).unwrap_or(u32::MAX)
+            })
+            .collect::<Vec<u32>>();
+        Ok(Uint32Array::new(cells))
+    })
+}
+
+/// Removes cells named by `[registry, cell]` pairs (the JavaScript layer
+/// keeps object tokens itself and batches their unregistrations); returns
+/// how many were removed.
+#[napi(catch_unwind)]
+pub fn unregister_many(env: &Env, store: u32, pairs: Float64ArraySlice) -> Result<u32> {
+    if pairs.len() % 2 != 0 {
+        return range_error(env, "unregisterMany: expected [registry, cell] pairs");
+    }
+    let valid = |x: f64| x >= 0.0 && x <= f64::from(u32::MAX) && x.fract() == 0.0;
+    stores::with(env, store, |e| {
+        let cells = pairs.chunks_exact(2).filter(|p| valid(p[0]) && valid(p[1])).map(|p| (p[0] as u32, p[1] as u32));
+        Ok(e.store.unregister_many(cells) as u32)
+    })
+}
+
 /// Removes the cells registered with `token`; returns their ids.
 #[napi(catch_unwind)]
 pub fn unregister(env: &Env, store: u32, registry: u32, token: f64) -> Result<Vec<u32>> {

@@ -48,6 +48,13 @@ function fail(what, extra) {
   if (failures.length >= 5) S.finish(1)
 }
 
+// weakstore warns (process.emitWarning) only about its own bugs, e.g. the
+// store refusing a queued registration whose target died before the
+// registration reached it: any such warning is a failure.
+process.on('warning', (w) => {
+  if (String(w && w.message).startsWith('weakstore')) fail(`warning: ${w.message}`)
+})
+
 function report(headline) {
   const lines = [`api-fuzz${opts.worker ? ' (worker)' : ''}: ${headline}`, `  seed=${opts.seed} call=${S.callNo} op: ${S.logging}`]
   const f = failures[failures.length - 1]

@@ -327,6 +327,22 @@ impl Store {
         ids
     }
 
+    /// Removes the given cells, each named with its registry as
+    /// `(registry, cell)` (for embedders that keep tokens themselves); a
+    /// pair that names no live cell of that registry is skipped. Returns how
+    /// many were removed. A cell of a delivery batch in progress is
+    /// cancelled: its id stays reserved until the batch finishes.
+    pub fn unregister_many(&self, cells: impl IntoIterator<Item = (u32, u32)>) -> usize {
+        let state = self.shared.phase.read();
+        let removed: Vec<(u32, Cell)> = {
+            let mut table = self.shared.finalization.lock();
+            cells.into_iter().filter_map(|(registry, id)| Some((id, table.remove_of(registry, id)?))).collect()
+        };
+        let n = removed.len();
+        self.release_cells(removed, &state);
+        n
+    }
+
     /// Moves every fired cell to `out`, oldest first. The root of each
     /// `held` object now belongs to the caller.
     pub fn take_finalized(&self, out: &mut Vec<Fired>) {

@@ -381,6 +381,39 @@ fn two_step_delivery_lets_callbacks_cancel_their_batch_and_keeps_ids() {
     let _ = cb;
 }
 
+#[test]
+fn unregister_many_removes_named_cells_of_their_registry_only() {
+    let store = manual(1);
+    let reg = store.new_registry();
+    let other = store.new_registry();
+    let held = obj(&store, &[]);
+    let a = obj(&store, &[]);
+    let b = obj(&store, &[]);
+    let ca = store.register(reg, a, Some(held), None).unwrap();
+    let cb = store.register(reg, b, None, None).unwrap();
+    let co = store.register(other, b, None, None).unwrap();
+    // Wrong registry and unknown ids are skipped; each cell goes once.
+    assert_eq!(store.unregister_many([(other, ca), (reg, 9999), (reg, ca), (reg, ca)]), 1);
+    store.unroot(held).unwrap();
+    store.collect();
+    assert!(!store.is_alive(held), "the removed cell dropped its held root");
+    // A cell of a batch being delivered is cancelled, its id kept reserved.
+    store.unroot(b).unwrap();
+    store.collect();
+    let mut batch = Vec::new();
+    store.begin_delivery(&mut batch);
+    let mut cells: Vec<u32> = batch.iter().map(|f| f.cell).collect();
+    cells.sort_unstable();
+    assert_eq!(cells, { let mut v = vec![cb, co]; v.sort_unstable(); v });
+    assert_eq!(store.unregister_many([(reg, cb)]), 1);
+    let fresh_target = obj(&store, &[]);
+    let fresh = store.register(reg, fresh_target, None, None).unwrap();
+    assert!(fresh != cb && fresh != co, "a cancelled batch cell's id is not reused before the batch ends");
+    store.finish_delivery(cells);
+    assert_eq!(store.stats().finalization_cells, 1, "only the fresh registration is left");
+    assert_eq!(store.stats().anomalies, 0);
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 #[cfg_attr(miri, ignore = "Miri cannot call getpriority")]

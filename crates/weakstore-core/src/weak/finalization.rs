@@ -204,6 +204,14 @@ impl FinalizationTable {
         removed
     }
 
+    /// Removes cell `id` if it is a live cell of `registry`.
+    pub(crate) fn remove_of(&mut self, registry: u32, id: u32) -> Option<Cell> {
+        match self.cells.get(id as usize) {
+            Some(Some(cell)) if cell.registry == registry => self.remove(id),
+            _ => None,
+        }
+    }
+
     /// Whether cell `id` is live and targets `target`.
     pub(crate) fn is_cell_of(&self, id: u32, target: ObjId) -> bool {
         matches!(self.cells.get(id as usize), Some(Some(cell)) if cell.target == target)

@@ -1,0 +1,167 @@
+'use strict'
+// FinalizationRegistry's queued registrations and JavaScript-side tokens
+// (lib/registrations.js): each path a registration can take between
+// register() and its callback or unregister().
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const { Store, FinalizationRegistry, WeakRef } = require('..')
+const { scoped, turn } = require('./helpers')
+
+function recorder() {
+  const seen = []
+  const reg = new FinalizationRegistry((held) => seen.push(held))
+  return { seen, reg }
+}
+
+test('a target released in the job that registered it still fires', async () => {
+  const store = new Store({ manual: true })
+  const { seen, reg } = recorder()
+  const a = store.alloc()
+  reg.register(a, 'a')
+  a.release() // before the job ends: the queued registration goes first
+  assert.equal(store.stats().finalizationCells, 1)
+  await store.collect()
+  assert.deepEqual(seen, ['a'])
+})
+
+test('a wrapper dropped in the job that registered it still fires', async (t) => {
+  if (typeof globalThis.gc !== 'function') return t.skip('needs --expose-gc')
+  const store = new Store({ manual: true })
+  const { seen, reg } = recorder()
+  scoped(() => reg.register(store.alloc(), 'dropped'))
+  await store.collect()
+  assert.deepEqual(seen, ['dropped'])
+})
+
+test('register then unregister in one job: nothing reaches the store, nothing fires', async () => {
+  const store = new Store({ manual: true })
+  const { seen, reg } = recorder()
+  const a = store.alloc()
+  const token = {}
+  reg.register(a, 1, token)
+  reg.register(a, 2, token)
+  reg.register(a, 3) // no token: stays
+  assert.equal(reg.unregister(token), true)
+  assert.equal(reg.unregister(token), false, 'already gone')
+  assert.equal(store.stats().finalizationCells, 1)
+  a.release()
+  await store.collect()
+  assert.deepEqual(seen, [3])
+})
+
+test('a long queue is searched by token (the indexed path), also after later registrations', async () => {
+  const store = new Store({ manual: true })
+  const { seen, reg } = recorder()
+  const targets = Array.from({ length: 100 }, () => store.alloc())
+  const tokens = targets.map(() => ({}))
+  targets.forEach((h, i) => reg.register(h, i, tokens[i]))
+  assert.equal(reg.unregister(tokens[10]), true)
+  // Registered after the index was built: found too.
+  reg.register(targets[20], 'late', tokens[50])
+  assert.equal(reg.unregister(tokens[50]), true)
+  assert.equal(reg.unregister(tokens[99]), true)
+  assert.equal(reg.unregister(tokens[10]), false)
+  targets.forEach((h) => h.release())
+  await store.collect()
+  const expected = targets.map((_, i) => i).filter((i) => i !== 10 && i !== 50 && i !== 99)
+  assert.deepEqual(seen.sort((x, y) => x - y), expected)
+})
+
+test('unregister in a later job removes registrations the store has', async () => {
+  const store = new Store({ manual: true })
+  const { seen, reg } = recorder()
+  const a = store.alloc()
+  const b = store.alloc()
+  const token = {}
+  reg.register(a, 'a', token)
+  reg.register(b, 'b', token)
+  reg.register(b, 'b kept')
+  await turn()
+  assert.equal(store.stats().finalizationCells, 3)
+  assert.equal(reg.unregister(token), true)
+  assert.equal(reg.unregister(token), false)
+  assert.equal(store.stats().finalizationCells, 1, 'the removal reached the store')
+  a.release()
+  b.release()
+  await store.collect()
+  assert.deepEqual(seen, ['b kept'])
+})
+
+test('one token spanning queued and stored registrations is removed from both', async () => {
+  const store = new Store({ manual: true })
+  const { seen, reg } = recorder()
+  const a = store.alloc()
+  const token = {}
+  reg.register(a, 'stored', token)
+  await turn()
+  reg.register(a, 'queued', token)
+  assert.equal(reg.unregister(token), true)
+  a.release()
+  await store.collect()
+  assert.deepEqual(seen, [])
+  assert.equal(store.stats().finalizationCells, 0)
+})
+
+test('a delivered registration leaves its token: a reused cell id is not unregistered by it', async () => {
+  const store = new Store({ manual: true })
+  const { seen, reg } = recorder()
+  const oldToken = {}
+  const a = store.alloc()
+  reg.register(a, 'old', oldToken)
+  a.release()
+  await store.collect()
+  assert.deepEqual(seen, ['old'])
+  // The freed cell id goes to the next registration, with another token.
+  const b = store.alloc()
+  const newToken = {}
+  reg.register(b, 'new', newToken)
+  await turn()
+  assert.equal(reg.unregister(oldToken), false, 'the old token has nothing left')
+  b.release()
+  await store.collect()
+  assert.deepEqual(seen, ['old', 'new'])
+})
+
+test('a handle token works through any wrapper of its object, across jobs', async (t) => {
+  if (typeof globalThis.gc !== 'function') return t.skip('needs --expose-gc')
+  const store = new Store({ manual: true })
+  const { seen, reg } = recorder()
+  const target = store.alloc()
+  const keeper = store.alloc()
+  const ref = scoped(() => {
+    const tokenHandle = store.alloc()
+    keeper.set('token', tokenHandle) // keeps the object, not the wrapper
+    reg.register(target, 'cancelled', tokenHandle)
+    return new WeakRef(tokenHandle)
+  })
+  await store.collect() // the first wrapper dies; the object lives on
+  const again = keeper.get('token')
+  assert.ok(again, 'the token object is alive')
+  assert.equal(reg.unregister(again), true, 'a new wrapper names the same token')
+  target.release()
+  await store.collect()
+  assert.deepEqual(seen, [])
+  assert.ok(ref.deref(), 'the WeakRef still reaches the token object')
+})
+
+test('an unregister inside a callback cancels a stored registration of a later batch position', async () => {
+  const store = new Store({ manual: true })
+  const seen = []
+  const token = {}
+  const reg = new FinalizationRegistry((held) => {
+    seen.push(held)
+    if (held === 'first') reg.unregister(token)
+  })
+  const a = store.alloc()
+  const b = store.alloc()
+  reg.register(a, 'first')
+  reg.register(b, 'second', token)
+  await turn()
+  a.release()
+  b.release()
+  await store.collect()
+  // Both died in one cycle; 'second' is delivered only if it comes first.
+  assert.ok(seen.length === 1 ? seen[0] === 'first' : seen[0] === 'second' && seen[1] === 'first', String(seen))
+  await store.collect()
+  assert.equal(store.stats().finalizationCells, 0)
+})
