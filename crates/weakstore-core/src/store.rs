@@ -28,7 +28,7 @@ use crate::id::ObjId;
 use crate::stats::{CycleStats, Stats};
 use crate::sync::{Arc, Ordering};
 use crate::value::Value;
-use crate::weak::finalization::{Cell, Fired};
+use crate::weak::finalization::{Cell, Fired, Removed};
 
 /// An off-heap object store with its own concurrent collector.
 pub struct Store {
@@ -249,7 +249,7 @@ impl Store {
     /// stale entry, and the list is compacted (against the finalization
     /// table) once stale entries outnumber live ones. So removing a cell is
     /// O(1) amortized even on a target with many registrations.
-    fn release_cells(&self, cells: Vec<(u32, Cell)>, state: &PhaseState) {
+    fn release_cells(&self, cells: Vec<(u32, Removed)>, state: &PhaseState) {
         for (_, cell) in cells {
             if let Some(slot) = self.shared.table.live(cell.target) {
                 if let Some(mut guard) = slot.lock_if(cell.target) {
@@ -334,7 +334,7 @@ impl Store {
     /// cancelled: its id stays reserved until the batch finishes.
     pub fn unregister_many(&self, cells: impl IntoIterator<Item = (u32, u32)>) -> usize {
         let state = self.shared.phase.read();
-        let removed: Vec<(u32, Cell)> = {
+        let removed: Vec<(u32, Removed)> = {
             let mut table = self.shared.finalization.lock();
             cells.into_iter().filter_map(|(registry, id)| Some((id, table.remove_of(registry, id)?))).collect()
         };
@@ -363,7 +363,7 @@ impl Store {
     /// wants a held object must root it itself before this.
     pub fn finish_delivery(&self, cells: impl IntoIterator<Item = u32>) {
         let state = self.shared.phase.read();
-        let removed: Vec<(u32, Cell)> = {
+        let removed: Vec<(u32, Removed)> = {
             let mut table = self.shared.finalization.lock();
             cells.into_iter().filter_map(|id| Some((id, table.finish_delivery(id)?))).collect()
         };
