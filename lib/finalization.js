@@ -13,7 +13,7 @@ const { V8WeakRef, V8FinalizationRegistry } = require('./builtins')
 const { typeError, released } = require('./errors')
 const { idOf, stateOf } = require('./handle')
 const {
-  NO_HELD, newEntry, forgetEntry, tokenKeyOf, queueRegistration, cancelQueued, unregisterCells,
+  NO_HELD, GONE, newEntry, forgetEntry, tokenKeyOf, queueRegistration, cancelQueued, unregisterCells,
   takeForDelivery, flushRegistrations,
 } = require('./registrations')
 
@@ -49,11 +49,11 @@ class FinalizationRegistry {
     deliver = (st, self, cell, heldId) => {
       const entry = self.#perStore.get(st)
       // Unregistered by an earlier callback of the same batch: cancelled.
-      const r = entry === undefined ? undefined : takeForDelivery(st, entry, cell)
-      if (r === undefined) return
-      // The cell's root holds the object until the batch ends; the handle
-      // takes its own.
-      const held = r.heldId === NO_HELD ? r.held : st.wrap(heldId)
+      let held = entry === undefined ? GONE : takeForDelivery(st, entry, cell)
+      if (held === GONE) return
+      // A held handle: the cell's root holds its object until the batch
+      // ends; the handle takes its own.
+      if (heldId !== 0) held = st.wrap(heldId)
       try {
         const callback = self.#callback
         callback(held) // a plain call: `this` is undefined, as in the built-in

@@ -2,22 +2,26 @@
 // The bookkeeping behind FinalizationRegistry: queued registrations,
 // unregister tokens, and the batches that carry both to the store.
 //
-// The store's state keeps `cells`: an array from cell id (the store's cell
-// ids are small and dense) to the registration record (a Registration), for
-// every registration the store has. A cell without a record was
-// unregistered: its callback will not run, whatever the store still says.
+// The store's state keeps, for every registration the store has, three
+// arrays indexed by cell id (the store's cell ids are small and dense):
+// `cellEntry` (its entry), `cellHeld` (its held value, unless that is a
+// handle of the store: the store roots that object and reports its id when
+// the cell fires) and `cellTokens` (its token's list, or null). Parallel
+// arrays rather than one record per registration: a million registrations
+// are then three arrays for V8's GC to scan, not a million objects to mark.
+// A cell without an entry was unregistered: its callback will not run,
+// whatever the store still says.
 //
 // One *entry* exists per (registry, store) pair:
 //   { st, registry, count, tokens, idTokens, queuedTokens, dropped }
 // - `count`: how many of `cells` are this entry's;
-// - `tokens` / `idTokens`: unregister token -> its list (an array) of cell
-//   ids. Object and symbol tokens live in a V8 WeakMap (a dead token can no
+// - `tokens` / `idTokens`: unregister token -> its TokenList of cell ids. Object and symbol tokens live in a V8 WeakMap (a dead token can no
 //   longer be named, and its registrations stay, as in the built-in). A
 //   handle of the store is keyed by its object id instead (live or
 //   released, and whichever wrapper names it), in a Map pruned as its cells
-//   go. A registration's record points to its token's list, never to the
-//   token itself (that would keep the token alive); a cell leaves the list
-//   when it is delivered, and a list entry counts only if the cell's record
+//   go. A registration points to its token's list (`cellTokens`), never to
+//   the token itself (that would keep the token alive); a cell leaves the
+//   list when it is delivered, and a list entry counts only if the cell
 //   still points to that list.
 //
 // Registrations are queued: register() only pushes a record on the store's
@@ -57,10 +61,7 @@ class Registration {
     this.target = target // object id
     this.heldId = heldId // object id of a held handle of the store, or NO_HELD
     this.held = held // the held value itself otherwise
-    // Token key (see tokenKeyOf) or undefined; an object token is dropped
-    // once the registration reaches the store, and tokenList kept instead.
-    this.token = token
-    this.tokenList = null
+    this.token = token // token key (see tokenKeyOf), or undefined
     this.cancelled = false
   }
 }
@@ -148,31 +149,44 @@ function tokenMap(entry, token, create) {
   return entry.tokens
 }
 
-/** Files flushed registration `r` (cell `cell`) under its token. */
+/** The cells registered with one token in one entry. */
+class TokenList {
+  constructor(key) {
+    this.key = key // the id of a handle token (for pruning), else null
+    this.cells = []
+  }
+}
+
+/** Files flushed registration `r` (cell `cell`) under its token; its list. */
 function fileToken(r, cell) {
   const map = tokenMap(r.entry, r.token, true)
   let list = map.get(r.token)
   if (list === undefined) {
-    list = []
+    list = new TokenList(typeof r.token === 'number' ? r.token : null)
     map.set(r.token, list)
   }
-  list.push(cell)
-  r.tokenList = list
-  if (typeof r.token !== 'number') r.token = undefined
+  list.cells.push(cell)
+  return list
 }
 
-/** Takes delivered registration `r` (cell `cell`) off its token's list. */
-function unfileToken(r, cell) {
-  const list = r.tokenList
-  r.tokenList = null
-  const at = list.indexOf(cell)
-  if (at >= 0) list.splice(at, 1)
+/** Takes delivered cell `cell` of `entry` off its token's list. */
+function unfileToken(entry, list, cell) {
+  const cells = list.cells
+  const at = cells.indexOf(cell)
+  if (at >= 0) cells.splice(at, 1)
   // An id token's list goes with its last cell; an object token's empty
   // list goes with the token.
-  if (list.length === 0 && typeof r.token === 'number') {
-    const map = r.entry.idTokens
-    if (map.get(r.token) === list) map.delete(r.token)
+  if (cells.length === 0 && list.key !== null && entry.idTokens.get(list.key) === list) {
+    entry.idTokens.delete(list.key)
   }
+}
+
+/** Forgets cell `cell` (delivered or unregistered). */
+function clearCell(st, entry, cell) {
+  st.cellEntry[cell] = undefined
+  st.cellHeld[cell] = undefined
+  st.cellTokens[cell] = null
+  entry.count--
 }
 
 /**
@@ -187,12 +201,11 @@ function unregisterCells(st, entry, token) {
   if (list === undefined) return false
   map.delete(token)
   let removed = false
-  for (let i = 0; i < list.length; i++) {
-    const cell = list[i]
-    const r = st.cells[cell]
-    if (r === undefined || r.tokenList !== list) continue
-    st.cells[cell] = undefined
-    entry.count--
+  const cells = list.cells
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells[i]
+    if (st.cellTokens[cell] !== list) continue // stale: delivered, id reused
+    clearCell(st, entry, cell)
     st.unregistered.push(entry.registry, cell)
     removed = true
   }
@@ -200,17 +213,21 @@ function unregisterCells(st, entry, token) {
   return removed
 }
 
+/** takeForDelivery's answer for a cell that was unregistered meanwhile. */
+const GONE = Symbol('weakstore.gone')
+
 /**
- * The registration of `cell`, taken out for delivery; undefined if it was
- * unregistered (by an earlier callback of the same batch, say).
+ * The held value of `entry`'s cell `cell`, taken out for delivery (undefined
+ * for a held handle: the store reports its id), or GONE if the registration
+ * was unregistered (by an earlier callback of the same batch, say).
  */
 function takeForDelivery(st, entry, cell) {
-  const r = st.cells[cell]
-  if (r === undefined || r.entry !== entry) return undefined
-  st.cells[cell] = undefined
-  entry.count--
-  if (r.tokenList !== null) unfileToken(r, cell)
-  return r
+  if (st.cellEntry[cell] !== entry) return GONE
+  const held = st.cellHeld[cell]
+  const list = st.cellTokens[cell]
+  clearCell(st, entry, cell)
+  if (list !== null) unfileToken(entry, list, cell)
+  return held
 }
 
 /** Sends `st`'s queued unregistrations, then its queued registrations. */
@@ -252,9 +269,10 @@ function flushRegistrations(st) {
       refused++
       continue
     }
-    st.cells[cell] = r
+    st.cellEntry[cell] = r.entry
+    st.cellHeld[cell] = r.held
+    st.cellTokens[cell] = r.token === undefined ? null : fileToken(r, cell)
     r.entry.count++
-    if (r.token !== undefined) fileToken(r, cell)
   }
   if (refused !== 0) {
     process.emitWarning(`weakstore: the store refused ${refused} registration(s) (a weakstore bug: please report it)`)
@@ -265,15 +283,19 @@ function flushRegistrations(st) {
 function forgetEntry(st, entry) {
   entry.dropped = true // its queued registrations are skipped
   if (entry.count === 0) return
-  const cells = st.cells
+  const cells = st.cellEntry
   for (let i = 0; i < cells.length; i++) {
-    if (cells[i] !== undefined && cells[i].entry === entry) cells[i] = undefined
+    if (cells[i] === entry) {
+      cells[i] = undefined
+      st.cellHeld[i] = undefined
+      st.cellTokens[i] = null
+    }
   }
   entry.count = 0
 }
 
 module.exports = {
   forgetEntry,
-  NO_HELD, newEntry, tokenKeyOf, queueRegistration, cancelQueued, unregisterCells,
+  NO_HELD, GONE, newEntry, tokenKeyOf, queueRegistration, cancelQueued, unregisterCells,
   takeForDelivery, flushRegistrations,
 }

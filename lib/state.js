@@ -24,9 +24,15 @@ const SENTINEL = -1
 
 /**
  * The wrapper cache's entry for one handle: a V8 WeakRef to it that also
- * carries the object id. It doubles as the handle's held value in the
- * wrapper-death registry (no unregister token needed): release() zeroes
- * `id`, so the death report of a released handle is ignored.
+ * carries the object id (zeroed by release()).
+ *
+ * The wrapper-death registry holds each handle's *slot index* (a small
+ * integer, nothing to keep alive), not its entry: a death report for slot
+ * s drops the root of s's cache entry if that entry's handle is dead, and
+ * is ignored otherwise. That is exact because each cache entry owns one
+ * root: adopt() replacing a dead, not yet reported entry takes over its root
+ * (and drops the new one), release() removes its entry and root at once, and
+ * a slot's entry outlives its object only while it holds the root.
  */
 class WrapperRef extends V8WeakRef {
   constructor(h, id) {
@@ -70,7 +76,10 @@ class StoreState {
     // Queued registrations and unregistrations (see registrations.js).
     this.pending = [] // Registration records, in order
     this.unregistered = [] // [registry, cell] pairs
-    this.cells = [] // cell id -> Registration, for the cells the store has
+    // cell id -> entry / held value / token list (see registrations.js)
+    this.cellEntry = []
+    this.cellHeld = []
+    this.cellTokens = []
     this.pendingQueued = false // a microtask will flush them
     this.queuedIndex = null // token -> queued registrations
     this.indexedUpTo = 0 // how much of `pending` queuedIndex covers
@@ -105,17 +114,19 @@ class StoreState {
   adopt(id) {
     const ref = this.entry(id)
     if (ref !== undefined) {
+      // Either the canonical handle lives, or it died and its report is
+      // pending: then its root passes to the new handle. Either way the
+      // caller's root goes.
+      native.unroot(this.index, id)
       const h = ref.deref()
-      if (h !== undefined) {
-        native.unroot(this.index, id)
-        return h
-      }
+      if (h !== undefined) return h
     }
     const h = new Handle(CONSTRUCT, this, id)
     const entry = new WrapperRef(h, id)
     setCell(h, entry)
-    this.cache.set(slotOf(id), entry)
-    this.deaths.register(h, entry)
+    const slot = slotOf(id)
+    this.cache.set(slot, entry)
+    this.deaths.register(h, slot)
     return h
   }
 
@@ -193,8 +204,8 @@ class StoreState {
     }
   }
 
-  #onWrapperDeath(ref) {
-    if (ref === SENTINEL) {
+  #onWrapperDeath(slot) {
+    if (slot === SENTINEL) {
       const waiting = this.sentinels
       this.sentinels = []
       // The cleanup task may still hold other dead wrappers of this GC;
@@ -202,27 +213,31 @@ class StoreState {
       setImmediate(() => waiting.forEach((resolve) => resolve()))
       return
     }
-    if (ref.id === 0) return // released: its root is already gone
-    this.dead.push(ref)
+    this.dead.push(slot)
     if (!this.flushQueued) {
       this.flushQueued = true
       queueMicrotask(() => this.flushDeaths())
     }
   }
 
-  /** Drops the roots of every wrapper V8 reported dead. */
+  /** Drops the roots of the cache entries whose handles V8 reported dead. */
   flushDeaths() {
     this.flushQueued = false
     this.flushPending()
     if (this.dead.length === 0) return
     const ids = new Float64Array(this.dead.length)
-    for (let i = 0; i < ids.length; i++) {
-      const ref = this.dead[i]
-      ids[i] = ref.id
-      if (this.cache.get(slotOf(ref.id)) === ref) this.cache.delete(slotOf(ref.id))
+    let n = 0
+    for (let i = 0; i < this.dead.length; i++) {
+      const slot = this.dead[i]
+      const ref = this.cache.get(slot)
+      // No entry: released (or reported) already. A live handle: a newer
+      // wrapper, with its own root (the report was a released one's).
+      if (ref === undefined || ref.deref() !== undefined) continue
+      ids[n++] = ref.id
+      this.cache.delete(slot)
     }
     this.dead.length = 0
-    native.unrootMany(this.index, ids)
+    if (n !== 0) native.unrootMany(this.index, ids.subarray(0, n))
   }
 
   /** Runs V8's full GC and waits until its wrapper deaths are reported. */
