@@ -190,7 +190,7 @@ pub fn register(env: &Env, store: u32, registry: u32, target: f64, held: f64, to
 /// weakstore bug, reported there rather than thrown mid-batch).
 #[napi(catch_unwind)]
 pub fn register_many(env: &Env, store: u32, quads: Float64ArraySlice) -> Result<Uint32Array> {
-    if quads.len() % 4 != 0 {
+    if !quads.len().is_multiple_of(4) {
         return range_error(env, "registerMany: expected [registry, target, held, token] quadruples");
     }
     stores::with(env, store, |e| {
@@ -221,7 +221,7 @@ pub fn register_many(env: &Env, store: u32, quads: Float64ArraySlice) -> Result<
 /// how many were removed.
 #[napi(catch_unwind)]
 pub fn unregister_many(env: &Env, store: u32, pairs: Float64ArraySlice) -> Result<u32> {
-    if pairs.len() % 2 != 0 {
+    if !pairs.len().is_multiple_of(2) {
         return range_error(env, "unregisterMany: expected [registry, cell] pairs");
     }
     let valid = |x: f64| x >= 0.0 && x <= f64::from(u32::MAX) && x.fract() == 0.0;
