@@ -7,7 +7,7 @@ export type FieldValue = null | boolean | number | string | bigint | Uint8Array 
 export type FieldResult = null | boolean | number | string | bigint | Buffer | Handle | undefined
 
 export interface StoreOptions {
-  /** Collector threads for marking and sweeping (1–64; default: cores, at most 4). */
+  /** Collector threads for marking and sweeping (1–64; default: cores minus one, 1 to 4). */
   threads?: number
   /** Bytes allocated since the last cycle that start the next one (default 32 MiB, at least 1024). */
   budget?: number

@@ -64,9 +64,21 @@ impl std::fmt::Debug for Config {
 }
 
 impl Default for Config {
+    /// One collector thread per core but one (the program's), 1 to 4.
+    /// Nice values alone do not keep a busy collector off the program's
+    /// core: with as many collector threads as cores, the JavaScript thread
+    /// lost the CPU for 1-8 ms at a time during marking (2 cores, measured
+    /// with `bench/pauses.js`); with one core left to it, gaps stayed under
+    /// 1 ms.
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Config { threads: cores.clamp(1, 4), budget_bytes: 32 << 20, manual: false, background: true, on_phase: None }
+        Config {
+            threads: cores.saturating_sub(1).clamp(1, 4),
+            budget_bytes: 32 << 20,
+            manual: false,
+            background: true,
+            on_phase: None,
+        }
     }
 }
 
