@@ -73,8 +73,7 @@ fn per_object(label: &str, fields: impl Fn(usize) -> Vec<(Box<str>, Value)>, reg
 
 fn main() {
     println!("{N} objects per shape; heap bytes requested (allocator rounding not included)");
-    let mut keep = Vec::new();
-    keep.push(per_object("no fields", |_| Vec::new(), false));
+    let mut keep = vec![per_object("no fields", |_| Vec::new(), false)];
     keep.push(per_object("one number field", |i| vec![("n".into(), Value::Number(i as f64))], false));
     keep.push(per_object(
         "two fields (number, 16-byte string)",
