@@ -282,6 +282,7 @@ async function micro() {
     const w2 = await measureAsync(RUNS, () => weakstoreSplitPairs(wreg, handles[0], (tokens = makeTokens(PAIRS))))
     row('3b', '  register, then unregister in a later turn (object token)', 'ns/pair', b2.median, w2.median)
     results.details.registerUnregisterSplit = { builtin: b2.samples, weakstore: w2.samples }
+    tokens = null
     // Keep both registries (and their targets) alive to the end of the loops.
     if (breg === null || wreg === null || tokens !== null) throw new Error('unreachable')
   }
