@@ -2,6 +2,7 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { Store, Handle } = require('..')
+const { scoped, turn } = require('./helpers')
 
 test('fields hold every value kind and come back as documented', () => {
   const store = new Store({ manual: true })
@@ -141,4 +142,25 @@ test('strings with lone surrogates are refused as keys and values, never altered
   const pair = '\uD83D\uDE00' // a well-formed surrogate pair round-trips
   a.set(pair, pair)
   assert.equal(a.get(pair), pair)
+})
+
+test('a new handle for an object whose handle died unreported takes over its root', async (t) => {
+  if (typeof globalThis.gc !== 'function') return t.skip('needs --expose-gc')
+  const store = new Store({ manual: true })
+  const parent = store.alloc()
+  scoped(() => parent.set('child', store.alloc({ v: 1 }))) // the child's handle is dropped, not released
+  await turn() // a later job: the dropped handle is no longer kept for this one
+  globalThis.gc() // the handle dies now; V8 reports it in a later task
+  const child = parent.get('child') // same job, before the report: a new handle
+  await turn()
+  await turn() // the stale report arrives and must leave the new handle's root alone
+  parent.delete('child')
+  await store.collect()
+  assert.equal(child.get('v'), 1, 'the new handle still roots its object')
+  assert.equal(store.stats().objects, 2)
+  child.release()
+  parent.release()
+  await store.collect()
+  assert.equal(store.stats().objects, 0, 'no root was left behind')
+  assert.equal(store.stats().anomalies, 0)
 })
