@@ -44,7 +44,6 @@ const { V8WeakMap } = require('./builtins')
 const { keyOf, stateOf } = require('./handle')
 
 const NO_HELD = -1
-const NO_TOKEN = -1
 /** registerMany's cell id for a registration the store refused. */
 const REFUSED = 0xffffffff
 /** Queues this short are searched; longer ones get a token index. */
@@ -242,7 +241,7 @@ function flushRegistrations(st) {
   st.pending = []
   st.queuedIndex = null
   st.indexedUpTo = 0
-  const quads = new Float64Array(queued.length * 4)
+  const triples = new Float64Array(queued.length * 3)
   let n = 0
   for (let i = 0; i < queued.length; i++) {
     const r = queued[i]
@@ -252,14 +251,13 @@ function flushRegistrations(st) {
       queued[i] = null
       continue
     }
-    quads[n] = entry.registry
-    quads[n + 1] = r.target
-    quads[n + 2] = r.heldId
-    quads[n + 3] = NO_TOKEN // tokens are kept here, not in the store
-    n += 4
+    triples[n] = entry.registry
+    triples[n + 1] = r.target
+    triples[n + 2] = r.heldId
+    n += 3
   }
   if (n === 0) return
-  const cells = native.registerMany(st.index, quads.subarray(0, n))
+  const cells = native.registerMany(st.index, triples.subarray(0, n))
   let refused = 0
   for (let i = 0, c = 0; i < queued.length; i++) {
     const r = queued[i]

@@ -172,30 +172,20 @@ pub fn drop_registry(env: &Env, store: u32, registry: u32) -> Result<()> {
     Ok(())
 }
 
-/// Registers `target`; `held` is an object id or -1, `token` a token key or
-/// -1. Returns the cell id.
+/// Registers a batch: `triples` holds `[registry, target, held]` per
+/// registration, `held` an object id or -1 (unregister tokens are kept by
+/// the JavaScript layer). Returns one cell id per registration, `u32::MAX`
+/// where the core refused it (a dead target or a dropped registry: the
+/// JavaScript layer rules both out, so a refusal is a weakstore bug,
+/// reported there rather than thrown mid-batch).
 #[napi(catch_unwind)]
-pub fn register(env: &Env, store: u32, registry: u32, target: f64, held: f64, token: f64) -> Result<u32> {
-    const WHERE: &str = "FinalizationRegistry.prototype.register";
-    let target = object_id(env, WHERE, target)?;
-    let held = if held < 0.0 { None } else { Some(object_id(env, WHERE, held)?) };
-    let token = (token >= 0.0 && token.is_finite()).then_some(token as u64);
-    stores::with(env, store, |e| e.store.register(registry, target, held, token).or_else(|err| core_error(env, WHERE, err)))
-}
-
-/// Registers a batch: `quads` holds `[registry, target, held, token]` per
-/// registration (held and token as in `register`). Returns one cell id per
-/// registration, `u32::MAX` where the core refused it (a dead target or a
-/// dropped registry: the JavaScript layer rules both out, so a refusal is a
-/// weakstore bug, reported there rather than thrown mid-batch).
-#[napi(catch_unwind)]
-pub fn register_many(env: &Env, store: u32, quads: Float64ArraySlice) -> Result<Uint32Array> {
-    if !quads.len().is_multiple_of(4) {
-        return range_error(env, "registerMany: expected [registry, target, held, token] quadruples");
+pub fn register_many(env: &Env, store: u32, triples: Float64ArraySlice) -> Result<Uint32Array> {
+    if !triples.len().is_multiple_of(3) {
+        return range_error(env, "registerMany: expected [registry, target, held] triples");
     }
     stores::with(env, store, |e| {
-        let cells = quads
-            .chunks_exact(4)
+        let cells = triples
+            .chunks_exact(3)
             .map(|q| {
                 let (Some(target), true) = (parse_id(q[1]), q[0] >= 0.0 && q[0] <= f64::from(u32::MAX)) else {
                     return u32::MAX;
@@ -208,8 +198,7 @@ pub fn register_many(env: &Env, store: u32, quads: Float64ArraySlice) -> Result<
                         None => return u32::MAX,
                     }
                 };
-                let token = (q[3] >= 0.0 && q[3].is_finite()).then_some(q[3] as u64);
-                e.store.register(q[0] as u32, target, held, token).unwrap_or(u32::MAX)
+                e.store.register(q[0] as u32, target, held, None).unwrap_or(u32::MAX)
             })
             .collect::<Vec<u32>>();
         Ok(Uint32Array::new(cells))
@@ -229,15 +218,6 @@ pub fn unregister_many(env: &Env, store: u32, pairs: Float64ArraySlice) -> Resul
         let cells = pairs.chunks_exact(2).filter(|p| valid(p[0]) && valid(p[1])).map(|p| (p[0] as u32, p[1] as u32));
         Ok(e.store.unregister_many(cells) as u32)
     })
-}
-
-/// Removes the cells registered with `token`; returns their ids.
-#[napi(catch_unwind)]
-pub fn unregister(env: &Env, store: u32, registry: u32, token: f64) -> Result<Vec<u32>> {
-    if !(token >= 0.0 && token.is_finite()) {
-        return Ok(Vec::new());
-    }
-    stores::with(env, store, |e| Ok(e.store.unregister_cells(registry, token as u64)))
 }
 
 /// Begins a delivery batch: fired cells as `[registry, cell, heldId or 0]`
