@@ -20,12 +20,3 @@ mod errors;
 mod host;
 mod stores;
 mod values;
-
-/// mimalloc rather than the system allocator: the collector frees on its
-/// own threads what the JavaScript thread allocated, which glibc serializes
-/// on the allocating arena's lock. Measured on 1,000,000 released objects
-/// (one field, one registration each): the cycle took 310-350 ms with glibc,
-/// 130-143 ms with mimalloc. `ci/valgrind.sh` builds without it.
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
