@@ -17,6 +17,7 @@
 //! - `objects` and `bytes` are the exact totals over live slots (updated by
 //!   `alloc`, field writes and the sweeper).
 
+pub(crate) mod chunk;
 pub(crate) mod object;
 pub(crate) mod table;
 
