@@ -77,8 +77,9 @@ const samples = []
 
 function sample() {
   const s = store.stats()
+  const m = process.memoryUsage()
   samples.push({
-    ops, rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, objects: s.objects, bytes: s.bytes,
+    ops, rss: m.rss, heap: m.heapUsed, heapTotal: m.heapTotal, external: m.external, objects: s.objects, bytes: s.bytes,
     collections: s.collections, pending: s.pendingFinalizations, cells: s.finalizationCells,
     entries: s.ephemeronEntries, handles: s.handles, callbacks, t: Date.now(),
   })
@@ -156,6 +157,8 @@ function finish() {
   lines.push(`soak: callbacks ${callbacks}, unregistered ${unregistered}, deref hits ${derefHits}, last store: ${last.objects} objects, ${mb(last.bytes)} MB, ${last.collections} cycles`)
   process.stdout.write(lines.join('\n') + '\n')
   const summary = { ops: OPS, ms, growth, midRss: mid, endRss: end, peakRss: peak, objects: last.objects, collections: last.collections, callbacks, cells: last.cells, handles: last.handles }
+  const dump = val('dump') ?? process.env.SOAK_DUMP
+  if (dump) require('node:fs').writeFileSync(dump, JSON.stringify(samples))
   if (json) process.stdout.write(`SOAK_SUMMARY ${JSON.stringify(summary)}\n`)
   const limit = Number(process.env.SOAK_LIMIT ?? 0.05)
   if (!short && growth >= limit) {

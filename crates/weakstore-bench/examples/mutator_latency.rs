@@ -10,13 +10,23 @@
 //! threads. It prints the step's latency (median, 99th percentile, max)
 //! with no cycle and during each phase of a cycle, and the slowest single
 //! operation, so a slow step can be pinned to the operation that makes it
-//! slow.
+//! slow; every operation over 1 ms is listed with the collector's phase
+//! changes on one time line.
+//!
+//! `--features mimalloc` runs it on mimalloc instead of the system
+//! allocator; `BACKGROUND=0` keeps the collector threads at the program's
+//! priority. Findings are in docs/BENCHMARKS.md ("Where the pauses come
+//! from").
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use weakstore_core::{Config, NoopHost, Phase, Store, Value};
+
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const CHAIN: usize = 1000;
 const PER_STEP: usize = 64;
@@ -28,7 +38,9 @@ fn build(n: usize, phase: Arc<AtomicU8>, log: Log) -> (Store, Vec<weakstore_core
         phase.store(p as u8, Ordering::Relaxed);
         log.lock().expect("log").push((Instant::now(), format!("collector enters {p:?}")));
     });
-    let store = Store::new(Config { manual: true, on_phase: Some(on_phase), ..Config::default() }, NoopHost);
+    // BACKGROUND=0: collector threads at the program's priority.
+    let background = std::env::var("BACKGROUND").map_or(true, |v| v != "0");
+    let store = Store::new(Config { manual: true, background, on_phase: Some(on_phase), ..Config::default() }, NoopHost);
     let mut roots = Vec::new();
     for c in 0..n.div_ceil(CHAIN) {
         let root = store.alloc(vec![("chain".into(), Value::Number(c as f64)), ("n".into(), Value::Number(0.0))]).expect("alloc");
@@ -79,7 +91,8 @@ fn main() {
     let phase = Arc::new(AtomicU8::new(Phase::Idle as u8));
     let log: Log = Arc::default();
     let (store, roots) = build(n, phase.clone(), log.clone());
-    println!("{n} objects, {} chains, {:?}", roots.len(), store.config());
+    let allocator = if cfg!(feature = "mimalloc") { "mimalloc" } else { "system allocator" };
+    println!("{n} objects, {} chains, {allocator}, {:?}", roots.len(), store.config());
     store.collect(); // untimed first cycle: the garbage of building
     let mut k = 0usize;
     let mut step = |samples: &mut [Samples; 9], in_cycle: bool| {
