@@ -36,8 +36,11 @@ ADDON="$PWD/$OUT/out/weakstore.linux-x64-gnu.node"
 if [ "${VALGRIND_SKIP_BUILD:-0}" != 1 ] || [ ! -f "$ADDON" ]; then
   mkdir -p "$OUT/out"
   # Release code (what ships) plus DWARF, so stacks name the Rust frames.
+  # Without mimalloc (the default feature): memcheck tracks malloc/free
+  # only, and would see nothing inside mimalloc's pages.
   CARGO_PROFILE_RELEASE_DEBUG=true npx napi build --platform --release \
-    --target-dir "$OUT" --output-dir "$OUT/out" --js native.js --dts native.d.ts
+    --target-dir "$OUT" --output-dir "$OUT/out" --js native.js --dts native.d.ts \
+    --no-default-features
 fi
 # native.js / native.d.ts are generated (gitignored); a fresh checkout has none.
 [ -f native.js ] || cp "$OUT/out/native.js" native.js
