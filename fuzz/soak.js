@@ -4,7 +4,7 @@
 //
 //   node fuzz/soak.js                 # long mode: 10,000,000 operations
 //   node fuzz/soak.js --short         # short mode: 200,000 operations (CI)
-//   OPS=3000000 SEED=7 node fuzz/soak.js [--json]
+//   OPS=3000000 SEED=7 node fuzz/soak.js [--json] [--dump=samples.json]
 //
 // It runs WITHOUT --expose-gc, on purpose: that is how users run it. Handle
 // wrappers dropped without release() are then collected only when V8
