@@ -82,7 +82,7 @@ impl Store {
         for (_, value) in &fields {
             self.admit(value, &state)?;
         }
-        let object = Box::new(Object::new(fields));
+        let object = Object::new(fields);
         let bytes = object.bytes;
         let index = self.shared.table.reserve();
         // Black allocation: the new object carries the current epoch, so

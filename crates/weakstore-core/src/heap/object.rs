@@ -19,10 +19,9 @@
 use crate::value::Value;
 use crate::weak::ephemeron::Entry;
 
-/// Fixed cost charged per object on top of its fields: the slot and the
-/// boxed object header.
-pub(crate) const OBJECT_OVERHEAD: usize =
-    std::mem::size_of::<crate::heap::table::Slot>() + std::mem::size_of::<Object>();
+/// Fixed cost charged per object on top of its fields: its slot, which
+/// holds the object header inline.
+pub(crate) const OBJECT_OVERHEAD: usize = std::mem::size_of::<crate::heap::table::Slot>();
 const FIELD_OVERHEAD: usize = std::mem::size_of::<(Box<str>, Value)>();
 
 pub(crate) struct Object {
