@@ -26,8 +26,9 @@ mod values;
 /// chunks in the JavaScript thread's arena and its next `malloc`s sort and
 /// consolidate them under the arena lock, and it never returns the pages in
 /// the middle of its heap. Measured (docs/BENCHMARKS.md, docs/TESTING.md):
-/// the soak's RSS settles ~40 MB lower and stops creeping (growth over the
-/// second half -7.1 to +3.2% in 9 runs, against up to +12.2% with glibc).
+/// the soak's RSS settles ~40 MB lower, and pages come back to the system
+/// after a sweep (still, 4 of 29 soak runs grew by more than 5% over their
+/// second half, against 3 of 17 with glibc).
 ///
 /// Two versions of it were tried and rejected first:
 /// - mimalloc 3.3 (the crate's default) crashed the process with SIGSEGV in
