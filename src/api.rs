@@ -186,19 +186,19 @@ pub fn register_many(env: &Env, store: u32, triples: Float64ArraySlice) -> Resul
     stores::with(env, store, |e| {
         let cells = triples
             .chunks_exact(3)
-            .map(|q| {
-                let (Some(target), true) = (parse_id(q[1]), q[0] >= 0.0 && q[0] <= f64::from(u32::MAX)) else {
+            .map(|t| {
+                let (Some(target), true) = (parse_id(t[1]), t[0] >= 0.0 && t[0] <= f64::from(u32::MAX)) else {
                     return u32::MAX;
                 };
-                let held = if q[2] < 0.0 {
+                let held = if t[2] < 0.0 {
                     None
                 } else {
-                    match parse_id(q[2]) {
+                    match parse_id(t[2]) {
                         Some(held) => Some(held),
                         None => return u32::MAX,
                     }
                 };
-                e.store.register(q[0] as u32, target, held, None).unwrap_or(u32::MAX)
+                e.store.register(t[0] as u32, target, held, None).unwrap_or(u32::MAX)
             })
             .collect::<Vec<u32>>();
         Ok(Uint32Array::new(cells))

@@ -69,8 +69,8 @@ impl Default for Config {
     /// Nice values alone do not keep a busy collector off the program's
     /// core: with as many collector threads as cores, the JavaScript thread
     /// lost the CPU for 1-8 ms at a time during marking (2 cores, measured
-    /// with `bench/pauses.js`); with one core left to it, gaps stayed under
-    /// 1 ms.
+    /// with `bench/pauses.js`); with one core left to it, those losses went.
+    /// (The gaps that remain have other causes: docs/BENCHMARKS.md.)
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Config {
