@@ -83,7 +83,7 @@ impl Store {
             self.admit(value, &state)?;
         }
         let object = Object::new(fields);
-        let bytes = object.bytes;
+        let bytes = object.measure();
         let index = self.shared.table.reserve();
         // Black allocation: the new object carries the current epoch, so
         // neither this cycle's sweep nor its marker needs to visit it.
@@ -102,15 +102,13 @@ impl Store {
         let slot = self.live_slot(id, &state)?;
         let mut guard = slot.lock_if(id).ok_or(Error::Dead(id))?;
         let object = guard.as_mut().expect("lock_if checked");
-        let before = object.bytes;
-        let old = object.insert(key, value);
-        let after = object.bytes;
+        let (old, delta) = object.insert(key, value);
         drop(guard);
         self.forget(old.as_ref(), &state);
         drop(state);
-        self.shared.add_bytes(after as isize - before as isize);
-        if after > before {
-            scheduler::on_allocate(&self.shared, after - before);
+        self.shared.add_bytes(delta);
+        if delta > 0 {
+            scheduler::on_allocate(&self.shared, delta as usize);
         }
         Ok(())
     }
@@ -155,14 +153,13 @@ impl Store {
         let slot = self.live_slot(id, &state)?;
         let mut guard = slot.lock_if(id).ok_or(Error::Dead(id))?;
         let object = guard.as_mut().expect("lock_if checked");
-        let before = object.bytes;
-        let old = object.remove(key);
-        let after = object.bytes;
+        let removed = object.remove(key);
         drop(guard);
-        self.forget(old.as_ref(), &state);
+        let Some((old, bytes)) = removed else { return Ok(false) };
+        self.forget(Some(&old), &state);
         drop(state);
-        self.shared.add_bytes(after as isize - before as isize);
-        Ok(old.is_some())
+        self.shared.add_bytes(-(bytes as isize));
+        Ok(true)
     }
 
     /// The field names of `id`, in insertion order.

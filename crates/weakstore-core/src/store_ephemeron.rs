@@ -7,19 +7,12 @@
 //! value), a replaced or deleted one too.
 
 use crate::error::{Error, Result};
+use crate::heap::object::entry_bytes;
 use crate::id::ObjId;
 use crate::store::Store;
 use crate::sync::{Arc, Ordering};
 use crate::weak::ephemeron::{EphemeronTable, EphemeronValue, Entry};
 
-const ENTRY_BYTES: usize = std::mem::size_of::<Entry>();
-
-fn value_bytes(value: &EphemeronValue) -> usize {
-    match value {
-        EphemeronValue::Field(v) => v.heap_bytes(),
-        EphemeronValue::External => 0,
-    }
-}
 
 impl Store {
     /// A new, empty ephemeron table.
@@ -47,7 +40,7 @@ impl Store {
         let slot = self.live_slot(key, &state)?;
         let mut guard = slot.lock_if(key).ok_or(Error::Dead(key))?;
         let object = guard.as_mut().expect("lock_if checked");
-        let added = value_bytes(&value);
+        let added = entry_bytes(&value);
         let entries = &mut object.weak_mut().entries;
         let old = match Entry::position(entries, table) {
             Some(at) => Some(std::mem::replace(&mut entries[at].value, value)),
@@ -56,8 +49,7 @@ impl Store {
                 None
             }
         };
-        let removed = old.as_ref().map_or(0, |o| value_bytes(o) + ENTRY_BYTES);
-        object.bytes = object.bytes + added + ENTRY_BYTES - removed;
+        let removed = old.as_ref().map_or(0, entry_bytes);
         drop(guard);
         if let Some(EphemeronValue::Field(old)) = &old {
             self.forget(Some(old), &state);
@@ -66,7 +58,7 @@ impl Store {
         if old.is_none() {
             self.shared.ephemeron_entries.fetch_add(1, Ordering::Relaxed);
         }
-        self.shared.add_bytes(added as isize + ENTRY_BYTES as isize - removed as isize);
+        self.shared.add_bytes(added as isize - removed as isize);
         Ok(())
     }
 
@@ -104,8 +96,7 @@ impl Store {
         let Some(weak) = object.weak.as_mut() else { return false };
         let Some(at) = Entry::position(&weak.entries, table) else { return false };
         let entry = weak.entries.swap_remove(at);
-        let removed = value_bytes(&entry.value) + ENTRY_BYTES;
-        object.bytes -= removed;
+        let removed = entry_bytes(&entry.value);
         drop(guard);
         if let EphemeronValue::Field(old) = &entry.value {
             self.forget(Some(old), &state);

@@ -130,4 +130,64 @@ mod imp {
     }
 }
 
-pub(crate) use imp::{Condvar, Mutex, MutexGuard, RwLock};
+pub(crate) use imp::{Condvar, Mutex, RwLock};
+
+/// A bare lock word: `lock` / `unlock` with no data attached, for structs
+/// that keep the lock beside the data it guards so the two share padding
+/// (an object-table slot: see `heap::table::Slot`). One byte outside loom.
+///
+/// # Invariants
+/// - `unlock` is only called by the holder of the lock, once per `lock`.
+/// - Acquiring the lock happens-after the previous holder's `unlock`
+///   (parking_lot's `RawMutex`; under loom, the Acquire / Release pair in
+///   `loom_raw`), so the data it guards needs no other synchronisation.
+#[cfg(not(loom))]
+pub(crate) struct RawLock(parking_lot::RawMutex);
+
+#[cfg(not(loom))]
+impl RawLock {
+    pub(crate) const fn new() -> Self {
+        RawLock(<parking_lot::RawMutex as parking_lot::lock_api::RawMutex>::INIT)
+    }
+    #[inline]
+    pub(crate) fn lock(&self) {
+        parking_lot::lock_api::RawMutex::lock(&self.0);
+    }
+    /// # Safety
+    /// The calling thread holds the lock (its `lock` returned and it has not
+    /// unlocked since).
+    #[inline]
+    pub(crate) unsafe fn unlock(&self) {
+        // SAFETY: the caller holds the lock (this function's contract).
+        unsafe { parking_lot::lock_api::RawMutex::unlock(&self.0) }
+    }
+}
+
+#[cfg(loom)]
+pub(crate) use loom_raw::RawLock;
+
+#[cfg(loom)]
+mod loom_raw {
+    use loom::sync::atomic::{AtomicBool, Ordering};
+
+    /// A spin lock loom can explore (it schedules another thread at every
+    /// `yield_now`).
+    pub(crate) struct RawLock(AtomicBool);
+    impl RawLock {
+        pub(crate) fn new() -> Self {
+            RawLock(AtomicBool::new(false))
+        }
+        pub(crate) fn lock(&self) {
+            // Acquire; pairs with the Release in `unlock`.
+            while self.0.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+                loom::thread::yield_now();
+            }
+        }
+        /// # Safety
+        /// The calling thread holds the lock.
+        pub(crate) unsafe fn unlock(&self) {
+            // Release; pairs with the Acquire in `lock`.
+            self.0.store(false, Ordering::Release);
+        }
+    }
+}

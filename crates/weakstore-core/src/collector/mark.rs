@@ -13,6 +13,7 @@
 //!   empty and every local stack empty. Work mutators add afterwards is
 //!   picked up by `FinishMarking`, under the phase lock.
 
+use crate::heap::object::entry_bytes;
 use crate::heap::Shared;
 use crate::sync::{AtomicUsize, Condvar, Mutex, Ordering};
 
@@ -124,7 +125,7 @@ impl<'a> Marker<'a> {
     /// and the values of the ephemeron entries it is the key of.
     fn trace(&self, index: u32, local: &mut Vec<u32>) {
         let Some(slot) = self.shared.table.slot(index) else { return };
-        let mut guard = slot.object.lock();
+        let mut guard = slot.lock();
         let Some(object) = guard.as_mut() else { return };
         let children = object.fields.iter().filter_map(|(_, v)| v.as_ref());
         for child in children {
@@ -134,11 +135,20 @@ impl<'a> Marker<'a> {
             if !weak.entries.is_empty() {
                 // Entries of dropped tables keep nothing alive; purge them
                 // while we hold the key's lock anyway.
-                let before = weak.entries.len();
-                weak.entries.retain(|e| e.table.is_alive());
-                let purged = before - weak.entries.len();
+                let (mut purged, mut bytes) = (0, 0);
+                weak.entries.retain(|e| {
+                    let alive = e.table.is_alive();
+                    if !alive {
+                        purged += 1;
+                        bytes += entry_bytes(&e.value);
+                    }
+                    alive
+                });
                 if purged > 0 {
                     self.shared.ephemeron_entries.fetch_sub(purged, Ordering::Relaxed);
+                    // The store's byte total is the sum of live objects'
+                    // `measure`, which no longer counts these entries.
+                    self.shared.add_bytes(-(bytes as isize));
                 }
                 for child in weak.entries.iter().filter_map(|e| e.value.as_ref()) {
                     self.shade_child(child, local);

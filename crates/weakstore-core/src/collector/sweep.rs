@@ -58,7 +58,7 @@ pub(crate) fn sweep(shared: &Shared, epoch: u32, worker: usize, workers: usize) 
             if state & 1 == 0 || slot.mark.load(Ordering::Relaxed) == epoch {
                 continue;
             }
-            let mut guard = slot.object.lock();
+            let mut guard = slot.lock();
             if slot.state.load(Ordering::Relaxed) != state || slot.mark.load(Ordering::Relaxed) == epoch {
                 continue;
             }
@@ -73,7 +73,7 @@ pub(crate) fn sweep(shared: &Shared, epoch: u32, worker: usize, workers: usize) 
             }
             drop(guard);
             swept.freed += 1;
-            swept.freed_bytes += object.bytes;
+            swept.freed_bytes += object.measure();
             if let Some(weak) = &object.weak {
                 let id = ObjId::new(index, state >> 1);
                 if !weak.cells.is_empty() {

@@ -5,10 +5,16 @@
 //! order (so `keys()` reads like `Object.keys` of a plain object). They are
 //! only ever touched under their slot's mutex.
 //!
+//! The header is two pointers (16 bytes, inline in the object's slot): the
+//! fields live in a thin vector, whose length and capacity sit in its own
+//! allocation (none while the object has no field), and the weak side in
+//! an optional box. An object's byte count is not stored: every mutation
+//! returns how much it changed [`Object::measure`], and the sweeper measures
+//! what it frees.
+//!
 //! # Invariants
-//! - `bytes` equals [`Object::measure`] of the current contents; every
-//!   mutation updates it, and the store's live-byte total is the sum of
-//!   `bytes` over live objects.
+//! - The store's live-byte total is the sum of [`Object::measure`] over
+//!   live objects: every mutation reports its change to it.
 //! - `cells` lists the finalization cells whose target is this object; the
 //!   finalization table lists the same cells with this object as target.
 //! - `entries` holds the ephemeron entries keyed by this object, at most one
@@ -16,18 +22,29 @@
 //! - Both live behind one optional box (`weak`), so an object that is
 //!   nobody's target or key pays one pointer for them.
 
+use thin_vec::ThinVec;
+
 use crate::value::Value;
-use crate::weak::ephemeron::Entry;
+use crate::weak::ephemeron::{EphemeronValue, Entry};
 
 /// Fixed cost charged per object on top of its fields: its slot, which
 /// holds the object header inline.
 pub(crate) const OBJECT_OVERHEAD: usize = std::mem::size_of::<crate::heap::table::Slot>();
 const FIELD_OVERHEAD: usize = std::mem::size_of::<(Box<str>, Value)>();
+const ENTRY_OVERHEAD: usize = std::mem::size_of::<Entry>();
+
+/// What one ephemeron entry with `value` adds to its key's byte count.
+pub(crate) fn entry_bytes(value: &EphemeronValue) -> usize {
+    ENTRY_OVERHEAD
+        + match value {
+            EphemeronValue::Field(v) => v.heap_bytes(),
+            EphemeronValue::External => 0,
+        }
+}
 
 pub(crate) struct Object {
-    pub(crate) fields: Vec<(Box<str>, Value)>,
+    pub(crate) fields: ThinVec<(Box<str>, Value)>,
     pub(crate) weak: Option<Box<WeakSide>>,
-    pub(crate) bytes: usize,
 }
 
 /// What weak structures attach to an object.
@@ -43,7 +60,7 @@ pub(crate) struct WeakSide {
 impl Object {
     pub(crate) fn new(fields: Vec<(Box<str>, Value)>) -> Object {
         // Later duplicates win, as in an object literal.
-        let mut object = Object { fields: Vec::with_capacity(fields.len()), weak: None, bytes: 0 };
+        let mut object = Object { fields: ThinVec::with_capacity(fields.len()), weak: None };
         for (key, value) in fields {
             if let Some((_, slot)) = object.fields.iter_mut().find(|(k, _)| *k == key) {
                 *slot = value;
@@ -51,13 +68,15 @@ impl Object {
                 object.fields.push((key, value));
             }
         }
-        object.bytes = object.measure();
         object
     }
 
+    /// The bytes this object accounts for: its slot, its fields and the
+    /// ephemeron entries it is the key of.
     pub(crate) fn measure(&self) -> usize {
         OBJECT_OVERHEAD
             + self.fields.iter().map(|(k, v)| FIELD_OVERHEAD + k.len() + v.heap_bytes()).sum::<usize>()
+            + self.entries().iter().map(|e| entry_bytes(&e.value)).sum::<usize>()
     }
 
     /// The weak side, created on first use.
@@ -74,26 +93,26 @@ impl Object {
         self.fields.iter().find(|(k, _)| &**k == key).map(|(_, v)| v)
     }
 
-    /// Sets `key`, returning the value it replaces. The key is only
-    /// allocated when the field is new.
-    pub(crate) fn insert(&mut self, key: &str, value: Value) -> Option<Value> {
-        let added = value.heap_bytes();
+    /// Sets `key`, returning the value it replaces and the change in
+    /// [`Object::measure`]. The key is only allocated when the field is new.
+    pub(crate) fn insert(&mut self, key: &str, value: Value) -> (Option<Value>, isize) {
+        let added = value.heap_bytes() as isize;
         if let Some((_, slot)) = self.fields.iter_mut().find(|(k, _)| &**k == key) {
             let old = std::mem::replace(slot, value);
-            self.bytes = self.bytes + added - old.heap_bytes();
-            Some(old)
+            let removed = old.heap_bytes() as isize;
+            (Some(old), added - removed)
         } else {
-            self.bytes += FIELD_OVERHEAD + key.len() + added;
             self.fields.push((key.into(), value));
-            None
+            (None, (FIELD_OVERHEAD + key.len()) as isize + added)
         }
     }
 
-    /// Removes `key`, keeping the order of the others.
-    pub(crate) fn remove(&mut self, key: &str) -> Option<Value> {
+    /// Removes `key`, keeping the order of the others; returns its value
+    /// and the bytes [`Object::measure`] lost.
+    pub(crate) fn remove(&mut self, key: &str) -> Option<(Value, usize)> {
         let at = self.fields.iter().position(|(k, _)| &**k == key)?;
         let (k, v) = self.fields.remove(at);
-        self.bytes -= FIELD_OVERHEAD + k.len() + v.heap_bytes();
-        Some(v)
+        let removed = FIELD_OVERHEAD + k.len() + v.heap_bytes();
+        Some((v, removed))
     }
 }

@@ -19,12 +19,14 @@
 //! - A free slot is on exactly one free list, or retired (generation at
 //!   [`MAX_GEN`]) and never handed out again.
 
+use std::cell::UnsafeCell;
+use std::ops::{Deref, DerefMut};
 use std::sync::OnceLock;
 
 use crate::heap::chunk::Chunk;
 use crate::heap::object::Object;
 use crate::id::{ObjId, MAX_GEN};
-use crate::sync::{AtomicU32, Mutex, MutexGuard, Ordering};
+use crate::sync::{AtomicU32, Mutex, Ordering, RawLock};
 
 #[cfg(not(loom))]
 const FIRST_CHUNK_BITS: u32 = 10;
@@ -43,9 +45,55 @@ pub(crate) struct Slot {
     /// Strong references from outside the object graph: handles, kept
     /// objects, held values of finalization cells.
     pub(crate) roots: AtomicU32,
+    /// Guards `object`. A bare lock word beside the fields above rather
+    /// than a `Mutex<Option<Object>>`, so that it sits in their padding:
+    /// the slot is 32 bytes, not 40 (see `slot_is_32_bytes`).
+    lock: RawLock,
     /// The object, inline: one allocation fewer per object than a box
-    /// (and one free fewer for the sweeper to hand to the allocator).
-    pub(crate) object: Mutex<Option<Object>>,
+    /// (and one free fewer for the sweeper to hand to the allocator). Only
+    /// touched through an [`ObjectGuard`].
+    object: UnsafeCell<Option<Object>>,
+}
+
+// SAFETY: `object` is the only field that is not `Sync`; it is only reached
+// through an `ObjectGuard`, which holds `lock`, so one thread at a time
+// touches it (the lock's unlock/lock pair orders their accesses).
+// `Option<Object>` is `Send`, so it may be used from whichever thread
+// holds the lock.
+unsafe impl Sync for Slot {}
+
+/// Exclusive access to a slot's payload; unlocks when dropped.
+pub(crate) struct ObjectGuard<'a> {
+    slot: &'a Slot,
+    /// Not `Send`: the thread that locked unlocks.
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl Deref for ObjectGuard<'_> {
+    type Target = Option<Object>;
+    #[inline]
+    fn deref(&self) -> &Option<Object> {
+        // SAFETY: this guard holds the slot's lock (taken in `Slot::lock`,
+        // released in `drop`), so no other reference to `object` exists.
+        unsafe { &*self.slot.object.get() }
+    }
+}
+
+impl DerefMut for ObjectGuard<'_> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Option<Object> {
+        // SAFETY: as in `deref`; `&mut self` makes this borrow unique among
+        // the guard's own borrows too.
+        unsafe { &mut *self.slot.object.get() }
+    }
+}
+
+impl Drop for ObjectGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: the guard was created holding the lock and is dropped once.
+        unsafe { self.slot.lock.unlock() }
+    }
 }
 
 impl Slot {
@@ -54,8 +102,16 @@ impl Slot {
             state: AtomicU32::new(1 << 1),
             mark: AtomicU32::new(0),
             roots: AtomicU32::new(0),
-            object: Mutex::new(None),
+            lock: RawLock::new(),
+            object: UnsafeCell::new(None),
         }
+    }
+
+    /// Locks the payload.
+    #[inline]
+    pub(crate) fn lock(&self) -> ObjectGuard<'_> {
+        self.lock.lock();
+        ObjectGuard { slot: self, _not_send: std::marker::PhantomData }
     }
 
     /// Whether `id`'s incarnation is the live one.
@@ -67,8 +123,8 @@ impl Slot {
     }
 
     /// Locks the payload if `id` still names it.
-    pub(crate) fn lock_if(&self, id: ObjId) -> Option<MutexGuard<'_, Option<Object>>> {
-        let guard = self.object.lock();
+    pub(crate) fn lock_if(&self, id: ObjId) -> Option<ObjectGuard<'_>> {
+        let guard = self.lock();
         // The state only changes under this lock, so this check is stable
         // while the guard lives.
         (self.is(id) && guard.is_some()).then_some(guard)
@@ -153,7 +209,7 @@ impl Table {
     /// Installs `object` in the reserved slot `index` and makes it live.
     pub(crate) fn publish(&self, index: u32, object: Object, mark: u32, roots: u32) -> ObjId {
         let slot = self.slot(index).expect("reserved slot exists");
-        let mut guard = slot.object.lock();
+        let mut guard = slot.lock();
         debug_assert!(guard.is_none());
         *guard = Some(object);
         slot.roots.store(roots, Ordering::Relaxed);
@@ -168,7 +224,7 @@ impl Table {
     /// Kills the incarnation in `slot` (whose payload the caller took under
     /// `guard`) and bumps its generation. Returns whether the slot may be
     /// reused.
-    pub(crate) fn kill(&self, slot: &Slot, guard: &mut MutexGuard<'_, Option<Object>>) -> bool {
+    pub(crate) fn kill(&self, slot: &Slot, guard: &mut ObjectGuard<'_>) -> bool {
         debug_assert!(guard.is_none());
         let generation = slot.state.load(Ordering::Relaxed) >> 1;
         if generation >= MAX_GEN {
@@ -252,7 +308,44 @@ mod tests {
         assert_eq!(table.slot(0).map(std::ptr::from_ref), first, "slots never move");
         for id in ids {
             let slot = table.live(id).expect("published slot is live");
-            assert!(slot.object.lock().is_some());
+            assert!(slot.lock().is_some());
         }
+    }
+
+    /// The slot's size is the collector's per-object overhead (issue 5,
+    /// target 6: at most 32 bytes). The lock shares the padding after the
+    /// three counters, and the object header is two pointers.
+    #[test]
+    fn slot_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<Object>(), 16);
+        assert_eq!(std::mem::size_of::<Option<Object>>(), 16);
+        assert_eq!(std::mem::size_of::<Slot>(), 32);
+    }
+
+    /// The guard is the lock: two threads incrementing a counter field
+    /// through it lose no update.
+    #[test]
+    fn slot_guard_excludes() {
+        let table = Table::new();
+        let index = table.reserve();
+        let id = table.publish(index, Object::new(vec![("n".into(), crate::value::Value::Number(0.0))]), 1, 1);
+        let slot = table.live(id).expect("live");
+        let rounds = if cfg!(miri) { 50 } else { 10_000 };
+        std::thread::scope(|scope| {
+            for _ in 0..2 {
+                scope.spawn(|| {
+                    for _ in 0..rounds {
+                        let mut guard = slot.lock();
+                        let object = guard.as_mut().expect("live");
+                        let n = match object.get("n") {
+                            Some(crate::value::Value::Number(n)) => *n,
+                            _ => unreachable!(),
+                        };
+                        object.insert("n", crate::value::Value::Number(n + 1.0));
+                    }
+                });
+            }
+        });
+        assert!(matches!(slot.lock().as_ref().and_then(|o| o.get("n")), Some(crate::value::Value::Number(n)) if *n == f64::from(2 * rounds)));
     }
 }
