@@ -9,8 +9,17 @@ export type FieldResult = null | boolean | number | string | bigint | Buffer | H
 export interface StoreOptions {
   /** Collector threads for marking and sweeping (1–64; default: cores minus one, 1 to 4). */
   threads?: number
-  /** Bytes allocated since the last cycle that start the next one (default 32 MiB, at least 1024). */
+  /**
+   * The least allocation (bytes since the last cycle began) that starts the
+   * next cycle (default 8 MiB, at least 1024).
+   */
   budget?: number
+  /**
+   * Pacing, in percent of the live bytes the last cycle left: the next cycle
+   * starts once the program has allocated `max(budget, live * growth / 100)`
+   * (default 100; 0 = always `budget`).
+   */
+  growth?: number
   /** Only `collect()` starts cycles (default false). */
   manual?: boolean
   /**
@@ -52,6 +61,8 @@ export interface StoreStats {
   bytes: number
   collections: number
   allocatedSinceCycle: number
+  /** `allocatedSinceCycle` at which the next automatic cycle starts (the budget, paced on the live size). */
+  nextCycleAt: number
   finalizationCells: number
   pendingFinalizations: number
   /** Live WeakMap/WeakSet tables and the entries they hold. */

@@ -99,6 +99,9 @@ test('Store options are validated', () => {
   assert.throws(() => new Store({ threads: 1.5 }), RangeError)
   assert.throws(() => new Store({ threads: 'two' }), TypeError)
   assert.throws(() => new Store({ budget: -1 }), RangeError)
+  assert.throws(() => new Store({ growth: -1 }), { name: 'RangeError', message: /options\.growth.*percentage/ })
+  assert.throws(() => new Store({ growth: 1.5 }), RangeError)
+  assert.throws(() => new Store({ growth: '100' }), TypeError)
   assert.throws(() => new Store({ manual: 1 }), TypeError)
   assert.throws(() => new Store({ background: 'no' }), TypeError)
   assert.equal(new Store({ background: false }).stats().objects, 0)
@@ -163,4 +166,20 @@ test('a new handle for an object whose handle died unreported takes over its roo
   await store.collect()
   assert.equal(store.stats().objects, 0, 'no root was left behind')
   assert.equal(store.stats().anomalies, 0)
+})
+
+test('the next automatic cycle is paced on the live size (growth)', async () => {
+  const budget = 1 << 20
+  const paced = new Store({ budget, growth: 300, manual: true })
+  const fixed = new Store({ budget, growth: 0, manual: true })
+  for (const store of [paced, fixed]) {
+    assert.equal(store.stats().nextCycleAt, budget, 'before any cycle: the budget')
+    const kept = Array.from({ length: 32 }, () => store.alloc({ b: Buffer.alloc(64 << 10) }))
+    await store.collect()
+    const { bytes, nextCycleAt } = store.stats()
+    assert.ok(bytes >= 2 << 20, `2 MiB live (${bytes})`)
+    if (store === paced) assert.equal(nextCycleAt, bytes * 3, 'growth 300%: three times the live bytes')
+    else assert.equal(nextCycleAt, budget, 'growth 0: always the budget')
+    for (const h of kept) h.release()
+  }
 })

@@ -5,6 +5,9 @@
 //   node fuzz/soak.js                 # long mode: 10,000,000 operations
 //   node fuzz/soak.js --short         # short mode: 200,000 operations (CI)
 //   OPS=3000000 SEED=7 node fuzz/soak.js [--json] [--dump=samples.json]
+//   node fuzz/soak.js --builtin       # control: the same program on plain
+//                                     # JS objects and V8's WeakRef,
+//                                     # FinalizationRegistry, WeakMap, WeakSet
 //
 // It runs WITHOUT --expose-gc, on purpose: that is how users run it. Handle
 // wrappers dropped without release() are then collected only when V8
@@ -34,9 +37,31 @@
 // around the half-way point. Long mode fails (exit 1) if that growth is
 // 5% or more.
 
-const { Store, WeakRef, FinalizationRegistry, WeakMap, WeakSet } = require('..')
-
 const args = process.argv.slice(2)
+const BUILTIN = args.includes('--builtin')
+
+// The control run (--builtin): what RSS does with no weakstore at all, the
+// program's objects on V8's heap (payloads copied into typed arrays, as the
+// store copies them off-heap). It tells V8's own heap sizing apart from
+// weakstore's memory.
+class PlainObject {
+  constructor(fields) {
+    this.n = fields.n
+    this.bytes = new Uint8Array(fields.bytes)
+    this.s = undefined
+    this.next = undefined
+    this.newer = undefined
+  }
+  set(key, value) { this[key] = value }
+  release() {}
+}
+class PlainStore {
+  alloc(fields) { return new PlainObject(fields) }
+  stats() { return { objects: 0, bytes: 0, collections: 0, pendingFinalizations: 0, finalizationCells: 0, ephemeronEntries: 0, handles: 0 } }
+}
+const { Store, WeakRef, FinalizationRegistry, WeakMap, WeakSet } = BUILTIN
+  ? { Store: PlainStore, WeakRef: globalThis.WeakRef, FinalizationRegistry: globalThis.FinalizationRegistry, WeakMap: globalThis.WeakMap, WeakSet: globalThis.WeakSet }
+  : require('..')
 const short = args.includes('--short')
 const json = args.includes('--json')
 const val = (name) => { const a = args.find((x) => x.startsWith(`--${name}=`)); return a && a.slice(name.length + 3) }
@@ -52,7 +77,7 @@ let seed = SEED || 1
 const rand = () => { seed ^= seed << 13; seed >>>= 0; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0; return seed / 4294967296 }
 const int = (n) => Math.floor(rand() * n)
 
-// Long mode uses the default budget (32 MiB), as a user would. The short
+// Long mode uses the default budget and pacing, as a user would. The short
 // mode uses 1 MiB so that its 200,000 operations span many cycles.
 const BUDGET = Number(val('budget') ?? process.env.BUDGET ?? (short ? 1 << 20 : 0))
 const store = new Store(BUDGET ? { budget: BUDGET } : undefined)
@@ -147,7 +172,7 @@ function finish() {
   const peak = Math.max(...samples.map((s) => s.rss))
   const last = samples[n - 1]
   const lines = []
-  lines.push(`soak: ${OPS.toLocaleString('en')} ops, budget ${BUDGET ? mb(BUDGET) + ' MB' : 'default'} (${allocs} allocs, ${releases} releases, ${dropped} dropped unreleased) in ${(ms / 1000).toFixed(1)} s, seed ${SEED}`)
+  lines.push(`soak: ${BUILTIN ? 'CONTROL (--builtin: plain JS objects, no weakstore), ' : ''}${OPS.toLocaleString('en')} ops, budget ${BUDGET ? mb(BUDGET) + ' MB' : 'default'} (${allocs} allocs, ${releases} releases, ${dropped} dropped unreleased) in ${(ms / 1000).toFixed(1)} s, seed ${SEED}`)
   lines.push('soak: RSS curve (MB) with store objects / collections / callbacks:')
   for (let i = 0; i < 20; i++) {
     const s = samples[Math.min(n - 1, Math.round(((i + 1) * (n - 1)) / 20))]

@@ -38,7 +38,7 @@ class Store {
   #state
 
   /**
-   * @param {{threads?: number, budget?: number, manual?: boolean, background?: boolean}} [options]
+   * @param {{threads?: number, budget?: number, growth?: number, manual?: boolean, background?: boolean}} [options]
    */
   constructor(options = undefined) {
     if (options === undefined || options === null) options = {}
@@ -47,9 +47,11 @@ class Store {
       'an integer from 1 to 64', 0)
     const budget = option(options, 'budget', 'number', (v) => Number.isSafeInteger(v) && v >= 1024,
       'a byte count of at least 1024', 0)
+    const growth = option(options, 'growth', 'number', (v) => Number.isInteger(v) && v >= 0 && v <= 100000,
+      'a percentage (an integer from 0 to 100000)', -1)
     const manual = option(options, 'manual', 'boolean', () => true, 'a boolean', false)
     const background = option(options, 'background', 'boolean', () => true, 'a boolean', true)
-    const index = native.createStore(threads, budget, manual, background, pumpStore)
+    const index = native.createStore(threads, budget, growth, manual, background, pumpStore)
     this.#state = new StoreState(index, this)
     stores.register(this, index)
   }

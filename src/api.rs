@@ -29,13 +29,15 @@ pub(crate) fn object_id(env: &Env, where_: &str, id: f64) -> Result<ObjId> {
     }
 }
 
-/// Creates a store; `threads` and `budget` 0 mean the defaults;
-/// `background` runs the collector below the program's priority.
+/// Creates a store; `threads` and `budget` 0 and a negative `growth` mean
+/// the defaults; `background` runs the collector below the program's
+/// priority.
 #[napi(catch_unwind)]
 pub fn create_store(
     env: &Env,
     threads: u32,
     budget: f64,
+    growth: f64,
     manual: bool,
     background: bool,
     pump: Function<u32, ()>,
@@ -49,6 +51,9 @@ pub fn create_store(
     }
     if budget.is_finite() && budget >= 1.0 {
         config.budget_bytes = budget as usize;
+    }
+    if growth.is_finite() && growth >= 0.0 {
+        config.growth_percent = growth as usize;
     }
     let pump: PumpFn = pump.build_threadsafe_function::<u32>().weak::<true>().build()?;
     // The index is only known after insertion; the host needs it, so
@@ -318,6 +323,7 @@ pub struct StoreStats {
     pub bytes: f64,
     pub collections: f64,
     pub allocated_since_cycle: f64,
+    pub next_cycle_at: f64,
     pub finalization_cells: f64,
     pub pending_finalizations: f64,
     pub ephemeron_tables: f64,
@@ -343,6 +349,7 @@ pub fn stats(env: &Env, store: u32) -> Result<StoreStats> {
             bytes: s.bytes as f64,
             collections: s.collections as f64,
             allocated_since_cycle: s.allocated_since_cycle as f64,
+            next_cycle_at: s.next_cycle_at as f64,
             finalization_cells: s.finalization_cells as f64,
             pending_finalizations: s.pending_finalizations as f64,
             ephemeron_tables: s.ephemeron_tables as f64,

@@ -47,6 +47,9 @@ pub struct Stats {
     pub collections: u64,
     /// Bytes allocated since the last cycle started.
     pub allocated_since_cycle: usize,
+    /// `allocated_since_cycle` at which the next automatic cycle starts:
+    /// the budget, paced on the live size the last cycle left.
+    pub next_cycle_at: usize,
     /// Finalization cells registered and not yet delivered.
     pub finalization_cells: usize,
     /// Ephemeron tables alive (`WeakMap`s and `WeakSet`s).

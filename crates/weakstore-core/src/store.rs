@@ -413,6 +413,7 @@ impl Store {
             bytes: self.shared.bytes.load(Ordering::Relaxed),
             collections,
             allocated_since_cycle: self.shared.allocated.load(Ordering::Relaxed),
+            next_cycle_at: self.shared.trigger.load(Ordering::Relaxed),
             finalization_cells: finalization.live_cells(),
             pending_finalizations: finalization.pending(),
             ephemeron_tables: self.shared.ephemeron_tables.load(Ordering::Relaxed),

@@ -17,7 +17,7 @@ use weakstore_core::{Config, NoopHost, ObjId, Store, Value, WakeLatch};
 /// mutator operations landing between any two phases.
 fn store() -> Store {
     let yield_at_phases: weakstore_core::PhaseObserver = std::sync::Arc::new(|_| thread::yield_now());
-    Store::new(Config { threads: 1, budget_bytes: usize::MAX, manual: true, background: false, on_phase: Some(yield_at_phases) }, NoopHost)
+    Store::new(Config { threads: 1, budget_bytes: usize::MAX, growth_percent: 0, manual: true, background: false, on_phase: Some(yield_at_phases) }, NoopHost)
 }
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
@@ -116,7 +116,7 @@ fn root_add_and_remove_against_root_scanning() {
             })
         };
         let s = Arc::new(Store::new(
-            Config { threads: 1, budget_bytes: usize::MAX, manual: true, background: false, on_phase: Some(observer) },
+            Config { threads: 1, budget_bytes: usize::MAX, growth_percent: 0, manual: true, background: false, on_phase: Some(observer) },
             NoopHost,
         ));
         let holder = obj(&s);

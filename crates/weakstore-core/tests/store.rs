@@ -518,3 +518,36 @@ fn a_cell_cancelled_mid_batch_keeps_its_id_until_the_batch_ends() {
     assert_eq!(store.stats().finalization_cells, 1);
     assert_eq!(store.unregister(reg, 3), 1, "the new registration is intact");
 }
+
+/// The trigger for the next automatic cycle is the budget, paced on the
+/// live size the last cycle left (`growth_percent`), and never below the
+/// budget; growth 0 keeps the budget fixed.
+#[test]
+fn the_next_cycle_is_paced_on_the_live_size() {
+    let paced = |growth_percent| {
+        weakstore_core::Store::new(
+            weakstore_core::Config { threads: 1, budget_bytes: 1 << 20, growth_percent, manual: true, ..Default::default() },
+            weakstore_core::NoopHost,
+        )
+    };
+    for (growth, expect_paced) in [(200, true), (0, false)] {
+        let store = paced(growth);
+        assert_eq!(store.stats().next_cycle_at, 1 << 20, "before any cycle: the budget");
+        // 4 MiB kept alive: above the budget.
+        let ids: Vec<_> = (0..64).map(|_| store.alloc(vec![("b".into(), Value::Bytes(vec![0; 64 << 10].into()))]).unwrap()).collect();
+        store.collect();
+        let live = store.stats().bytes;
+        assert!(live >= 4 << 20);
+        let next = store.stats().next_cycle_at;
+        if expect_paced {
+            assert_eq!(next, live * 2, "growth 200%: twice the live bytes");
+        } else {
+            assert_eq!(next, 1 << 20, "growth 0: the budget");
+        }
+        for id in ids {
+            store.unroot(id).unwrap();
+        }
+        store.collect();
+        assert_eq!(store.stats().next_cycle_at, 1 << 20, "an empty store: back to the budget");
+    }
+}

@@ -71,6 +71,9 @@ fn coordinator(shared: &Shared) {
                 CycleStats { cycle, ..CycleStats::default() }
             }
         };
+        // Relaxed: a hint for `on_allocate`; an allocation that reads the
+        // previous trigger requests a cycle a little early or late.
+        shared.trigger.store(pace(&shared.config, stats.live_bytes), Ordering::Relaxed);
         *shared.last_cycle.lock() = stats.clone();
         {
             let mut schedule = shared.schedule.lock();
@@ -94,11 +97,17 @@ pub(crate) fn request(shared: &Shared) -> u64 {
     target
 }
 
-/// Counts `bytes` against the budget; requests a cycle on crossing it.
+/// The allocation that starts the cycle after one that left `live_bytes`.
+pub(crate) fn pace(config: &crate::heap::Config, live_bytes: usize) -> usize {
+    let paced = live_bytes.saturating_mul(config.growth_percent) / 100;
+    config.budget_bytes.max(paced)
+}
+
+/// Counts `bytes` against the trigger; requests a cycle on crossing it.
 #[inline]
 pub(crate) fn on_allocate(shared: &Shared, bytes: usize) {
     let before = shared.allocated.fetch_add(bytes, Ordering::Relaxed);
-    let budget = shared.config.budget_bytes;
+    let budget = shared.trigger.load(Ordering::Relaxed);
     if !shared.config.manual && before < budget && before + bytes >= budget {
         request(shared);
     }

@@ -39,8 +39,15 @@ pub type PhaseObserver = std::sync::Arc<dyn Fn(Phase) + Send + Sync>;
 pub struct Config {
     /// Collector threads used for marking and sweeping (at least 1).
     pub threads: usize,
-    /// Bytes allocated since the last cycle that start a new one.
+    /// The least allocation (bytes since the last cycle began) that starts
+    /// a new cycle.
     pub budget_bytes: usize,
+    /// Pacing: the next cycle starts once the program has allocated
+    /// `max(budget_bytes, live_bytes * growth_percent / 100)`, where
+    /// `live_bytes` is what the last cycle left. 0: always `budget_bytes`.
+    /// Garbage then stays proportional to the live data (a store of 10 GB
+    /// is not re-marked after every 8 MB), and a small store keeps little.
+    pub growth_percent: usize,
     /// No automatic cycles: only explicit requests start one.
     pub manual: bool,
     /// Run collector threads at a lower priority than the program's
@@ -57,6 +64,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("threads", &self.threads)
             .field("budget_bytes", &self.budget_bytes)
+            .field("growth_percent", &self.growth_percent)
             .field("manual", &self.manual)
             .field("background", &self.background)
             .field("on_phase", &self.on_phase.is_some())
@@ -75,7 +83,8 @@ impl Default for Config {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Config {
             threads: cores.saturating_sub(1).clamp(1, 4),
-            budget_bytes: 32 << 20,
+            budget_bytes: 8 << 20,
+            growth_percent: 100,
             manual: false,
             background: true,
             on_phase: None,
@@ -105,7 +114,10 @@ pub(crate) struct Shared {
     pub(crate) bytes: AtomicUsize,
     /// Bytes allocated since the last `Snapshot`.
     pub(crate) allocated: AtomicUsize,
-    /// The program allocated twice the budget since the cycle in flight
+    /// Allocation (`allocated`) that requests the next cycle: the budget,
+    /// paced on the live size after each cycle (`scheduler::pace`).
+    pub(crate) trigger: AtomicUsize,
+    /// The program allocated twice the trigger since the cycle in flight
     /// began: collector threads drop their background priority
     /// (`collector::priority`). Cleared at each `Snapshot`.
     pub(crate) behind: AtomicBool,
@@ -132,6 +144,7 @@ impl Shared {
             anomalies: AtomicUsize::new(0),
             bytes: AtomicUsize::new(0),
             allocated: AtomicUsize::new(0),
+            trigger: AtomicUsize::new(config.budget_bytes),
             behind: AtomicBool::new(false),
             schedule: Mutex::new(Schedule::default()),
             schedule_changed: Condvar::new(),
