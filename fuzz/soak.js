@@ -5,6 +5,7 @@
 //   node fuzz/soak.js                 # long mode: 10,000,000 operations
 //   node fuzz/soak.js --short         # short mode: 200,000 operations (CI)
 //   OPS=3000000 SEED=7 node fuzz/soak.js [--json] [--dump=samples.json]
+//   node fuzz/soak.js --budget=33554432 --growth=0   # other collector pacing
 //   node fuzz/soak.js --builtin       # control: the same program on plain
 //                                     # JS objects and V8's WeakRef,
 //                                     # FinalizationRegistry, WeakMap, WeakSet
@@ -80,7 +81,8 @@ const int = (n) => Math.floor(rand() * n)
 // Long mode uses the default budget and pacing, as a user would. The short
 // mode uses 1 MiB so that its 200,000 operations span many cycles.
 const BUDGET = Number(val('budget') ?? process.env.BUDGET ?? (short ? 1 << 20 : 0))
-const store = new Store(BUDGET ? { budget: BUDGET } : undefined)
+const GROWTH = val('growth') ?? process.env.GROWTH
+const store = new Store({ ...(BUDGET ? { budget: BUDGET } : {}), ...(GROWTH !== undefined ? { growth: Number(GROWTH) } : {}) })
 let callbacks = 0
 let unregistered = 0
 const registry = new FinalizationRegistry(() => { callbacks++ })
@@ -172,7 +174,7 @@ function finish() {
   const peak = Math.max(...samples.map((s) => s.rss))
   const last = samples[n - 1]
   const lines = []
-  lines.push(`soak: ${BUILTIN ? 'CONTROL (--builtin: plain JS objects, no weakstore), ' : ''}${OPS.toLocaleString('en')} ops, budget ${BUDGET ? mb(BUDGET) + ' MB' : 'default'} (${allocs} allocs, ${releases} releases, ${dropped} dropped unreleased) in ${(ms / 1000).toFixed(1)} s, seed ${SEED}`)
+  lines.push(`soak: ${BUILTIN ? 'CONTROL (--builtin: plain JS objects, no weakstore), ' : ''}${OPS.toLocaleString('en')} ops, budget ${BUDGET ? mb(BUDGET) + ' MB' : 'default'}, growth ${GROWTH ?? 'default'} (${allocs} allocs, ${releases} releases, ${dropped} dropped unreleased) in ${(ms / 1000).toFixed(1)} s, seed ${SEED}`)
   lines.push('soak: RSS curve (MB) with store objects / collections / callbacks:')
   for (let i = 0; i < 20; i++) {
     const s = samples[Math.min(n - 1, Math.round(((i + 1) * (n - 1)) / 20))]

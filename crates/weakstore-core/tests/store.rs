@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use common::{manual, obj, Freeze};
 use weakstore_core::{BigInt, Error, Fired, ObjId, Phase, Value};
 
@@ -550,4 +552,72 @@ fn the_next_cycle_is_paced_on_the_live_size() {
         store.collect();
         assert_eq!(store.stats().next_cycle_at, 1 << 20, "an empty store: back to the budget");
     }
+}
+
+/// A cycle that ends with a lower trigger than it began with (its live size
+/// fell) may find the program's allocation already past the new trigger.
+/// Automatic cycles must go on: with a crossing test ("before < trigger
+/// <= after") no allocation would ever cross it again, and the store would
+/// grow without bound. This freezes a cycle in `Mark`, allocates 1 MiB of
+/// garbage into one field meanwhile (under the old 2 MiB trigger), lets the
+/// cycle end with ~70 KiB live, and expects the next allocations to start a
+/// cycle by themselves.
+#[test]
+fn a_lowered_trigger_already_passed_still_starts_a_cycle() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::mpsc;
+    let hold = Arc::new(AtomicBool::new(false));
+    let (arrived_tx, arrived) = mpsc::channel::<()>();
+    let (go, go_rx) = mpsc::channel::<()>();
+    let gate = std::sync::Mutex::new((arrived_tx, go_rx));
+    let observer = {
+        let hold = Arc::clone(&hold);
+        move |phase: Phase| {
+            if phase == Phase::Mark && hold.swap(false, Ordering::SeqCst) {
+                let gate = gate.lock().unwrap();
+                gate.0.send(()).unwrap();
+                gate.1.recv().unwrap();
+            }
+        }
+    };
+    let budget = 64 << 10;
+    let store = weakstore_core::Store::new(
+        weakstore_core::Config { threads: 1, budget_bytes: budget, growth_percent: 100, on_phase: Some(Arc::new(observer)), ..Default::default() },
+        weakstore_core::NoopHost,
+    );
+    let blob = |n: usize| Value::Bytes(vec![1; n].into());
+    let x = store.alloc(vec![]).unwrap();
+    let big: Vec<_> = (0..32).map(|_| store.alloc(vec![("b".into(), blob(64 << 10))]).unwrap()).collect();
+    store.collect();
+    assert!(store.stats().next_cycle_at >= 2 << 20, "paced on 2 MiB live");
+    for id in big {
+        store.unroot(id).unwrap();
+    }
+    hold.store(true, Ordering::SeqCst);
+    let cycle = store.request_collection();
+    arrived.recv().unwrap();
+    // 1 MiB of garbage through one field: under the 2 MiB trigger.
+    for _ in 0..16 {
+        store.set(x, "b", Value::Null).unwrap();
+        store.set(x, "b", blob(64 << 10)).unwrap();
+    }
+    let before = store.stats().collections;
+    go.send(()).unwrap();
+    store.wait_for(cycle);
+    let stats = store.stats();
+    assert!(stats.next_cycle_at < 1 << 20, "the trigger fell to ~the live size: {}", stats.next_cycle_at);
+    assert!(stats.allocated_since_cycle >= 1 << 20, "and the program is past it already");
+    let done = stats.collections;
+    assert!(done > before);
+    // Now allocation alone must start a cycle (waits up to 20 s for it).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut n = 0;
+    while store.stats().collections == done {
+        assert!(std::time::Instant::now() < deadline, "no automatic cycle after {n} more allocations: the store would grow without bound");
+        store.set(x, "b", Value::Null).unwrap();
+        store.set(x, "b", blob(1 << 10)).unwrap();
+        n += 1;
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert_eq!(store.stats().anomalies, 0);
 }

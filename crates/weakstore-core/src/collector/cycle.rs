@@ -74,6 +74,7 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64) -> CycleStats {
         state.epoch = state.epoch.wrapping_add(1).max(1);
         state.phase = Phase::ScanRoots;
         shared.allocated.store(0, Ordering::Relaxed);
+        shared.auto_requested.store(false, Ordering::Relaxed);
         shared.behind.store(false, Ordering::Relaxed);
         state.epoch
     });

@@ -103,18 +103,31 @@ pub(crate) fn pace(config: &crate::heap::Config, live_bytes: usize) -> usize {
     config.budget_bytes.max(paced)
 }
 
-/// Counts `bytes` against the trigger; requests a cycle on crossing it.
+/// Counts `bytes` against the trigger; requests a cycle once it is reached.
+///
+/// "Reached", not "crossed": the trigger moves at the end of every cycle
+/// (`pace`), and a cycle that ends with a lower trigger than the one it
+/// began with may find the program's allocation already past it. Testing
+/// for the crossing would then never request another cycle
+/// (`a_lowered_trigger_already_passed_still_starts_a_cycle`). The
+/// `auto_requested` flag makes it one request per cycle.
 #[inline]
 pub(crate) fn on_allocate(shared: &Shared, bytes: usize) {
-    let before = shared.allocated.fetch_add(bytes, Ordering::Relaxed);
-    let budget = shared.trigger.load(Ordering::Relaxed);
-    if !shared.config.manual && before < budget && before + bytes >= budget {
+    // Relaxed throughout: these are counters and hints. The reset at each
+    // `Snapshot` may race with an allocation; the worst outcome is one
+    // extra cycle requested, or one request made by the next allocation.
+    let total = shared.allocated.fetch_add(bytes, Ordering::Relaxed).saturating_add(bytes);
+    let trigger = shared.trigger.load(Ordering::Relaxed);
+    if !shared.config.manual
+        && total >= trigger
+        && !shared.auto_requested.load(Ordering::Relaxed)
+        && !shared.auto_requested.swap(true, Ordering::Relaxed)
+    {
         request(shared);
     }
-    // Twice the budget since the cycle in flight began: it is falling
+    // Twice the trigger since the cycle in flight began: it is falling
     // behind. (A saturating double: budgets may be huge.)
-    let twice = budget.saturating_mul(2);
-    if before < twice && before + bytes >= twice {
+    if total >= trigger.saturating_mul(2) && !shared.behind.load(Ordering::Relaxed) {
         shared.behind.store(true, Ordering::Relaxed);
     }
 }

@@ -117,6 +117,9 @@ pub(crate) struct Shared {
     /// Allocation (`allocated`) that requests the next cycle: the budget,
     /// paced on the live size after each cycle (`scheduler::pace`).
     pub(crate) trigger: AtomicUsize,
+    /// `allocated` reached `trigger` and a cycle was requested for it.
+    /// Cleared at each `Snapshot`.
+    pub(crate) auto_requested: AtomicBool,
     /// The program allocated twice the trigger since the cycle in flight
     /// began: collector threads drop their background priority
     /// (`collector::priority`). Cleared at each `Snapshot`.
@@ -145,6 +148,7 @@ impl Shared {
             bytes: AtomicUsize::new(0),
             allocated: AtomicUsize::new(0),
             trigger: AtomicUsize::new(config.budget_bytes),
+            auto_requested: AtomicBool::new(false),
             behind: AtomicBool::new(false),
             schedule: Mutex::new(Schedule::default()),
             schedule_changed: Condvar::new(),
