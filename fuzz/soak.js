@@ -6,6 +6,8 @@
 //   node fuzz/soak.js --short         # short mode: 200,000 operations (CI)
 //   OPS=3000000 SEED=7 node fuzz/soak.js [--json] [--dump=samples.json]
 //   node fuzz/soak.js --budget=33554432 --growth=0   # other collector pacing
+//   node fuzz/soak.js --drop=0        # release every evicted handle (default:
+//                                     # drop 10% for V8 to collect)
 //   node fuzz/soak.js --builtin       # control: the same program on plain
 //                                     # JS objects and V8's WeakRef,
 //                                     # FinalizationRegistry, WeakMap, WeakSet
@@ -69,6 +71,8 @@ const val = (name) => { const a = args.find((x) => x.startsWith(`--${name}=`)); 
 const OPS = Number(val('ops') ?? process.env.OPS ?? (short ? 200_000 : 10_000_000))
 const SEED = Number(val('seed') ?? process.env.SEED ?? 1) >>> 0
 const WORKING = Number(process.env.WORKING ?? 5000)
+// Share of evicted handles dropped for V8 to collect instead of released.
+const DROP = Number(val('drop') ?? process.env.DROP ?? 0.1)
 const BATCH = 5000 // operations per event-loop turn: callbacks are delivered between turns
 const SAMPLES = 200
 const SAMPLE_EVERY = Math.max(1, Math.floor(OPS / SAMPLES))
@@ -153,7 +157,7 @@ function step() {
   working[slot] = group
   if (old !== undefined) {
     for (const o of old) {
-      if (rand() < 0.9) { o.release(); releases++ } else dropped++
+      if (rand() < 1 - DROP) { o.release(); releases++ } else dropped++
       ops++
     }
   }
@@ -174,7 +178,7 @@ function finish() {
   const peak = Math.max(...samples.map((s) => s.rss))
   const last = samples[n - 1]
   const lines = []
-  lines.push(`soak: ${BUILTIN ? 'CONTROL (--builtin: plain JS objects, no weakstore), ' : ''}${OPS.toLocaleString('en')} ops, budget ${BUDGET ? mb(BUDGET) + ' MB' : 'default'}, growth ${GROWTH ?? 'default'} (${allocs} allocs, ${releases} releases, ${dropped} dropped unreleased) in ${(ms / 1000).toFixed(1)} s, seed ${SEED}`)
+  lines.push(`soak: ${BUILTIN ? 'CONTROL (--builtin: plain JS objects, no weakstore), ' : ''}${OPS.toLocaleString('en')} ops, budget ${BUDGET ? mb(BUDGET) + ' MB' : 'default'}, growth ${GROWTH ?? 'default'}, drop ${DROP} (${allocs} allocs, ${releases} releases, ${dropped} dropped unreleased) in ${(ms / 1000).toFixed(1)} s, seed ${SEED}`)
   lines.push('soak: RSS curve (MB) with store objects / collections / callbacks:')
   for (let i = 0; i < 20; i++) {
     const s = samples[Math.min(n - 1, Math.round(((i + 1) * (n - 1)) / 20))]
