@@ -15,7 +15,7 @@
 //!   with Acquire (`Table::high_water`) and touch no slot at or above it.
 //! - `state` is `generation << 1 | live`. It turns live only after the
 //!   payload is in place, and turns dead (with the next generation) only
-//!   after the payload is taken, both under the payload mutex.
+//!   after the payload is taken, both under the slot's lock.
 //! - A free slot is on exactly one free list, or retired (generation at
 //!   [`MAX_GEN`]) and never handed out again.
 
@@ -61,6 +61,13 @@ pub(crate) struct Slot {
 // `Option<Object>` is `Send`, so it may be used from whichever thread
 // holds the lock.
 unsafe impl Sync for Slot {}
+
+/// The `Sync` impl above relies on this: the payload may move between
+/// threads with the lock.
+const _: () = {
+    const fn assert_send<T: Send>() {}
+    assert_send::<Option<Object>>();
+};
 
 /// Exclusive access to a slot's payload; unlocks when dropped.
 pub(crate) struct ObjectGuard<'a> {
