@@ -165,3 +165,22 @@ test('WeakRef refuses non-handles and released handles', () => {
   a.release()
   assert.throws(() => new WeakRef(a), { name: 'TypeError', message: /released/ })
 })
+
+test('death reports: handles released in their job, released later, and dropped later all end right', async (t) => {
+  if (typeof globalThis.gc !== 'function') return t.skip('needs --expose-gc')
+  const store = new Store({ manual: true })
+  // Released in the job that made them: never registered with V8.
+  for (let i = 0; i < 100; i++) store.alloc({ i }).release()
+  // Registered at the end of this job; some released, some dropped later.
+  let later = Array.from({ length: 200 }, (_, i) => store.alloc({ i }))
+  await new Promise((resolve) => setImmediate(resolve))
+  for (let i = 0; i < 100; i++) later[i].release() // unregisters
+  const kept = later[199]
+  later = null
+  await store.collect()
+  const stats = store.stats()
+  assert.equal(stats.objects, 1, 'every released or dropped object went; the kept one stayed')
+  assert.equal(kept.get('i'), 199)
+  assert.equal(stats.anomalies, 0)
+  assert.equal(stats.handles, 1)
+})
