@@ -10,7 +10,7 @@
 //   left V8 a weak cell that survived its next major GC (cleared cells
 //   wait for the cleanup task), V8 sized its heap on them, and a program
 //   that releases everything saw V8's heap ratchet up (soak, --drop=0:
-//   heapTotal 90 -> 196 MB over 10M operations; flat at ~55 MB now);
+//   heapTotal 90 -> 196 MB over 10M operations; flat now);
 // - KeepDuringJob: a handle that `deref()` returned or `new WeakRef()`
 //   targeted is stamped (on its cache entry) with the current job number.
 //   Releasing it before
