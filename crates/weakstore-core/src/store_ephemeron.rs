@@ -13,7 +13,6 @@ use crate::store::Store;
 use crate::sync::{Arc, Ordering};
 use crate::weak::ephemeron::{EphemeronTable, EphemeronValue, Entry};
 
-
 impl Store {
     /// A new, empty ephemeron table.
     pub fn new_ephemeron_table(&self) -> Arc<EphemeronTable> {
