@@ -2,8 +2,6 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::{manual, obj, Freeze};
 use weakstore_core::{BigInt, Error, Fired, ObjId, Phase, Value};
 
@@ -564,26 +562,10 @@ fn the_next_cycle_is_paced_on_the_live_size() {
 /// cycle by themselves.
 #[test]
 fn a_lowered_trigger_already_passed_still_starts_a_cycle() {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::mpsc;
-    let hold = Arc::new(AtomicBool::new(false));
-    let (arrived_tx, arrived) = mpsc::channel::<()>();
-    let (go, go_rx) = mpsc::channel::<()>();
-    let gate = std::sync::Mutex::new((arrived_tx, go_rx));
-    let observer = {
-        let hold = Arc::clone(&hold);
-        move |phase: Phase| {
-            if phase == Phase::Mark && hold.swap(false, Ordering::SeqCst) {
-                let gate = gate.lock().unwrap();
-                gate.0.send(()).unwrap();
-                gate.1.recv().unwrap();
-            }
-        }
-    };
     let budget = 64 << 10;
-    let store = weakstore_core::Store::new(
-        weakstore_core::Config { threads: 1, budget_bytes: budget, growth_percent: 100, on_phase: Some(Arc::new(observer)), ..Default::default() },
-        weakstore_core::NoopHost,
+    let (store, freeze) = Freeze::with_config(
+        Phase::Mark,
+        weakstore_core::Config { threads: 1, budget_bytes: budget, growth_percent: 100, ..Default::default() },
     );
     let blob = |n: usize| Value::Bytes(vec![1; n].into());
     let x = store.alloc(vec![]).unwrap();
@@ -593,16 +575,15 @@ fn a_lowered_trigger_already_passed_still_starts_a_cycle() {
     for id in big {
         store.unroot(id).unwrap();
     }
-    hold.store(true, Ordering::SeqCst);
-    let cycle = store.request_collection();
-    arrived.recv().unwrap();
+    freeze.arm();
+    let cycle = freeze.start(&store);
     // 1 MiB of garbage through one field: under the 2 MiB trigger.
     for _ in 0..16 {
         store.set(x, "b", Value::Null).unwrap();
         store.set(x, "b", blob(64 << 10)).unwrap();
     }
     let before = store.stats().collections;
-    go.send(()).unwrap();
+    freeze.resume();
     store.wait_for(cycle);
     let stats = store.stats();
     assert!(stats.next_cycle_at < 1 << 20, "the trigger fell to ~the live size: {}", stats.next_cycle_at);

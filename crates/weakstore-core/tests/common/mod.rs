@@ -24,28 +24,46 @@ pub fn obj(store: &Store, fields: &[(&str, Value)]) -> weakstore_core::ObjId {
     store.alloc(fields.iter().map(|(k, v)| ((*k).into(), v.clone())).collect()).unwrap()
 }
 
-/// Freezes the collector the first time it enters `at`, until `resume`.
+/// Freezes the collector the first time it enters `at` while armed, until
+/// `resume`.
 pub struct Freeze {
     arrived: mpsc::Receiver<()>,
     go: mpsc::Sender<()>,
+    armed: Arc<AtomicBool>,
 }
 
 impl Freeze {
-    /// A store whose next cycle stops on entering `at`.
+    /// A manual store whose next cycle stops on entering `at`.
     pub fn store(at: Phase, threads: usize) -> (Store, Freeze) {
+        let (store, freeze) = Freeze::with_config(at, Config { threads, manual: true, ..Config::default() });
+        freeze.arm();
+        (store, freeze)
+    }
+
+    /// A store with `config` (its phase observer replaced) whose first
+    /// cycle to enter `at` after `arm` stops there.
+    pub fn with_config(at: Phase, config: Config) -> (Store, Freeze) {
         let (arrived_tx, arrived) = mpsc::channel();
         let (go, go_rx) = mpsc::channel::<()>();
-        let armed = AtomicBool::new(true);
+        let armed = Arc::new(AtomicBool::new(false));
         let gate = Mutex::new((arrived_tx, go_rx));
-        let observer = move |phase: Phase| {
-            if phase == at && armed.swap(false, Ordering::SeqCst) {
-                let gate = gate.lock().unwrap();
-                gate.0.send(()).unwrap();
-                gate.1.recv().unwrap();
+        let observer = {
+            let armed = Arc::clone(&armed);
+            move |phase: Phase| {
+                if phase == at && armed.swap(false, Ordering::SeqCst) {
+                    let gate = gate.lock().unwrap();
+                    gate.0.send(()).unwrap();
+                    gate.1.recv().unwrap();
+                }
             }
         };
-        let config = Config { threads, manual: true, on_phase: Some(Arc::new(observer)), ..Config::default() };
-        (Store::new(config, CountingHost::default()), Freeze { arrived, go })
+        let config = Config { on_phase: Some(Arc::new(observer)), ..config };
+        (Store::new(config, CountingHost::default()), Freeze { arrived, go, armed })
+    }
+
+    /// The next cycle to enter the phase stops there.
+    pub fn arm(&self) {
+        self.armed.store(true, Ordering::SeqCst);
     }
 
     /// Starts a cycle and returns once the collector is frozen; the cycle's
