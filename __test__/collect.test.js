@@ -184,3 +184,37 @@ test('death reports: handles released in their job, released later, and dropped 
   assert.equal(stats.anomalies, 0)
   assert.equal(stats.handles, 1)
 })
+
+test('release() leaves no wrapper-death registration behind (white box: the registry is spied on)', async () => {
+  // A released handle's registration left V8 a weak cell that outlived its
+  // next major GC; V8 counted those cells live and grew its heap without
+  // bound in a program that releases everything (TESTING: soak --drop=0).
+  const { stateOf } = require('../lib/store')
+  const store = new Store({ manual: true })
+  const deaths = stateOf(store).deaths
+  // The spies keep no reference to what they see: a kept target (or
+  // collect()'s sentinel) would never die.
+  let kept
+  const registered = []
+  const unregistered = []
+  const register = deaths.register.bind(deaths)
+  const unregister = deaths.unregister.bind(deaths)
+  deaths.register = (target, held, token) => {
+    registered.push({ isKept: target === kept, tokenIsTarget: token === target })
+    return register(target, held, token)
+  }
+  deaths.unregister = (token) => {
+    const found = unregister(token)
+    unregistered.push({ isKept: token === kept, found })
+    return found
+  }
+  store.alloc().release() // released in the job that made it
+  kept = store.alloc()
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.deepEqual(registered, [{ isKept: true, tokenIsTarget: true }],
+    'only the handle that outlived its job is registered, with itself as the unregister token')
+  kept.release()
+  assert.deepEqual(unregistered.at(-1), { isKept: true, found: true }, 'release() took the registration back')
+  await store.collect()
+  assert.equal(store.stats().objects, 0)
+})
