@@ -72,7 +72,7 @@ export interface StoreStats {
   freeSlots: number
   threads: number
   phase: 'idle' | 'scan-roots' | 'mark' | 'process-weak' | 'sweep' | 'deliver'
-  /** Handle wrappers this thread has in its cache (live or awaiting V8's collection). */
+  /** Canonical handles this thread tracks: live, or collected by V8 and not yet finalized by Node. */
   handles: number
   lastCycle: CycleFigures
 }

@@ -3,15 +3,29 @@
 //
 // A live, unreleased Handle is a *root*: it owns one root count on its
 // object in the native store. There is at most one Handle per live object
-// per thread (the canonical wrapper, kept in the store's wrapper cache),
-// so `a.get('peer') === b` holds while b's wrapper lives. When V8 collects
-// a Handle, the store learns it through a V8 FinalizationRegistry and drops
-// the root (batched); `release()` drops it at once.
+// per thread (the canonical wrapper, tracked by the binding's wrapper
+// cache, src/wrappers.rs), so `a.get('peer') === b` holds while b's
+// wrapper lives. When V8 collects a Handle, a Node-API finalizer drops its
+// root; `release()` drops it at once.
 
 const native = require('../native.js')
 const { typeError, released } = require('./errors')
 
+const { V8WeakRef } = require('./builtins')
+
 const CONSTRUCT = Symbol('weakstore.construct')
+
+/**
+ * A handle's weak reference to itself, made the first time a weakstore
+ * WeakRef needs one and shared by all of them: `deref()` of a live handle
+ * is then one V8 deref. `id` becomes 0 when the handle is released.
+ */
+class SelfRef extends V8WeakRef {
+  constructor(h, id) {
+    super(h)
+    this.id = id
+  }
+}
 
 // Keys and string values are stored as UTF-8, which cannot represent a
 // lone surrogate: such a string would come back altered (U+FFFD), and two
@@ -28,8 +42,11 @@ let idOf
 let stateOf
 let markReleased
 let keyOf
-let cellOf
-let setCell
+let setId
+let keptOf
+let setKept
+let selfRefOf
+let existingSelfRef
 
 class Handle {
   #state
@@ -37,9 +54,11 @@ class Handle {
   // The object id, kept after release: a released handle still names its
   // object as an unregister token.
   #key
-  // The wrapper cache's entry for this handle (StoreState.adopt): new
-  // WeakRef(handle) takes it from here instead of a cache lookup.
-  #cell
+  // The job (StoreState.job) in which deref() or new WeakRef() last
+  // returned or targeted this handle: KeepDuringJob, see StoreState.keep.
+  #kept = -1
+  // Its SelfRef, once a WeakRef needed one.
+  #self = undefined
 
   constructor(key, state, id) {
     if (key !== CONSTRUCT) {
@@ -58,10 +77,20 @@ class Handle {
     keyOf = (h) => (h !== null && typeof h === 'object' && #key in h ? h.#key : undefined)
     markReleased = (h) => {
       h.#id = 0
+      if (h.#self !== undefined) h.#self.id = 0
     }
-    cellOf = (h) => h.#cell
-    setCell = (h, cell) => {
-      h.#cell = cell
+    setId = (h, id) => {
+      h.#id = id
+      h.#key = id
+    }
+    keptOf = (h) => h.#kept
+    setKept = (h, job) => {
+      h.#kept = job
+    }
+    existingSelfRef = (h) => h.#self
+    selfRefOf = (h) => {
+      if (h.#self === undefined) h.#self = new SelfRef(h, h.#id)
+      return h.#self
     }
   }
 
@@ -146,4 +175,6 @@ Object.defineProperty(Handle.prototype, Symbol.toStringTag, {
   value: 'Handle', writable: false, enumerable: false, configurable: true,
 })
 
-module.exports = { Handle, CONSTRUCT, idOf, keyOf, stateOf, markReleased, cellOf, setCell }
+module.exports = {
+  Handle, CONSTRUCT, idOf, keyOf, stateOf, markReleased, setId, keptOf, setKept, selfRefOf, existingSelfRef,
+}

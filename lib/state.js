@@ -1,80 +1,40 @@
 'use strict'
 // StoreState: everything one Store keeps on the JavaScript side.
 //
-// - the wrapper cache: object slot -> V8 WeakRef of its canonical Handle;
-// - wrapper deaths: a V8 FinalizationRegistry tells us a Handle died; the
-//   roots of dead wrappers are dropped in one native call per batch. A
-//   handle is registered at the end of the job that made it (a handle
-//   released within its job never is), with itself as the unregister
-//   token, and release() unregisters it: otherwise every released handle
-//   left V8 a weak cell that survived its next major GC (cleared cells
-//   wait for the cleanup task), V8 sized its heap on them, and a program
-//   that releases everything saw V8's heap ratchet up (soak, --drop=0:
-//   heapTotal 90 -> 196 MB over 10M operations; flat now);
+// - handles: the canonical handle of each object is tracked by the
+//   binding (src/wrappers.rs: a Node-API reference with a finalizer, off
+//   V8's heap); `wrap` asks it for the live one or roots the object for a
+//   new one. A handle that V8 collects has its root dropped by its
+//   finalizer; `release()` untracks the handle and drops the root at once;
 // - KeepDuringJob: a handle that `deref()` returned or `new WeakRef()`
-//   targeted is stamped (on its cache entry) with the current job number.
-//   Releasing it before
+//   targeted is stamped with the current job number. Releasing it before
 //   the job ends defers the root drop to the end of the job, as ES2021
 //   keeps deref'd targets alive (a handle that is merely dropped keeps its
-//   root until V8 reports it dead, which never happens within the job);
+//   root until its finalizer runs, which is never within the job);
 // - delivery: the collector wakes `pump` through a threadsafe function;
-//   pump hands fired finalization cells to their registries, tells WeakMaps
-//   which keys died (so they drop the JavaScript values they held for
-//   them), and resolves `collect()` promises whose cycle has completed.
+//   pump drops the roots of dead handles, hands fired finalization cells
+//   to their registries, tells WeakMaps which keys died (so they drop the
+//   JavaScript values they held for them), and resolves `collect()`
+//   promises whose cycle has completed.
 
 const native = require('../native.js')
-const { V8WeakRef, V8FinalizationRegistry } = require('./builtins')
-const { Handle, CONSTRUCT, markReleased, cellOf, setCell } = require('./handle')
-
-/** Held value the wrapper-death registry uses for collect()'s sentinel. */
-const SENTINEL = -1
-
-/**
- * The wrapper cache's entry for one handle: a V8 WeakRef to it that also
- * carries the object id (zeroed by release()).
- *
- * The wrapper-death registry holds each handle's *slot index* (a small
- * integer, nothing to keep alive), not its entry: a death report for slot
- * s drops the root of s's cache entry if that entry's handle is dead, and
- * is ignored otherwise. That is exact because each cache entry owns one
- * root: adopt() replacing a dead, not yet reported entry takes over its root
- * (and drops the new one), release() removes its entry and root at once, and
- * a slot's entry outlives its object only while it holds the root.
- */
-class WrapperRef extends V8WeakRef {
-  constructor(h, id) {
-    super(h)
-    this.id = id
-    // The job (StoreState.job) in which deref() or new WeakRef() last
-    // returned or targeted the handle: KeepDuringJob, see StoreState.keep.
-    this.kept = -1
-  }
-}
-
-/**
- * The wrapper cache's key for object `id`: its slot index (`id` mod 2^32,
- * see the core's id.rs). Ids past 2^32 are heap numbers, which V8's Map
- * hashes several times slower than small integers; a slot holds one live
- * object at a time, and a cached wrapper keeps its object alive, so the
- * index names the entry (lookups still compare the full id).
- */
-const slotOf = (id) => id >>> 0
+const { V8WeakRef } = require('./builtins')
+const { Handle, CONSTRUCT, markReleased, setId, keptOf, setKept } = require('./handle')
 
 /** index -> V8 WeakRef(StoreState), for the module-wide pump. */
 const states = new Map()
 
 const noop = () => {}
 
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+
+/** How many turns collect() waits for Node to finalize dead handles. */
+const SENTINEL_TURNS = 1000
+
 class StoreState {
   constructor(index, store) {
     this.index = index
     this.store = store
-    this.cache = new Map()
-    this.deaths = new V8FinalizationRegistry((ref) => this.#onWrapperDeath(ref))
-    this.dead = []
-    this.flushQueued = false
-    this.fresh = [] // handles made this job, registered in deaths at its end
-    this.freshQueued = false
     this.job = 0 // incremented when the job that kept objects has ended
     this.deferred = []
     this.keepQueued = false
@@ -98,63 +58,24 @@ class StoreState {
     this.pumping = false
     this.pumpAgain = false
     this.keepAlive = null
-    this.sentinels = []
     states.set(index, new V8WeakRef(this))
   }
 
-  /** The wrapper cache's entry for `id`, or undefined. */
-  entry(id) {
-    const ref = this.cache.get(slotOf(id))
-    return ref !== undefined && ref.id === id ? ref : undefined
-  }
-
-  /** A canonical handle for `id` whose root this call created or reused. */
-  wrap(id) {
-    const ref = this.entry(id)
-    if (ref !== undefined) {
-      const h = ref.deref()
-      if (h !== undefined) return h
-    }
-    if (!native.root(this.index, id)) return undefined
-    return this.adopt(id)
-  }
-
-  /** Wraps `id`, taking over one root the caller owns. */
-  adopt(id) {
-    const ref = this.entry(id)
-    if (ref !== undefined) {
-      // Either the canonical handle lives, or it died and its report is
-      // pending: then its root passes to the new handle. Either way the
-      // caller's root goes.
-      native.unroot(this.index, id)
-      const h = ref.deref()
-      if (h !== undefined) return h
-    }
-    const h = new Handle(CONSTRUCT, this, id)
-    const entry = new WrapperRef(h, id)
-    setCell(h, entry)
-    const slot = slotOf(id)
-    this.cache.set(slot, entry)
-    // Held strongly until registered, so V8 cannot collect it unreported.
-    this.fresh.push(h)
-    if (!this.freshQueued) {
-      this.freshQueued = true
-      queueMicrotask(() => this.#registerFresh())
-    }
+  /** A new empty object and its canonical handle. */
+  alloc() {
+    const h = new Handle(CONSTRUCT, this, 0)
+    setId(h, native.allocHandle(this.index, h))
     return h
   }
 
-  /** Registers this job's unreleased handles for death reports. */
-  #registerFresh() {
-    this.freshQueued = false
-    const fresh = this.fresh
-    this.fresh = []
-    for (let i = 0; i < fresh.length; i++) {
-      const h = fresh[i]
-      const ref = cellOf(h)
-      // Released meanwhile: its entry's id is 0 and it owns no root.
-      if (ref.id !== 0) this.deaths.register(h, slotOf(ref.id), h)
-    }
+  /**
+   * The canonical handle of object `id`: the live one, or a new one that
+   * roots the object; undefined if the object was collected.
+   */
+  wrap(id) {
+    const h = native.handleOf(this.index, id)
+    if (h !== null) return h
+    return native.rootHandle(this.index, id, new Handle(CONSTRUCT, this, id)) ?? undefined
   }
 
   /** Queues a registration (finalization.js); sent at the end of the job. */
@@ -195,28 +116,17 @@ class StoreState {
   release(h, id) {
     this.flushPending()
     markReleased(h)
-    // The handle's own cache entry (no V8 deref: that would add the handle
-    // to V8's kept-objects set, one hash insertion per release).
-    const ref = cellOf(h)
-    let kept = false
-    if (ref !== undefined && ref.id === id && this.cache.get(slotOf(id)) === ref) {
-      kept = ref.kept === this.job
-      ref.id = 0 // a death report already queued is ignored
-      this.cache.delete(slotOf(id))
-      // No weak cell left behind (a handle released in the job that made
-      // it was never registered: then this is a quick miss).
-      this.deaths.unregister(h)
-    }
-    if (this.keepQueued && kept) this.deferred.push(id)
-    else native.unroot(this.index, id)
+    // Kept until the end of the job (see keep): the root goes then.
+    const defer = this.keepQueued && keptOf(h) === this.job
+    if (native.releaseHandle(this.index, id, defer) && defer) this.deferred.push(id)
   }
 
   /**
-   * AddToKeptObjects: the object of the handle whose cache entry is `cell`
-   * stays alive until the current job ends.
+   * AddToKeptObjects: the object of handle `h` stays alive until the
+   * current job ends, even if `h` is released.
    */
-  keep(cell) {
-    cell.kept = this.job
+  keep(h) {
+    setKept(h, this.job)
     if (!this.keepQueued) {
       this.keepQueued = true
       setImmediate(() => this.#clearKept())
@@ -234,53 +144,25 @@ class StoreState {
     }
   }
 
-  #onWrapperDeath(slot) {
-    if (slot === SENTINEL) {
-      const waiting = this.sentinels
-      this.sentinels = []
-      // The cleanup task may still hold other dead wrappers of this GC;
-      // let it finish before reporting.
-      setImmediate(() => waiting.forEach((resolve) => resolve()))
-      return
-    }
-    this.dead.push(slot)
-    if (!this.flushQueued) {
-      this.flushQueued = true
-      queueMicrotask(() => this.flushDeaths())
-    }
-  }
-
-  /** Drops the roots of the cache entries whose handles V8 reported dead. */
-  flushDeaths() {
-    this.flushQueued = false
+  /** Drops the roots of the handles whose finalizers ran. */
+  drainDeaths() {
+    // Queued registrations hold their targets and held values, whose
+    // handles are alive; flushing first keeps "registered before any root
+    // drop" true everywhere.
     this.flushPending()
-    if (this.dead.length === 0) return
-    const ids = new Float64Array(this.dead.length)
-    let n = 0
-    for (let i = 0; i < this.dead.length; i++) {
-      const slot = this.dead[i]
-      const ref = this.cache.get(slot)
-      // No entry: released (or reported) already. A live handle: a newer
-      // wrapper, with its own root (the report was a released one's).
-      if (ref === undefined || ref.deref() !== undefined) continue
-      ids[n++] = ref.id
-      this.cache.delete(slot)
-    }
-    this.dead.length = 0
-    if (n !== 0) native.unrootMany(this.index, ids.subarray(0, n))
+    native.drainHandleDeaths()
   }
 
-  /** Runs V8's full GC and waits until its wrapper deaths are reported. */
-  collectWrappers(gc) {
-    return new Promise((resolve) => {
-      this.sentinels.push(resolve)
-      this.#plantSentinel()
-      gc()
-    })
-  }
-
-  #plantSentinel() {
-    this.deaths.register({}, SENTINEL)
+  /**
+   * Runs V8's full GC and waits until Node has run the finalizers of the
+   * handles it collected (a sentinel object is finalized in the same batch).
+   */
+  async collectWrappers(gc) {
+    const before = native.plantSentinel()
+    gc()
+    for (let turn = 0; turn < SENTINEL_TURNS && native.sentinelsSeen() === before; turn++) await nextTurn()
+    await nextTurn()
+    this.drainDeaths()
   }
 
   /** Called (through the threadsafe function) when a cycle finished. */
@@ -294,6 +176,7 @@ class StoreState {
     try {
       do {
         this.pumpAgain = false
+        this.drainDeaths()
         this.#deliver()
         this.#purgeDeadEntries()
         this.#resolveWaiting()

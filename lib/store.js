@@ -74,8 +74,7 @@ class Store {
     if (fields !== undefined && fields !== null && (typeof fields !== 'object' || idOf(fields) !== undefined)) {
       throw typeError('Store.prototype.alloc', 'a plain object of fields (or nothing)', fields)
     }
-    const id = native.alloc(st.index)
-    const h = st.adopt(id)
+    const h = st.alloc()
     if (fields) {
       try {
         for (const key of Object.keys(fields)) h.set(key, fields[key])
@@ -99,7 +98,7 @@ class Store {
     try {
       await nextTurn()
       if (typeof globalThis.gc === 'function') await st.collectWrappers(globalThis.gc)
-      st.flushDeaths()
+      else st.drainDeaths()
       const cycle = native.requestCollection(st.index)
       return await st.waitFor(cycle)
     } finally {
@@ -113,9 +112,7 @@ class Store {
   stats() {
     const st = this.#st('stats')
     st.flushPending() // queued registrations count as cells
-    const stats = native.stats(st.index)
-    stats.handles = st.cache.size
-    return stats
+    return native.stats(st.index)
   }
 }
 

@@ -3,15 +3,16 @@
 // objects. It holds the object's id (generation-checked: once collected,
 // it can never name another object) and the store's state.
 
-const native = require('../native.js')
 const { typeError, released } = require('./errors')
-const { idOf, stateOf, cellOf } = require('./handle')
+const { idOf, stateOf, selfRefOf, existingSelfRef } = require('./handle')
 
 class WeakRef {
   #state
   #id
-  // The wrapper cache's V8 WeakRef for this object's canonical handle, when
-  // one exists: deref() of a live handle is then one V8 deref, no lookup.
+  // The canonical handle's SelfRef (a V8 WeakRef to it, shared by every
+  // weakstore WeakRef to that handle): deref() of a live handle is then
+  // one V8 deref, no native call. Taken at the first deref() that needs
+  // it, so that the constructor makes no V8 weak reference.
   #cell
 
   constructor(target) {
@@ -21,9 +22,8 @@ class WeakRef {
     const st = stateOf(target)
     this.#state = st
     this.#id = id
-    const cell = cellOf(target)
-    this.#cell = cell
-    st.keep(cell)
+    this.#cell = existingSelfRef(target)
+    st.keep(target)
   }
 
   /** The target's canonical handle, or undefined once it was collected. */
@@ -33,24 +33,23 @@ class WeakRef {
     if (id === 0) return undefined
     const st = this.#state
     const cell = this.#cell
-    // A released handle's cache entry has id 0 (StoreState.release).
+    // A released handle's SelfRef has id 0 (markReleased).
     let h = cell === undefined || cell.id === 0 ? undefined : cell.deref()
     if (h === undefined) {
-      // The cached handle died or was released: the canonical one, if any.
-      const ref = st.entry(id)
-      h = ref === undefined ? undefined : ref.deref()
+      // No cell yet, or its handle died or was released: the canonical
+      // handle, or a new one if the object is still alive.
+      h = st.wrap(id)
       if (h === undefined) {
-        if (!native.root(st.index, id)) {
-          this.#id = 0
-          this.#state = undefined
-          this.#cell = undefined
-          return undefined
-        }
-        h = st.adopt(id)
+        this.#id = 0
+        this.#state = undefined
+        this.#cell = undefined
+        return undefined
       }
-      this.#cell = st.entry(id)
+      const c = selfRefOf(h)
+      c.deref() // V8 keeps the handle until the end of the job, as above
+      this.#cell = c
     }
-    st.keep(this.#cell)
+    st.keep(h)
     return h
   }
 }

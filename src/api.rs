@@ -61,7 +61,14 @@ pub fn create_store(
     let index = stores::next_index();
     let wake = Wake::new(index, pump);
     let store = Store::new(config, NodeHost(wake.clone()));
-    let got = stores::insert(Entry { store, wake, reported: Cell::new(0), tables: Default::default() });
+    let got = stores::insert(Entry {
+        store,
+        wake,
+        reported: Cell::new(0),
+        tables: Default::default(),
+        wrappers: Default::default(),
+        serial: stores::next_serial(),
+    });
     debug_assert_eq!(got, index);
     Ok(index)
 }
@@ -70,19 +77,10 @@ pub fn create_store(
 #[napi(catch_unwind)]
 pub fn destroy_store(env: &Env, store: u32) -> Result<()> {
     if let Some(entry) = stores::remove(store) {
+        crate::wrappers::destroy(env, &entry);
         let _ = env.adjust_external_memory(-entry.reported.get());
     }
     Ok(())
-}
-
-/// Allocates an empty object; its id comes with one root.
-#[napi(catch_unwind)]
-pub fn alloc(env: &Env, store: u32) -> Result<f64> {
-    stores::with(env, store, |e| {
-        let id = e.store.alloc(Vec::new()).or_else(|err| core_error(env, "Store.prototype.alloc", err))?;
-        sync_external_memory(env, e);
-        Ok(id.bits() as f64)
-    })
 }
 
 /// Sets a plain-data field.
@@ -141,20 +139,7 @@ pub fn keys(env: &Env, store: u32, id: f64) -> Result<Vec<String>> {
     stores::with(env, store, |e| e.store.keys(id).or_else(|err| core_error(env, WHERE, err)))
 }
 
-/// Adds a root if the object is alive (the strong half of `deref`).
-#[napi(catch_unwind)]
-pub fn root(env: &Env, store: u32, id: f64) -> Result<bool> {
-    let Some(id) = parse_id(id) else { return Ok(false) };
-    stores::with(env, store, |e| Ok(e.store.root(id)))
-}
-
-#[napi(catch_unwind)]
-pub fn unroot(env: &Env, store: u32, id: f64) -> Result<()> {
-    let id = object_id(env, "unroot", id)?;
-    stores::with(env, store, |e| e.store.unroot(id).or_else(|err| core_error(env, "unroot", err)))
-}
-
-/// Drops one root from each id (dead wrappers, end-of-job releases).
+/// Drops one root from each id (releases deferred to the end of a job).
 #[napi(catch_unwind)]
 pub fn unroot_many(env: &Env, store: u32, ids: Float64ArraySlice) -> Result<u32> {
     let ids: Vec<ObjId> = ids.iter().filter_map(|&id| parse_id(id)).collect();
@@ -338,10 +323,13 @@ pub struct StoreStats {
     pub anomalies: f64,
     pub phase: String,
     pub last_cycle: CycleFigures,
+    /// Tracked handles: live, or dead and not yet finalized by Node.
+    pub handles: f64,
 }
 
 #[napi(catch_unwind)]
 pub fn stats(env: &Env, store: u32) -> Result<StoreStats> {
+    crate::wrappers::drain_backlog(env);
     stores::with(env, store, |e| {
         let s = e.store.stats();
         Ok(StoreStats {
@@ -361,6 +349,7 @@ pub fn stats(env: &Env, store: u32) -> Result<StoreStats> {
             anomalies: s.anomalies as f64,
             phase: s.phase.to_owned(),
             last_cycle: s.last_cycle.into(),
+            handles: e.wrappers.borrow().len() as f64,
         })
     })
 }

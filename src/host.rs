@@ -27,6 +27,12 @@ impl Wake {
         Arc::new(Wake { latch: WakeLatch::new(), index, pump })
     }
 
+    /// Calls the pump outside the latch (handles died: the pump drops
+    /// their roots; an extra pump finds nothing else to do).
+    pub fn poke(&self) {
+        let _ = self.pump.call(self.index, ThreadsafeFunctionCallMode::NonBlocking);
+    }
+
     /// The pump is about to read the store: later cycles must wake it again.
     pub fn clear(&self) {
         self.latch.clear();

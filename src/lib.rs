@@ -17,9 +17,11 @@
 mod api;
 mod ephemeron_api;
 mod errors;
+mod handle_api;
 mod host;
 mod stores;
 mod values;
+mod wrappers;
 
 /// mimalloc 2.x rather than the system allocator. The collector frees, on
 /// its own threads, what the JavaScript thread allocated; glibc keeps those

@@ -17,6 +17,7 @@ use weakstore_core::{EphemeronTable, Store};
 
 use crate::errors::type_error;
 use crate::host::Wake;
+use crate::wrappers::Wrappers;
 
 pub struct Entry {
     pub store: Store,
@@ -25,6 +26,11 @@ pub struct Entry {
     pub reported: Cell<i64>,
     /// Ephemeron tables (`WeakMap`/`WeakSet`) by id.
     pub tables: RefCell<HashMap<u32, Arc<EphemeronTable>>>,
+    /// The canonical handles (see `wrappers`).
+    pub wrappers: RefCell<Wrappers>,
+    /// Tells this store from an earlier one at the same index (finalizer
+    /// hints carry both).
+    pub serial: u32,
 }
 
 impl Entry {
@@ -65,6 +71,30 @@ pub fn insert(entry: Entry) -> u32 {
 /// Removes the store at `index`; returns it.
 pub fn remove(index: u32) -> Option<Entry> {
     STORES.with(|t| t.borrow_mut().get_mut(index as usize).and_then(Option::take))
+}
+
+/// A serial for a new store: unique on this thread until it wraps (2^32).
+pub fn next_serial() -> u32 {
+    thread_local! {
+        static NEXT: Cell<u32> = const { Cell::new(0) };
+    }
+    NEXT.with(|n| {
+        n.set(n.get().wrapping_add(1));
+        n.get()
+    })
+}
+
+/// Runs `f` with the store at `index`, if there is one and the table is
+/// not being changed (finalizers may run at odd times, or while the
+/// thread ends).
+pub fn try_with_entry<R>(index: u32, f: impl FnOnce(&Entry) -> R) -> Option<R> {
+    STORES
+        .try_with(|t| match t.try_borrow().ok()?.get(index as usize) {
+            Some(Some(entry)) => Some(f(entry)),
+            _ => None,
+        })
+        .ok()
+        .flatten()
 }
 
 /// Runs `f` with the store at `index`.

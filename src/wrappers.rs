@@ -1,0 +1,306 @@
+//! The wrapper cache: one canonical JavaScript `Handle` per live object,
+//! held weakly through Node-API references, outside V8's heap.
+//!
+//! Each store keeps, per object slot, at most one *tracked* handle: its
+//! object id, a Node-API reference with a finalizer (`napi_add_finalizer`)
+//! and a ticket. The reference gives the handle back while it lives (a
+//! field read or a `WeakRef` returns the same handle); the finalizer tells
+//! us it died, and drops its root in Rust, without a JavaScript callback.
+//!
+//! This replaced a V8 `WeakRef` per handle in a JavaScript `Map`, plus a
+//! `FinalizationRegistry` registration per handle with the handle as
+//! unregister token (docs/BENCHMARKS.md, "The wrapper cache"): V8's weak
+//! references cost ~1 µs each when a job makes a million, the token ~0.5 µs
+//! more, and every cell stayed in V8's heap until its cleanup task ran.
+//!
+//! # Invariants
+//! - **Each table entry owns exactly one root** on its object. The root
+//!   is dropped by whoever removes the entry: `release`, the entry's own
+//!   finalizer, or `destroy`. An entry replaced because its handle died
+//!   before its finalizer ran passes its root to the new entry.
+//! - **A finalizer acts only on its own entry**: its data is the slot and
+//!   the entry's ticket. A finalizer whose entry was released or replaced
+//!   finds another ticket (or none) and does nothing, so correctness does
+//!   not depend on whether Node still runs a finalizer whose reference was
+//!   deleted (Node 20 does not, as far as the tests can see; a death queued
+//!   before the entry was replaced reaches us either way).
+//! - A finalizer never touches another store: its hint is the store's
+//!   index *and* serial, and a store reusing the index has another serial.
+//! - Nothing here runs JavaScript. The finalizer only queues the death in
+//!   `BACKLOG` (it may run inside V8's collector, where Node-API calls and
+//!   the store's locks are off limits) and never unwinds into Node; the
+//!   queue is drained on the JavaScript thread before the tables are used.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::ffi::c_void;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::ptr;
+
+use napi::bindgen_prelude::*;
+use napi::{sys, JsValue};
+use weakstore_core::ObjId;
+
+use crate::stores::{self, Entry};
+
+/// One tracked handle.
+struct Tracked {
+    id: ObjId,
+    ticket: u32,
+    reference: sys::napi_ref,
+}
+
+/// The hash of a slot number: the number itself in the low bits, where
+/// the table picks the bucket (consecutive slots, the common case, land in
+/// consecutive buckets: one cache line serves several, where a scattering
+/// hash cost a cache miss per lookup, 16% of a million alloc/release
+/// pairs), folded with its higher bits so that strided slots (every
+/// 1,024th, say) still spread; mixed bits on top, where the table takes
+/// its 7-bit tag.
+#[derive(Default)]
+struct SlotHasher(u64);
+
+impl Hasher for SlotHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+
+    fn write_u32(&mut self, slot: u32) {
+        let low = u64::from(slot ^ (slot >> 10) ^ (slot >> 20));
+        let tag = u64::from(slot).wrapping_mul(0x9E37_79B9_7F4A_7C15) & 0xFE00_0000_0000_0000;
+        self.0 = low | tag;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A store's tracked handles, by object slot.
+#[derive(Default)]
+pub struct Wrappers {
+    by_slot: HashMap<u32, Tracked, BuildHasherDefault<SlotHasher>>,
+    next_ticket: u32,
+}
+
+impl Wrappers {
+    /// How many handles are tracked (live, or dead and not finalized yet).
+    pub fn len(&self) -> usize {
+        self.by_slot.len()
+    }
+}
+
+thread_local! {
+    /// Deaths reported by finalizers, not handled yet: (data, hint).
+    static BACKLOG: RefCell<Vec<(u64, u64)>> = const { RefCell::new(Vec::new()) };
+    /// Sentinels finalized so far (see [`plant_sentinel`]).
+    static SENTINELS: Cell<u32> = const { Cell::new(0) };
+    /// Tests only: leave queued deaths queued (see [`hold_deaths`]).
+    static HOLD: Cell<bool> = const { Cell::new(false) };
+}
+
+fn slot_of(id: ObjId) -> u32 {
+    id.bits() as u32
+}
+
+/// The finalizer hint for the store at `index` with `serial`.
+fn hint_of(index: u32, e: &Entry) -> u64 {
+    (u64::from(e.serial) << 32) | u64::from(index)
+}
+
+/// The referenced value, or `None` once V8 collected it.
+fn value_of(env: &Env, reference: sys::napi_ref) -> Option<sys::napi_value> {
+    let mut value = ptr::null_mut();
+    // SAFETY: `reference` is an entry's reference, not deleted (entries
+    // delete their reference only when they are removed), created in this
+    // env; the value is a local of the current scope.
+    let status = unsafe { sys::napi_get_reference_value(env.raw(), reference, &mut value) };
+    (status == sys::Status::napi_ok && !value.is_null()).then_some(value)
+}
+
+fn delete(env: &Env, reference: sys::napi_ref) {
+    // SAFETY: called once per reference, by whoever removes its entry; the
+    // reference belongs to this env (see `track`).
+    let _ = unsafe { sys::napi_delete_reference(env.raw(), reference) };
+}
+
+/// The canonical handle of `id` if it is tracked and alive.
+pub fn handle_of(env: &Env, e: &Entry, id: ObjId) -> Option<sys::napi_value> {
+    drain_backlog(env);
+    let w = e.wrappers.borrow();
+    let t = w.by_slot.get(&slot_of(id)).filter(|t| t.id == id)?;
+    value_of(env, t.reference)
+}
+
+/// Tracks `handle` as the canonical handle of `id`, taking over one root
+/// the caller owns. Returns the canonical handle: a live tracked one (the
+/// caller's root is then dropped), or `handle`.
+pub fn adopt(env: &Env, index: u32, e: &Entry, id: ObjId, handle: sys::napi_value) -> Result<sys::napi_value> {
+    drain_backlog(env);
+    let mut w = e.wrappers.borrow_mut();
+    let slot = slot_of(id);
+    let mut caller_root = true;
+    if let Some(old) = w.by_slot.get(&slot) {
+        if old.id == id {
+            if let Some(live) = value_of(env, old.reference) {
+                let _ = e.store.unroot(id);
+                return Ok(live);
+            }
+            // Died, finalizer pending: its root passes to the new entry
+            // (the stale finalizer will find another ticket).
+            caller_root = false;
+        }
+        // (An entry of an older object in this slot cannot exist: it owns
+        // a root, so that object could not have been freed.)
+        let old = w.by_slot.remove(&slot).expect("just found");
+        delete(env, old.reference);
+    }
+    if !caller_root {
+        let _ = e.store.unroot(id);
+    }
+    w.next_ticket = w.next_ticket.wrapping_add(1);
+    let ticket = w.next_ticket;
+    let data = (u64::from(ticket) << 32) | u64::from(slot);
+    let mut reference = ptr::null_mut();
+    // SAFETY: `handle` is an object of this call's scope. The data and hint
+    // are integers, never dereferenced; the finalizer is a plain function
+    // that reads them. The reference is ours to delete (non-null result).
+    let status = unsafe {
+        sys::napi_add_finalizer(
+            env.raw(),
+            handle,
+            data as usize as *mut c_void,
+            Some(on_handle_death),
+            hint_of(index, e) as usize as *mut c_void,
+            &mut reference,
+        )
+    };
+    if status != sys::Status::napi_ok {
+        let _ = e.store.unroot(id);
+        return Err(Error::new(Status::GenericFailure, "weakstore: could not track a handle".to_owned()));
+    }
+    w.by_slot.insert(slot, Tracked { id, ticket, reference });
+    Ok(handle)
+}
+
+/// Untracks the handle of `id` being released. Returns whether it was
+/// tracked; the caller then owns (and must drop) its root.
+pub fn release(env: &Env, e: &Entry, id: ObjId) -> bool {
+    drain_backlog(env);
+    let mut w = e.wrappers.borrow_mut();
+    let slot = slot_of(id);
+    if w.by_slot.get(&slot).is_some_and(|t| t.id == id) {
+        let t = w.by_slot.remove(&slot).expect("just found");
+        delete(env, t.reference);
+        true
+    } else {
+        false
+    }
+}
+
+/// Deletes every reference of a store being destroyed (their finalizers
+/// will not find it).
+pub fn destroy(env: &Env, e: &Entry) {
+    for (_, t) in e.wrappers.borrow_mut().by_slot.drain() {
+        delete(env, t.reference);
+    }
+}
+
+/// A tracked handle died: drop its entry's root and reference, if the
+/// entry is still its own. `None`: the tables were busy.
+fn handle_died(env: &Env, data: u64, hint: u64) -> Option<()> {
+    let (index, serial) = (hint as u32, (hint >> 32) as u32);
+    let (slot, ticket) = (data as u32, (data >> 32) as u32);
+    stores::try_with_entry(index, |e| {
+        if e.serial != serial {
+            return Some(()); // another store now; ours is gone
+        }
+        let mut w = e.wrappers.try_borrow_mut().ok()?;
+        if w.by_slot.get(&slot).is_some_and(|t| t.ticket == ticket) {
+            let t = w.by_slot.remove(&slot).expect("just found");
+            delete(env, t.reference);
+            // The entry's root: it exists (entries own one), so this
+            // cannot fail short of a weakstore bug, which a finalizer has
+            // nobody to report to.
+            let _ = e.store.unroot(t.id);
+        }
+        Some(())
+    })
+    .unwrap_or(Some(())) // store gone, or the thread is ending
+}
+
+/// The `napi_finalize` of a tracked handle. It only queues the death: it
+/// may run inside V8's collector (Node versions and modes differ), where
+/// neither Node-API calls nor the store's locks are safe. The queue is
+/// drained by the next call that uses the tables, and by the pump, which
+/// the first queued death wakes.
+unsafe extern "C" fn on_handle_death(_env: sys::napi_env, data: *mut c_void, hint: *mut c_void) {
+    let (data, hint) = (data as u64, hint as u64);
+    let result = std::panic::catch_unwind(|| {
+        let was_empty = BACKLOG
+            .try_with(|b| {
+                let mut b = b.borrow_mut();
+                b.push((data, hint));
+                b.len() == 1
+            })
+            .unwrap_or(false);
+        if was_empty {
+            // The wake is a threadsafe function: safe from anywhere.
+            stores::try_with_entry(hint as u32, |e| e.wake.poke());
+        }
+    });
+    // A panic must not unwind into Node; nothing useful is left to do.
+    drop(result);
+}
+
+/// Handles the queued deaths. Called before any use of the tables, with
+/// none of them borrowed, on the JavaScript thread.
+pub fn drain_backlog(env: &Env) {
+    if HOLD.try_with(Cell::get).unwrap_or(false) {
+        return;
+    }
+    let pending = BACKLOG.try_with(|b| std::mem::take(&mut *b.borrow_mut())).unwrap_or_default();
+    for (data, hint) in pending {
+        if handle_died(env, data, hint).is_none() {
+            // Cannot happen (callers hold no table borrow); keep it queued
+            // rather than lose a root drop.
+            let _ = BACKLOG.try_with(|b| b.borrow_mut().push((data, hint)));
+        }
+    }
+}
+
+/// Tests only: while `hold` is set, deaths stay queued. A test can then
+/// make a handle die and read its object again before its death is
+/// handled: the entry is replaced, and the queued death turns stale.
+/// (Otherwise the window is short: Node runs finalizers a turn after the
+/// collection, and the next use of the tables handles what they queued.)
+pub fn hold_deaths(hold: bool) {
+    let _ = HOLD.try_with(|h| h.set(hold));
+}
+
+/// Attaches a counting finalizer to a fresh object that nobody keeps:
+/// once [`sentinels_seen`] moves past the returned count, V8 collected it
+/// and Node ran the finalizers queued with it (one batch per collection).
+pub fn plant_sentinel(env: &Env) -> Result<u32> {
+    unsafe extern "C" fn seen(_env: sys::napi_env, _data: *mut c_void, _hint: *mut c_void) {
+        let _ = SENTINELS.try_with(|s| s.set(s.get().wrapping_add(1)));
+    }
+    let object = Object::new(env)?;
+    // SAFETY: `object` is a fresh object of this scope; the finalizer only
+    // touches a thread-local counter; a null result leaves the reference to
+    // Node, which deletes it after the finalizer ran.
+    let status = unsafe {
+        sys::napi_add_finalizer(env.raw(), object.raw(), ptr::null_mut(), Some(seen), ptr::null_mut(), ptr::null_mut())
+    };
+    if status != sys::Status::napi_ok {
+        return Err(Error::new(Status::GenericFailure, "weakstore: napi_add_finalizer failed".to_owned()));
+    }
+    Ok(sentinels_seen())
+}
+
+/// How many sentinels were finalized on this thread so far.
+pub fn sentinels_seen() -> u32 {
+    SENTINELS.try_with(Cell::get).unwrap_or(0)
+}
