@@ -55,6 +55,7 @@ pub fn create_store(
     if growth.is_finite() && growth >= 0.0 {
         config.growth_percent = growth as usize;
     }
+    crate::wrappers::hook_teardown(env);
     let pump: PumpFn = pump.build_threadsafe_function::<u32>().weak::<true>().build()?;
     // The index is only known after insertion; the host needs it, so
     // reserve with a placeholder wake and patch the real one in.

@@ -97,6 +97,15 @@ pub fn try_with_entry<R>(index: u32, f: impl FnOnce(&Entry) -> R) -> Option<R> {
         .flatten()
 }
 
+/// Runs `f` with every store of this thread.
+pub fn for_each(mut f: impl FnMut(&Entry)) {
+    let _ = STORES.try_with(|t| {
+        if let Ok(t) = t.try_borrow() {
+            t.iter().flatten().for_each(&mut f);
+        }
+    });
+}
+
 /// Runs `f` with the store at `index`.
 #[inline]
 pub fn with<R>(env: &Env, index: u32, f: impl FnOnce(&Entry) -> Result<R>) -> Result<R> {
