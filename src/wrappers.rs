@@ -252,24 +252,30 @@ pub fn destroy(env: &Env, e: &Entry) {
     }
 }
 
-/// A tracked handle died: drop its entry's root and reference, if the
-/// entry is still its own. `None`: the tables were busy.
-fn handle_died(env: &Env, data: u64, hint: u64) -> Option<()> {
+/// Tracked handles of one store died (`deaths`: the finalizers' data):
+/// drop each entry's root and reference, if the entry is still its own.
+/// `None`: the tables were busy.
+fn handles_died(env: &Env, hint: u64, deaths: &[(u64, u64)]) -> Option<()> {
     let (index, serial) = (hint as u32, (hint >> 32) as u32);
-    let (slot, ticket) = (data as u32, (data >> 32) as u32);
     stores::try_with_entry(index, |e| {
         if e.serial != serial {
             return Some(()); // another store now; ours is gone
         }
         let mut w = e.wrappers.try_borrow_mut().ok()?;
-        if w.get(slot).is_some_and(|t| t.ticket == ticket) {
-            let t = w.remove(slot).expect("just found");
-            delete(env, t.reference);
-            // The entry's root: it exists (entries own one), so this
-            // cannot fail short of a weakstore bug, which a finalizer has
-            // nobody to report to.
-            let _ = e.store.unroot(t.id);
+        let mut roots = Vec::with_capacity(deaths.len());
+        for &(data, _) in deaths {
+            let (slot, ticket) = (data as u32, (data >> 32) as u32);
+            if w.get(slot).is_some_and(|t| t.ticket == ticket) {
+                let t = w.remove(slot).expect("just found");
+                delete(env, t.reference);
+                roots.push(t.id);
+            }
         }
+        drop(w);
+        // The entries' roots: they exist (entries own one), so no drop can
+        // be refused short of a weakstore bug, which a finalizer has
+        // nobody to report to.
+        e.store.unroot_many(roots);
         Some(())
     })
     .unwrap_or(Some(())) // store gone, or the thread is ending
@@ -306,11 +312,12 @@ pub fn drain_backlog(env: &Env) {
         return;
     }
     let pending = BACKLOG.try_with(|b| std::mem::take(&mut *b.borrow_mut())).unwrap_or_default();
-    for (data, hint) in pending {
-        if handle_died(env, data, hint).is_none() {
-            // Cannot happen (callers hold no table borrow); keep it queued
-            // rather than lose a root drop.
-            let _ = BACKLOG.try_with(|b| b.borrow_mut().push((data, hint)));
+    // One store's deaths come in runs: one table lookup and one borrow each.
+    for run in pending.chunk_by(|a, b| a.1 == b.1) {
+        if handles_died(env, run[0].1, run).is_none() {
+            // Cannot happen (callers hold no table borrow); keep them
+            // queued rather than lose root drops.
+            let _ = BACKLOG.try_with(|b| b.borrow_mut().extend_from_slice(run));
         }
     }
 }
