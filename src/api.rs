@@ -106,15 +106,17 @@ pub fn set_ref(env: &Env, store: u32, id: f64, key: String, target: f64) -> Resu
     stores::with(env, store, |e| e.store.set(id, &key, Value::Ref(target)).or_else(|err| core_error(env, WHERE, err)))
 }
 
-/// The value of a field; a reference comes back as `[id]`, unrooted (the
-/// JavaScript layer roots it before anything else can run).
-#[napi(catch_unwind, ts_return_type = "null | boolean | number | string | bigint | Buffer | [number] | undefined")]
+/// The value of a field; a reference comes back as its object's live
+/// canonical handle, or else as `[id]`, unrooted (the JavaScript layer
+/// roots it before anything else can run).
+#[napi(catch_unwind, ts_return_type = "null | boolean | number | string | bigint | Buffer | object | [number] | undefined")]
 pub fn get(env: &Env, store: u32, id: f64, key: String) -> Result<Out> {
     const WHERE: &str = "Handle.prototype.get";
     let id = object_id(env, WHERE, id)?;
     stores::with(env, store, |e| {
         e.store
             .with_field(id, &key, |v| v.map_or(Out::Undefined, |v| Out::Value(v.clone())))
+            .map(|out| out.canonical(env, e))
             .or_else(|err| core_error(env, WHERE, err))
     })
 }

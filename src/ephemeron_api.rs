@@ -65,9 +65,10 @@ pub fn eph_set_external(env: &Env, store: u32, table: u32, key: f64) -> Result<(
     set(env, store, table, key, EphemeronValue::External)
 }
 
-/// The value for `key`: a primitive, `[id]` for a reference, `[]` when
-/// JavaScript holds it, `undefined` when absent.
-#[napi(catch_unwind, ts_return_type = "null | boolean | number | string | bigint | [number] | [] | undefined")]
+/// The value for `key`: a primitive, a reference as its live canonical
+/// handle or else `[id]`, `[]` when JavaScript holds it, `undefined` when
+/// absent.
+#[napi(catch_unwind, ts_return_type = "null | boolean | number | string | bigint | object | [number] | [] | undefined")]
 pub fn eph_get(env: &Env, store: u32, table: u32, key: f64) -> Result<Out> {
     let Some(key) = parse_id(key) else { return Ok(Out::Undefined) };
     stores::with(env, store, |e| {
@@ -76,7 +77,8 @@ pub fn eph_get(env: &Env, store: u32, table: u32, key: f64) -> Result<Out> {
             None => Out::Undefined,
             Some(EphemeronValue::External) => Out::External,
             Some(EphemeronValue::Field(v)) => Out::Value(v.clone()),
-        }))
+        })
+        .canonical(env, e))
     })
 }
 

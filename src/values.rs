@@ -6,10 +6,11 @@
 //! to `setRef`.
 //!
 //! Out: the same kinds, with bytes as a new `Buffer` (a copy), and a
-//! reference as a one-element array `[id]` that the JavaScript layer turns
-//! into the canonical handle (no field value is ever an array, so the shape
-//! is unambiguous). An ephemeron value that JavaScript holds itself comes
-//! out as `[]`.
+//! reference as its object's live canonical handle, or, when it has none,
+//! as a one-element array `[id]` that the JavaScript layer turns into a new
+//! canonical handle (no field value is ever an array, so the shape is
+//! unambiguous). An ephemeron value that JavaScript holds itself comes out
+//! as `[]`.
 
 use napi::bindgen_prelude::*;
 use napi::ValueType;
@@ -59,6 +60,22 @@ pub enum Out {
     Value(Value),
     /// An ephemeron value the JavaScript side holds: `[]`.
     External,
+    /// A reference whose object has a live canonical handle: the handle.
+    Handle(sys::napi_value),
+}
+
+impl Out {
+    /// A reference becomes its object's live canonical handle, if it has
+    /// one (so JavaScript needs no second call to find it).
+    pub fn canonical(self, env: &Env, e: &crate::stores::Entry) -> Out {
+        match self {
+            Out::Value(Value::Ref(id)) => match crate::wrappers::handle_of(env, e, id) {
+                Some(handle) => Out::Handle(handle),
+                None => Out::Value(Value::Ref(id)),
+            },
+            other => other,
+        }
+    }
 }
 
 impl ToNapiValue for Out {
@@ -79,6 +96,7 @@ impl ToNapiValue for Out {
                 Out::Value(Value::Bytes(b)) => Buffer::to_napi_value(env, Buffer::from(b.into_vec())),
                 Out::Value(Value::Ref(id)) => Vec::<f64>::to_napi_value(env, vec![id.bits() as f64]),
                 Out::External => Vec::<f64>::to_napi_value(env, Vec::new()),
+                Out::Handle(handle) => Ok(handle),
             }
         }
     }
