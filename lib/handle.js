@@ -9,9 +9,8 @@
 // root; `release()` drops it at once.
 
 const native = require('../native.js')
-const { typeError, released } = require('./errors')
-
 const { V8WeakRef } = require('./builtins')
+const { typeError, released } = require('./errors')
 
 const CONSTRUCT = Symbol('weakstore.construct')
 

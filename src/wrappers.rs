@@ -166,7 +166,7 @@ fn value_of(env: &Env, reference: sys::napi_ref) -> Option<sys::napi_value> {
 
 fn delete(env: &Env, reference: sys::napi_ref) {
     // SAFETY: called once per reference, by whoever removes its entry; the
-    // reference belongs to this env (see `track`).
+    // reference belongs to this env (see `adopt`).
     let _ = unsafe { sys::napi_delete_reference(env.raw(), reference) };
 }
 
