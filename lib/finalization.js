@@ -111,6 +111,8 @@ class FinalizationRegistry {
     // a JavaScript reference that would keep its wrapper alive.
     queueRegistration(st, entry, id, heldId, heldId === NO_HELD ? heldValue : undefined,
       unregisterToken === undefined ? undefined : tokenKeyOf(st, unregisterToken))
+    st.pendingHandles.push(target)
+    if (heldId !== NO_HELD) st.pendingHandles.push(heldValue)
     return undefined
   }
 

@@ -44,6 +44,11 @@ class StoreState {
     this.purgeTo = null // set by weakmap.js: (state, map, keyId) => void
     // Queued registrations and unregistrations (see registrations.js).
     this.pending = [] // Registration records, in order
+    // Their targets' and held handles, kept alive until the queue is
+    // flushed: a record names objects by id, and a handle that died would
+    // let its object's root go (whenever its death is drained) before the
+    // registration exists in the store.
+    this.pendingHandles = []
     this.unregistered = [] // [registry, cell] pairs
     // cell id -> entry / held value / token list (see registrations.js)
     this.cellEntry = []
@@ -111,6 +116,7 @@ class StoreState {
   flushPending() {
     this.pendingQueued = false
     if (this.pending.length !== 0 || this.unregistered.length !== 0) this.flushRegistrations(this)
+    if (this.pendingHandles.length !== 0) this.pendingHandles.length = 0
   }
 
   release(h, id) {
@@ -146,9 +152,8 @@ class StoreState {
 
   /** Drops the roots of the handles whose finalizers ran. */
   drainDeaths() {
-    // Queued registrations hold their targets and held values, whose
-    // handles are alive; flushing first keeps "registered before any root
-    // drop" true everywhere.
+    // Registered before any root drop (the binding also drains on its
+    // own, inside other calls: pendingHandles covers those).
     this.flushPending()
     native.drainHandleDeaths()
   }
