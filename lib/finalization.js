@@ -108,11 +108,10 @@ class FinalizationRegistry {
     }
     const entry = this.#entry(st)
     // A held handle is kept by its id (the cell roots its object), not as
-    // a JavaScript reference that would keep its wrapper alive.
-    queueRegistration(st, entry, id, heldId, heldId === NO_HELD ? heldValue : undefined,
+    // a JavaScript reference that would keep its wrapper alive (the queued
+    // record holds it only until the end of the job).
+    queueRegistration(st, entry, target, id, heldId, heldValue,
       unregisterToken === undefined ? undefined : tokenKeyOf(st, unregisterToken))
-    st.pendingHandles.push(target)
-    if (heldId !== NO_HELD) st.pendingHandles.push(heldValue)
     return undefined
   }
 

@@ -51,15 +51,21 @@ const SCAN = 32
 
 /** One registration: queued, then (once flushed) the record of its cell. */
 class Registration {
-  constructor(entry, target, heldId, held, token) {
-    this.reset(entry, target, heldId, held, token)
+  constructor(entry, handle, target, heldId, held, token) {
+    this.reset(entry, handle, target, heldId, held, token)
   }
 
-  reset(entry, target, heldId, held, token) {
+  reset(entry, handle, target, heldId, held, token) {
     this.entry = entry
+    // The target's handle (and the held handle), kept alive while queued:
+    // the record names their objects by id, and a handle that died would
+    // let its object's root go, whenever the binding drains its death,
+    // before the registration exists in the store.
+    this.handle = handle
+    this.heldHandle = heldId === NO_HELD ? undefined : held
     this.target = target // object id
     this.heldId = heldId // object id of a held handle of the store, or NO_HELD
-    this.held = held // the held value itself otherwise
+    this.held = heldId === NO_HELD ? held : undefined // the held value itself otherwise
     this.token = token // token key (see tokenKeyOf), or undefined
     this.cancelled = false
   }
@@ -78,14 +84,18 @@ function newEntry(st, registry) {
   return { st, registry, count: 0, tokens: null, idTokens: null, queuedTokens: 0, dropped: false }
 }
 
-/** Queues a registration (reusing the spare record a cancellation left). */
-function queueRegistration(st, entry, target, heldId, held, token) {
+/**
+ * Queues a registration (reusing the spare record a cancellation left).
+ * `held` is the held value; `heldId` names it when it is a handle of the
+ * store (whose object the cell will root), NO_HELD otherwise.
+ */
+function queueRegistration(st, entry, handle, target, heldId, held, token) {
   let r = st.spare
   if (r !== null && st.queuedIndex === null) {
     st.spare = null
-    r.reset(entry, target, heldId, held, token)
+    r.reset(entry, handle, target, heldId, held, token)
   } else {
-    r = new Registration(entry, target, heldId, held, token)
+    r = new Registration(entry, handle, target, heldId, held, token)
   }
   st.queue(r)
   if (token !== undefined) entry.queuedTokens++

@@ -44,11 +44,6 @@ class StoreState {
     this.purgeTo = null // set by weakmap.js: (state, map, keyId) => void
     // Queued registrations and unregistrations (see registrations.js).
     this.pending = [] // Registration records, in order
-    // Their targets' and held handles, kept alive until the queue is
-    // flushed: a record names objects by id, and a handle that died would
-    // let its object's root go (whenever its death is drained) before the
-    // registration exists in the store.
-    this.pendingHandles = []
     this.unregistered = [] // [registry, cell] pairs
     // cell id -> entry / held value / token list (see registrations.js)
     this.cellEntry = []
@@ -103,6 +98,8 @@ class StoreState {
     while (pending.length !== 0 && pending[pending.length - 1].cancelled) {
       const r = pending.pop()
       r.held = undefined // a spare record holds nothing
+      r.handle = undefined
+      r.heldHandle = undefined
       r.token = undefined
       this.spare = r
     }
@@ -116,7 +113,6 @@ class StoreState {
   flushPending() {
     this.pendingQueued = false
     if (this.pending.length !== 0 || this.unregistered.length !== 0) this.flushRegistrations(this)
-    if (this.pendingHandles.length !== 0) this.pendingHandles.length = 0
   }
 
   release(h, id) {
@@ -153,7 +149,7 @@ class StoreState {
   /** Drops the roots of the handles whose finalizers ran. */
   drainDeaths() {
     // Registered before any root drop (the binding also drains on its
-    // own, inside other calls: pendingHandles covers those).
+    // own, inside other calls: queued records hold their handles for that).
     this.flushPending()
     native.drainHandleDeaths()
   }
