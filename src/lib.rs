@@ -29,8 +29,10 @@ mod wrappers;
 /// consolidate them under the arena lock, and it never returns the pages in
 /// the middle of its heap. Measured (docs/BENCHMARKS.md, docs/TESTING.md):
 /// the soak's RSS settles ~40 MB lower, and pages come back to the system
-/// after a sweep (still, 4 of 29 soak runs grew by more than 5% over their
-/// second half, against 3 of 17 with glibc).
+/// after a sweep (third session: 4 of 29 soak runs still grew by more than
+/// 5% over their second half, against 3 of 17 with glibc; the causes found
+/// since, V8's handle bookkeeping, are in TESTING, and the fifth session's
+/// soak runs were flat in 11 of 11).
 ///
 /// Two versions of it were tried and rejected first:
 /// - mimalloc 3.3 (the crate's default) crashed the process with SIGSEGV in
