@@ -26,6 +26,7 @@ const states = new Map()
 
 const noop = () => {}
 
+/** Resolves after the current job and one event-loop turn. */
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
 
 /** How many turns collect() waits for Node to finalize dead handles. */
@@ -273,4 +274,4 @@ function forgetStore(index) {
   states.delete(index)
 }
 
-module.exports = { StoreState, pumpStore, forgetStore }
+module.exports = { StoreState, pumpStore, forgetStore, nextTurn }

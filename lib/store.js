@@ -5,7 +5,7 @@ const native = require('../native.js')
 const { V8FinalizationRegistry } = require('./builtins')
 const { typeError, rangeError } = require('./errors')
 const { idOf } = require('./handle')
-const { StoreState, pumpStore, forgetStore } = require('./state')
+const { StoreState, pumpStore, forgetStore, nextTurn } = require('./state')
 
 // When a Store (and every handle, WeakRef and registry that could reach
 // it) is gone, its native side goes too; collector threads are detached.
@@ -13,8 +13,6 @@ const stores = new V8FinalizationRegistry((index) => {
   forgetStore(index)
   native.destroyStore(index)
 })
-
-const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
 
 // States with a collect() in flight. While one is pending, nothing else
 // may need to reference the store (an `await store.collect()` in a

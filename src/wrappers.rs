@@ -65,6 +65,17 @@ struct Place {
 
 const EMPTY: Place = Place { generation: 0, ticket: 0, reference: ptr::null_mut() };
 
+impl Place {
+    /// The tracked handle this place holds for `slot`, if any.
+    fn tracked(self, slot: u32) -> Option<Tracked> {
+        if self.reference.is_null() {
+            return None;
+        }
+        let id = ObjId::from_bits((u64::from(self.generation) << 32) | u64::from(slot))?;
+        Some(Tracked { id, ticket: self.ticket, reference: self.reference })
+    }
+}
+
 /// A store's tracked handles, by object slot, in chunks of [`CHUNK`]
 /// consecutive slots in a hash map (FxHash).
 ///
@@ -99,16 +110,18 @@ impl Wrappers {
     /// The tracked handle in `slot`, if any.
     fn get(&self, slot: u32) -> Option<Tracked> {
         let (key, i) = Self::key(slot);
-        let p = self.chunks.get(&key)?[i];
-        let id = ObjId::from_bits((u64::from(p.generation) << 32) | u64::from(slot))?;
-        (!p.reference.is_null()).then_some(Tracked { id, ticket: p.ticket, reference: p.reference })
+        self.chunks.get(&key)?[i].tracked(slot)
     }
 
-    /// Removes the tracked handle in `slot`.
-    fn remove(&mut self, slot: u32) -> Option<Tracked> {
-        let t = self.get(slot)?;
+    /// Removes the tracked handle in `slot` if `mine` says it is the one
+    /// sought (one lookup: this is the path of every release and death).
+    fn remove_if(&mut self, slot: u32, mine: impl FnOnce(&Tracked) -> bool) -> Option<Tracked> {
         let (key, i) = Self::key(slot);
         let chunk = self.chunks.get_mut(&key)?;
+        let t = chunk[i].tracked(slot)?;
+        if !mine(&t) {
+            return None;
+        }
         chunk[i] = EMPTY;
         if chunk.iter().all(|p| p.reference.is_null()) {
             self.chunks.remove(&key);
@@ -198,7 +211,7 @@ pub fn adopt(env: &Env, index: u32, e: &Entry, id: ObjId, handle: sys::napi_valu
         }
         // (An entry of an older object in this slot cannot exist: it owns
         // a root, so that object could not have been freed.)
-        let old = w.remove(slot).expect("just found");
+        let old = w.remove_if(slot, |_| true).expect("just found");
         delete(env, old.reference);
     }
     if !caller_root {
@@ -235,12 +248,12 @@ pub fn release(env: &Env, e: &Entry, id: ObjId) -> bool {
     drain_backlog(env);
     let mut w = e.wrappers.borrow_mut();
     let slot = slot_of(id);
-    if w.get(slot).is_some_and(|t| t.id == id) {
-        let t = w.remove(slot).expect("just found");
-        delete(env, t.reference);
-        true
-    } else {
-        false
+    match w.remove_if(slot, |t| t.id == id) {
+        Some(t) => {
+            delete(env, t.reference);
+            true
+        }
+        None => false,
     }
 }
 
@@ -265,8 +278,7 @@ fn handles_died(env: &Env, hint: u64, deaths: &[(u64, u64)]) -> Option<()> {
         let mut roots = Vec::with_capacity(deaths.len());
         for &(data, _) in deaths {
             let (slot, ticket) = (data as u32, (data >> 32) as u32);
-            if w.get(slot).is_some_and(|t| t.ticket == ticket) {
-                let t = w.remove(slot).expect("just found");
+            if let Some(t) = w.remove_if(slot, |t| t.ticket == ticket) {
                 delete(env, t.reference);
                 roots.push(t.id);
             }
