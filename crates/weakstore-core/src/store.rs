@@ -440,6 +440,19 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Stops the collector and waits for its thread to end (a cycle in
+    /// flight is finished first), then drops the store and its objects.
+    /// Unlike a plain drop, no collector thread of this store is left
+    /// running when `close` returns.
+    pub fn close(mut self) {
+        scheduler::shutdown(&self.shared);
+        if let Some(collector) = self.collector.take() {
+            let _ = collector.join();
+        }
+    }
+}
+
 impl Drop for Store {
     fn drop(&mut self) {
         scheduler::shutdown(&self.shared);

@@ -602,3 +602,34 @@ fn a_lowered_trigger_already_passed_still_starts_a_cycle() {
     }
     assert_eq!(store.stats().anomalies, 0);
 }
+
+/// A host that says when it is dropped: the store's shared state (table,
+/// objects, host) goes with the last thread that holds it.
+struct DropFlagHost(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl weakstore_core::Host for DropFlagHost {
+    fn wake_cleanup(&self, _cycle: &weakstore_core::CycleStats) {}
+}
+
+impl Drop for DropFlagHost {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn close_waits_for_the_collector_and_frees_everything_before_returning() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    for _ in 0..20 {
+        let dropped = Arc::new(AtomicBool::new(false));
+        let config = weakstore_core::Config { threads: 2, ..weakstore_core::Config::default() };
+        let store = weakstore_core::Store::new(config, DropFlagHost(Arc::clone(&dropped)));
+        let a = obj(&store, &[]);
+        store.set(a, "k", Value::String("v".into())).unwrap();
+        // A cycle may be in flight when close is called: close waits for it.
+        store.request_collection();
+        store.close();
+        assert!(dropped.load(Ordering::SeqCst), "close returned while the collector still held the store");
+    }
+}
