@@ -10,7 +10,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use weakstore_core::{Config, CycleStats, Fired, ObjId, Store, Value};
 
-use crate::errors::{core_error, range_error, type_error};
+use crate::errors::{core_error, range_error, type_error, INVALID_ARG_VALUE};
 use crate::host::{NodeHost, PumpFn, Wake};
 use crate::stores::{self, sync_external_memory, Entry};
 use crate::values::{from_js, Out};
@@ -25,7 +25,7 @@ pub(crate) fn parse_id(id: f64) -> Option<ObjId> {
 pub(crate) fn object_id(env: &Env, where_: &str, id: f64) -> Result<ObjId> {
     match parse_id(id) {
         Some(id) => Ok(id),
-        None => type_error(env, &format!("{where_}: {id} is not an object id")),
+        None => type_error(env, INVALID_ARG_VALUE, &format!("{where_}: {id} is not an object id")),
     }
 }
 
@@ -77,11 +77,29 @@ pub fn create_store(
 /// Drops a store (its collector finishes the cycle in flight, detached).
 #[napi(catch_unwind)]
 pub fn destroy_store(env: &Env, store: u32) -> Result<()> {
-    if let Some(entry) = stores::remove(store) {
-        crate::wrappers::destroy(env, &entry);
-        let _ = env.adjust_external_memory(-entry.reported.get());
+    if let Some(entry) = remove_store(env, store) {
+        drop(entry);
     }
     Ok(())
+}
+
+/// Closes a store: its collector thread ends (after the cycle in flight)
+/// and its objects are freed before this returns.
+#[napi(catch_unwind)]
+pub fn close_store(env: &Env, store: u32) -> Result<()> {
+    if let Some(entry) = remove_store(env, store) {
+        entry.store.close();
+    }
+    Ok(())
+}
+
+/// Takes the store out of the thread's table, with its handles' tracking
+/// and its external-memory report.
+fn remove_store(env: &Env, store: u32) -> Option<Entry> {
+    let entry = stores::remove(store)?;
+    crate::wrappers::destroy(env, &entry);
+    let _ = env.adjust_external_memory(-entry.reported.get());
+    Some(entry)
 }
 
 /// Sets a plain-data field.
@@ -155,14 +173,11 @@ pub fn new_registry(env: &Env, store: u32) -> Result<u32> {
 }
 
 #[napi(catch_unwind)]
-pub fn drop_registry(env: &Env, store: u32, registry: u32) -> Result<()> {
-    // The store may already be gone (destroyed before the registry's
-    // finalizer ran): nothing left to drop then.
-    let _ = stores::with(env, store, |e| {
-        e.store.drop_registry(registry);
-        Ok(())
-    });
-    Ok(())
+pub fn drop_registry(store: u32, registry: u32) {
+    // The store may already be gone (closed, or collected before the
+    // registry's finalizer ran): nothing left to drop then, and nothing to
+    // throw.
+    stores::try_with_entry(store, |e| e.store.drop_registry(registry));
 }
 
 /// Registers a batch: `triples` holds `[registry, target, held]` per

@@ -6,7 +6,7 @@ use napi_derive::napi;
 use weakstore_core::{EphemeronValue, Value};
 
 use crate::api::{object_id, parse_id};
-use crate::errors::{core_error, type_error};
+use crate::errors::{core_error, type_error, INVALID_ARG_TYPE};
 use crate::stores;
 use crate::values::{from_js, Out};
 
@@ -23,14 +23,14 @@ pub fn new_table(env: &Env, store: u32) -> Result<u32> {
 
 /// Drops a table (its `WeakMap` was collected). Missing store: nothing to do.
 #[napi(catch_unwind)]
-pub fn drop_table(env: &Env, store: u32, table: u32) -> Result<()> {
-    let _ = stores::with(env, store, |e| {
+pub fn drop_table(store: u32, table: u32) {
+    // The store may already be gone (closed, or collected before the
+    // table's finalizer ran): nothing left to drop then, and nothing to throw.
+    stores::try_with_entry(store, |e| {
         if let Some(t) = e.tables.borrow_mut().remove(&table) {
             e.store.drop_ephemeron_table(&t);
         }
-        Ok(())
     });
-    Ok(())
 }
 
 fn set(env: &Env, store: u32, table: u32, key: f64, value: EphemeronValue) -> Result<()> {
@@ -47,7 +47,7 @@ fn set(env: &Env, store: u32, table: u32, key: f64, value: EphemeronValue) -> Re
 pub fn eph_set_value(env: &Env, store: u32, table: u32, key: f64, value: Unknown) -> Result<()> {
     let value = from_js(env, "WeakMap.prototype.set", value)?;
     if matches!(value, Value::Bytes(_)) {
-        return type_error(env, "WeakMap.prototype.set: byte values are held by JavaScript, not copied");
+        return type_error(env, INVALID_ARG_TYPE, "WeakMap.prototype.set: byte values are held by JavaScript, not copied");
     }
     set(env, store, table, key, EphemeronValue::Field(value))
 }

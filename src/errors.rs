@@ -1,4 +1,5 @@
-//! Every JavaScript error the binding throws is made here.
+//! Every JavaScript error the binding throws is made here, each with a
+//! Node-style `code` (the README lists them).
 //!
 //! napi-rs turns an `Err` into a plain `Error`; for `TypeError` and
 //! `RangeError` we throw the right constructor ourselves and return
@@ -6,15 +7,26 @@
 
 use napi::bindgen_prelude::*;
 
-/// Throws a `TypeError` with `message`.
-pub fn type_error<T>(env: &Env, message: &str) -> Result<T> {
-    env.throw_type_error(message, None)?;
+/// A value of the wrong type.
+pub const INVALID_ARG_TYPE: &str = "ERR_INVALID_ARG_TYPE";
+/// A value of the right type that is not acceptable.
+pub const INVALID_ARG_VALUE: &str = "ERR_INVALID_ARG_VALUE";
+/// A number outside its range.
+pub const OUT_OF_RANGE: &str = "ERR_OUT_OF_RANGE";
+/// The object a handle names was collected.
+pub const COLLECTED: &str = "ERR_WEAKSTORE_COLLECTED";
+/// The store was closed (or the table dropped).
+pub const CLOSED: &str = "ERR_WEAKSTORE_CLOSED";
+
+/// Throws a `TypeError` with `code` and `message`.
+pub fn type_error<T>(env: &Env, code: &str, message: &str) -> Result<T> {
+    env.throw_type_error(message, Some(code))?;
     Err(Error::new(Status::PendingException, message.to_owned()))
 }
 
-/// Throws a `RangeError` with `message`.
+/// Throws a `RangeError` with `ERR_OUT_OF_RANGE` and `message`.
 pub fn range_error<T>(env: &Env, message: &str) -> Result<T> {
-    env.throw_range_error(message, None)?;
+    env.throw_range_error(message, Some(OUT_OF_RANGE))?;
     Err(Error::new(Status::PendingException, message.to_owned()))
 }
 
@@ -22,8 +34,14 @@ pub fn range_error<T>(env: &Env, message: &str) -> Result<T> {
 pub fn core_error<T>(env: &Env, where_: &str, error: weakstore_core::Error) -> Result<T> {
     use weakstore_core::Error as E;
     match error {
-        E::Dead(_) => type_error(env, &format!("{where_}: the object was collected (its handle was released or never valid)")),
-        E::HeldIsTarget(_) => type_error(env, &format!("{where_}: target and held value must not be the same object")),
+        E::Dead(_) => type_error(
+            env,
+            COLLECTED,
+            &format!("{where_}: the object was collected (its handle was released or never valid)"),
+        ),
+        E::HeldIsTarget(_) => {
+            type_error(env, INVALID_ARG_VALUE, &format!("{where_}: target and held value must not be the same object"))
+        }
         E::NotRooted(_) | E::UnknownRegistry(_) => {
             Err(Error::new(Status::GenericFailure, format!("{where_}: internal weakstore error: {error}")))
         }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use weakstore_core::{EphemeronTable, Store};
 
-use crate::errors::type_error;
+use crate::errors::{type_error, CLOSED};
 use crate::host::Wake;
 use crate::wrappers::Wrappers;
 
@@ -38,7 +38,7 @@ impl Entry {
     pub fn table(&self, env: &Env, id: u32) -> Result<Arc<EphemeronTable>> {
         match self.tables.borrow().get(&id) {
             Some(t) => Ok(Arc::clone(t)),
-            None => type_error(env, "weakstore: this WeakMap/WeakSet table was dropped"),
+            None => type_error(env, CLOSED, "weakstore: this WeakMap/WeakSet table was dropped"),
         }
     }
 }
@@ -111,7 +111,7 @@ pub fn for_each(mut f: impl FnMut(&Entry)) {
 pub fn with<R>(env: &Env, index: u32, f: impl FnOnce(&Entry) -> Result<R>) -> Result<R> {
     STORES.with(|t| match t.borrow().get(index as usize) {
         Some(Some(entry)) => f(entry),
-        _ => type_error(env, "weakstore: this Store was destroyed or belongs to another thread"),
+        _ => type_error(env, CLOSED, "weakstore: this Store was closed"),
     })
 }
 

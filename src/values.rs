@@ -16,7 +16,7 @@ use napi::bindgen_prelude::*;
 use napi::ValueType;
 use weakstore_core::{BigInt as CoreBigInt, Value};
 
-use crate::errors::type_error;
+use crate::errors::{type_error, INVALID_ARG_TYPE};
 
 const EXPECTED: &str =
     "a field value: null, a boolean, number, string, bigint, Buffer/Uint8Array, or a Handle of the same store";
@@ -48,9 +48,9 @@ pub fn from_js(env: &Env, where_: &str, value: Unknown) -> Result<Value> {
         }
         ValueType::Object if value.is_typedarray()? => match Uint8ArraySlice::from_unknown(value) {
             Ok(bytes) => Value::Bytes(bytes.to_vec().into_boxed_slice()),
-            Err(_) => return type_error(env, &format!("{where_}: expected {EXPECTED}; typed arrays other than Uint8Array are not accepted")),
+            Err(_) => return type_error(env, INVALID_ARG_TYPE, &format!("{where_}: expected {EXPECTED}; typed arrays other than Uint8Array are not accepted")),
         },
-        other => return type_error(env, &format!("{where_}: expected {EXPECTED}, got {}", kind(other))),
+        other => return type_error(env, INVALID_ARG_TYPE, &format!("{where_}: expected {EXPECTED}, got {}", kind(other))),
     })
 }
 
