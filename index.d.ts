@@ -78,7 +78,7 @@ export interface StoreStats {
 }
 
 /** An off-heap object store with its own concurrent garbage collector. */
-export class Store {
+export class Store implements AsyncDisposable {
   constructor(options?: StoreOptions)
   /** Allocates an object with the own enumerable fields of `fields`. */
   alloc(fields?: Record<string, FieldValue>): Handle
@@ -89,6 +89,17 @@ export class Store {
    */
   collect(): Promise<CycleFigures>
   stats(): StoreStats
+  /**
+   * Closes the store: its methods throw `ERR_WEAKSTORE_CLOSED` from now on.
+   * After the current job it waits for `collect()` calls in flight, delivers
+   * the finalization callbacks already due, stops the collector threads and
+   * frees every object. Idempotent: every call returns the same promise.
+   */
+  close(): Promise<void>
+  /** Whether `close()` was called. */
+  readonly closed: boolean
+  /** `await using store = new Store()` closes it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void>
   readonly [Symbol.toStringTag]: 'Store'
 }
 

@@ -1,7 +1,16 @@
 'use strict'
 // Every error weakstore's JavaScript layer throws is made here, so messages
 // stay consistent: they name the method, say what was expected, and what
-// was given.
+// was given; and each carries a Node-style `code` (listed in the README):
+//
+//   ERR_INVALID_ARG_TYPE     an argument of the wrong type
+//   ERR_INVALID_ARG_VALUE    an argument of the right type that is refused
+//   ERR_OUT_OF_RANGE         a number outside its range
+//   ERR_INVALID_THIS         a method called on the wrong kind of object
+//   ERR_ILLEGAL_CONSTRUCTOR  `new Handle()`
+//   ERR_WEAKSTORE_RELEASED   a released handle was used
+//   ERR_WEAKSTORE_CLOSED     the handle's store was closed
+//   ERR_WEAKSTORE_NATIVE_MISSING  no compiled addon for this platform (lib/load.js)
 
 function describe(value) {
   if (value === null) return 'null'
@@ -15,16 +24,34 @@ function describe(value) {
   return `${typeof value} ${String(value)}`
 }
 
+/** Sets `code` as Node's own errors have it: a plain own property. */
+function withCode(error, code) {
+  error.code = code
+  return error
+}
+
 function typeError(where, expected, value) {
-  return new TypeError(`${where}: expected ${expected}, got ${describe(value)}`)
+  return withCode(new TypeError(`${where}: expected ${expected}, got ${describe(value)}`), 'ERR_INVALID_ARG_TYPE')
+}
+
+function invalidThis(where, expected, value) {
+  return withCode(new TypeError(`${where}: expected ${expected} as this, got ${describe(value)}`), 'ERR_INVALID_THIS')
+}
+
+function invalidValue(message) {
+  return withCode(new TypeError(message), 'ERR_INVALID_ARG_VALUE')
 }
 
 function released(where) {
-  return new TypeError(`${where}: this handle was released; it can no longer be used`)
+  return withCode(new TypeError(`${where}: this handle was released; it can no longer be used`), 'ERR_WEAKSTORE_RELEASED')
+}
+
+function closed(where) {
+  return withCode(new TypeError(`${where}: this Store was closed; its objects are gone`), 'ERR_WEAKSTORE_CLOSED')
 }
 
 function rangeError(where, expected, value) {
-  return new RangeError(`${where}: expected ${expected}, got ${describe(value)}`)
+  return withCode(new RangeError(`${where}: expected ${expected}, got ${describe(value)}`), 'ERR_OUT_OF_RANGE')
 }
 
-module.exports = { describe, typeError, released, rangeError }
+module.exports = { describe, withCode, typeError, invalidThis, invalidValue, released, closed, rangeError }

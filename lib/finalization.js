@@ -10,7 +10,7 @@
 
 const native = require('../native.js')
 const { V8WeakRef, V8FinalizationRegistry } = require('./builtins')
-const { typeError, released } = require('./errors')
+const { typeError, invalidThis, invalidValue, withCode, released, closed } = require('./errors')
 const { idOf, stateOf } = require('./handle')
 const {
   NO_HELD, GONE, newEntry, forgetEntry, tokenKeyOf, queueRegistration, cancelQueued, unregisterCells,
@@ -27,7 +27,7 @@ const registries = new V8FinalizationRegistry(({ st, registry, entry }) => {
   st.flushPending() // queued unregistrations name this registry's cells
   forgetEntry(st, entry)
   st.registries.delete(registry)
-  native.dropRegistry(st.index, registry)
+  if (!st.closed) native.dropRegistry(st.index, registry)
 })
 
 let deliver
@@ -87,19 +87,20 @@ class FinalizationRegistry {
   /** Calls the callback with `heldValue` once `target` is collected. */
   register(target, heldValue, unregisterToken = undefined) {
     if (!(#callback in this)) {
-      throw typeError('FinalizationRegistry.prototype.register', 'a weakstore FinalizationRegistry as this', this)
+      throw invalidThis('FinalizationRegistry.prototype.register', 'a weakstore FinalizationRegistry', this)
     }
     const id = idOf(target)
     if (id === undefined) throw typeError('FinalizationRegistry.prototype.register', 'a weakstore Handle as target', target)
     if (id === 0) throw released('FinalizationRegistry.prototype.register (target)')
     if (target === heldValue) {
-      throw new TypeError('FinalizationRegistry.prototype.register: target and held value must not be the same')
+      throw invalidValue('FinalizationRegistry.prototype.register: target and held value must not be the same')
     }
     if (unregisterToken !== undefined && !canBeHeldWeakly(unregisterToken)) {
       throw typeError('FinalizationRegistry.prototype.register',
         'an object or non-registered symbol as unregister token (or undefined)', unregisterToken)
     }
     const st = stateOf(target)
+    if (st.closed) throw closed('FinalizationRegistry.prototype.register (target)')
     const heldHandle = idOf(heldValue)
     let heldId = NO_HELD
     if (heldHandle !== undefined && stateOf(heldValue) === st) {
@@ -118,7 +119,7 @@ class FinalizationRegistry {
   /** Removes every registration made with `unregisterToken`. */
   unregister(unregisterToken) {
     if (!(#callback in this)) {
-      throw typeError('FinalizationRegistry.prototype.unregister', 'a weakstore FinalizationRegistry as this', this)
+      throw invalidThis('FinalizationRegistry.prototype.unregister', 'a weakstore FinalizationRegistry', this)
     }
     if (!canBeHeldWeakly(unregisterToken)) {
       throw typeError('FinalizationRegistry.prototype.unregister',
@@ -129,6 +130,7 @@ class FinalizationRegistry {
     for (let e = 0; e < entries.length; e++) {
       const entry = entries[e]
       const st = entry.st
+      if (st.closed) continue // its registrations went with the store
       const token = tokenKeyOf(st, unregisterToken)
       if (entry.queuedTokens !== 0 && cancelQueued(st, entry, token)) removed = true
       if (entry.count !== 0 && unregisterCells(st, entry, token)) removed = true

@@ -10,7 +10,7 @@
 
 const native = require('../native.js')
 const { V8WeakRef } = require('./builtins')
-const { typeError, released } = require('./errors')
+const { typeError, invalidThis, invalidValue, withCode, released, closed } = require('./errors')
 
 const CONSTRUCT = Symbol('weakstore.construct')
 
@@ -33,7 +33,7 @@ class SelfRef extends V8WeakRef {
 function checkKey(where, key) {
   if (typeof key !== 'string') throw typeError(where, 'a string key', key)
   if (!key.isWellFormed()) {
-    throw new TypeError(`${where}: keys must be well-formed Unicode strings (this one has a lone surrogate)`)
+    throw invalidValue(`${where}: keys must be well-formed Unicode strings (this one has a lone surrogate)`)
   }
 }
 
@@ -61,7 +61,7 @@ class Handle {
 
   constructor(key, state, id) {
     if (key !== CONSTRUCT) {
-      throw new TypeError('Handle is not constructible: create handles with store.alloc()')
+      throw withCode(new TypeError('Handle is not constructible: create handles with store.alloc()'), 'ERR_ILLEGAL_CONSTRUCTOR')
     }
     this.#state = state
     this.#id = id
@@ -94,7 +94,7 @@ class Handle {
   }
 
   #live(where) {
-    if (!(#id in this)) throw typeError(`Handle.prototype.${where}`, 'a weakstore Handle as this', this)
+    if (!(#id in this)) throw invalidThis(`Handle.prototype.${where}`, 'a weakstore Handle', this)
     if (this.#id === 0) throw released(`Handle.prototype.${where}`)
     return this.#id
   }
@@ -108,12 +108,12 @@ class Handle {
     if (ref !== undefined) {
       if (ref === 0) throw released('Handle.prototype.set (value)')
       if (value.#state !== st) {
-        throw new TypeError('Handle.prototype.set: the value is a handle of another Store; fields may only refer to objects of the same store')
+        throw invalidValue('Handle.prototype.set: the value is a handle of another Store; fields may only refer to objects of the same store')
       }
       native.setRef(st.index, id, key, ref)
     } else {
       if (typeof value === 'string' && !value.isWellFormed()) {
-        throw new TypeError('Handle.prototype.set: string values must be well-formed Unicode (this one has a lone surrogate)')
+        throw invalidValue('Handle.prototype.set: string values must be well-formed Unicode (this one has a lone surrogate)')
       }
       native.setValue(st.index, id, key, value)
     }
@@ -154,13 +154,13 @@ class Handle {
 
   /** Whether this handle was released. */
   get released() {
-    if (!(#id in this)) throw typeError('Handle.prototype.released', 'a weakstore Handle as this', this)
+    if (!(#id in this)) throw invalidThis('Handle.prototype.released', 'a weakstore Handle', this)
     return this.#id === 0
   }
 
   /** Drops this handle's root now. Idempotent. */
   release() {
-    if (!(#id in this)) throw typeError('Handle.prototype.release', 'a weakstore Handle as this', this)
+    if (!(#id in this)) throw invalidThis('Handle.prototype.release', 'a weakstore Handle', this)
     if (this.#id !== 0) this.#state.release(this, this.#id)
   }
 

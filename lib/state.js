@@ -26,6 +26,9 @@ const states = new Map()
 
 const noop = () => {}
 
+/** The index of a closed store: no store has it (see StoreState.close). */
+const CLOSED = 0xffffffff
+
 /** Resolves after the current job and one event-loop turn. */
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
 
@@ -59,7 +62,38 @@ class StoreState {
     this.pumping = false
     this.pumpAgain = false
     this.keepAlive = null
+    this.closing = null // close()'s promise, once called
     states.set(index, new V8WeakRef(this))
+  }
+
+  /** True once the native store is gone (see close). */
+  get closed() {
+    return this.index === CLOSED
+  }
+
+  /** Store.prototype.close: `forget` unregisters the store from its V8 finalizer. */
+  close(forget) {
+    if (this.closing === null) this.closing = this.#close(forget)
+    return this.closing
+  }
+
+  async #close(forget) {
+    await nextTurn() // the job that called close() keeps what it deref'd
+    while (this.waiting.length !== 0) {
+      await new Promise((resolve) => this.waiting.push({ cycle: this.waiting[this.waiting.length - 1].cycle, resolve }))
+    }
+    this.pump() // the callbacks already due
+    forget()
+    forgetStore(this.index)
+    this.#unrefLoop()
+    const index = this.index
+    // Every later native call names no store (and never a later store that
+    // reuses the index): it throws ERR_WEAKSTORE_CLOSED.
+    this.index = CLOSED
+    this.deferred.length = 0
+    this.pending.length = 0
+    this.unregistered.length = 0
+    native.closeStore(index)
   }
 
   /** A new empty object and its canonical handle. */
@@ -74,6 +108,7 @@ class StoreState {
    * roots the object; undefined if the object was collected.
    */
   wrap(id) {
+    if (this.index === CLOSED) return undefined
     const h = native.handleOf(this.index, id)
     if (h !== null) return h
     return native.rootHandle(this.index, id, new Handle(CONSTRUCT, this, id)) ?? undefined
@@ -113,10 +148,17 @@ class StoreState {
    */
   flushPending() {
     this.pendingQueued = false
+    if (this.index === CLOSED) {
+      // Nothing can reach a closed store; what was queued for it is moot.
+      this.pending.length = 0
+      this.unregistered.length = 0
+      return
+    }
     if (this.pending.length !== 0 || this.unregistered.length !== 0) this.flushRegistrations(this)
   }
 
   release(h, id) {
+    if (this.index === CLOSED) return markReleased(h)
     this.flushPending()
     markReleased(h)
     // Kept until the end of the job (see keep): the root goes then.
@@ -274,4 +316,4 @@ function forgetStore(index) {
   states.delete(index)
 }
 
-module.exports = { StoreState, pumpStore, forgetStore, nextTurn }
+module.exports = { StoreState, pumpStore, forgetStore, nextTurn, CLOSED }

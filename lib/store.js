@@ -3,7 +3,7 @@
 
 const native = require('../native.js')
 const { V8FinalizationRegistry } = require('./builtins')
-const { typeError, rangeError } = require('./errors')
+const { typeError, invalidThis, rangeError, closed } = require('./errors')
 const { idOf } = require('./handle')
 const { StoreState, pumpStore, forgetStore, nextTurn } = require('./state')
 
@@ -51,7 +51,7 @@ class Store {
     const background = option(options, 'background', 'boolean', () => true, 'a boolean', true)
     const index = native.createStore(threads, budget, growth, manual, background, pumpStore)
     this.#state = new StoreState(index, this)
-    stores.register(this, index)
+    stores.register(this, index, this.#state)
   }
 
   static {
@@ -59,8 +59,10 @@ class Store {
   }
 
   #st(where) {
-    if (!(#state in this)) throw typeError(`Store.prototype.${where}`, 'a weakstore Store as this', this)
-    return this.#state
+    if (!(#state in this)) throw invalidThis(`Store.prototype.${where}`, 'a weakstore Store', this)
+    const st = this.#state
+    if (st.closing !== null) throw closed(`Store.prototype.${where}`)
+    return st
   }
 
   /**
@@ -104,6 +106,29 @@ class Store {
       if (n === 0) collecting.delete(st)
       else collecting.set(st, n)
     }
+  }
+
+  /**
+   * Closes the store: from now on its methods throw ERR_WEAKSTORE_CLOSED.
+   * After the current job, waits for the collect() calls in flight, delivers
+   * the finalization callbacks already due, then stops the collector threads
+   * and frees every object. Resolves when all that is done; idempotent.
+   */
+  close() {
+    if (!(#state in this)) return Promise.reject(invalidThis('Store.prototype.close', 'a weakstore Store', this))
+    const st = this.#state
+    return st.close(() => stores.unregister(st))
+  }
+
+  /** `await using store = new Store()`: close() at the end of the block. */
+  [Symbol.asyncDispose]() {
+    return this.close()
+  }
+
+  /** Whether close() was called. */
+  get closed() {
+    if (!(#state in this)) throw invalidThis('Store.prototype.closed', 'a weakstore Store', this)
+    return this.#state.closing !== null
   }
 
   /** Totals of the store now. */

@@ -21,13 +21,13 @@
 
 const native = require('../native.js')
 const { V8WeakRef, V8FinalizationRegistry } = require('./builtins')
-const { typeError, released } = require('./errors')
+const { typeError, invalidThis, invalidValue, withCode, released, closed } = require('./errors')
 const { idOf, keyOf, stateOf } = require('./handle')
 
 // A map or set that V8 collects drops its table in every store it used.
 const tables = new V8FinalizationRegistry(({ st, table }) => {
   st.tables.delete(table)
-  native.dropTable(st.index, table)
+  if (!st.closed) native.dropTable(st.index, table)
 })
 
 // Strings with lone surrogates cannot round-trip through the store's UTF-8;
@@ -41,6 +41,7 @@ function liveKey(where, key) {
   const id = idOf(key)
   if (id === undefined) throw typeError(where, 'a weakstore Handle as key', key)
   if (id === 0) throw released(`${where} (key)`)
+  if (stateOf(key).closed) throw closed(`${where} (key)`)
   return id
 }
 
@@ -64,7 +65,7 @@ function hasKey(perStore, key) {
   if (id === undefined) return false
   const st = stateOf(key)
   const entry = perStore.get(st)
-  return entry !== undefined && native.ephHas(st.index, entry.table, id)
+  return entry !== undefined && !st.closed && native.ephHas(st.index, entry.table, id)
 }
 
 /** Removes `key`'s object's entry; whether there was one. */
@@ -73,7 +74,7 @@ function deleteKey(perStore, key) {
   if (id === undefined) return false
   const st = stateOf(key)
   const entry = perStore.get(st)
-  if (entry === undefined) return false
+  if (entry === undefined || st.closed) return false
   entry.js.delete(id)
   return native.ephDelete(st.index, entry.table, id)
 }
@@ -81,11 +82,11 @@ function deleteKey(perStore, key) {
 /** Iterates `iterable`, calling `adder` on `self` per item; for-of closes the iterator on error. */
 function addAll(self, iterable, adderName, pairs) {
   const adder = self[adderName]
-  if (typeof adder !== 'function') throw new TypeError(`'${String(adder)}' returned for property '${adderName}' of object is not a function`)
+  if (typeof adder !== 'function') throw withCode(new TypeError(`'${String(adder)}' returned for property '${adderName}' of object is not a function`), 'ERR_INVALID_ARG_TYPE')
   for (const item of iterable) {
     if (pairs) {
       if (item === null || (typeof item !== 'object' && typeof item !== 'function')) {
-        throw new TypeError(`Iterator value ${typeof item === 'symbol' ? 'a symbol' : String(item)} is not an entry object`)
+        throw withCode(new TypeError(`Iterator value ${typeof item === 'symbol' ? 'a symbol' : String(item)} is not an entry object`), 'ERR_INVALID_ARG_TYPE')
       }
       Reflect.apply(adder, self, [item[0], item[1]])
     } else {
@@ -112,7 +113,7 @@ class WeakMap {
   }
 
   #check(where) {
-    if (!(#perStore in this)) throw typeError(`WeakMap.prototype.${where}`, 'a weakstore WeakMap as this', this)
+    if (!(#perStore in this)) throw invalidThis(`WeakMap.prototype.${where}`, 'a weakstore WeakMap', this)
   }
 
   /** The value for `key`, or undefined. */
@@ -122,7 +123,7 @@ class WeakMap {
     if (id === undefined) return undefined
     const st = stateOf(key)
     const entry = this.#perStore.get(st)
-    if (entry === undefined) return undefined
+    if (entry === undefined || st.closed) return undefined
     const v = native.ephGet(st.index, entry.table, id)
     if (!Array.isArray(v)) return v
     return v.length === 0 ? entry.js.get(id) : st.wrap(v[0])
@@ -192,7 +193,7 @@ class WeakSet {
   }
 
   #check(where) {
-    if (!(#perStore in this)) throw typeError(`WeakSet.prototype.${where}`, 'a weakstore WeakSet as this', this)
+    if (!(#perStore in this)) throw invalidThis(`WeakSet.prototype.${where}`, 'a weakstore WeakSet', this)
   }
 
   /** Adds `value` (a handle); returns this set. */

@@ -3,7 +3,7 @@
 // objects. It holds the object's id (generation-checked: once collected,
 // it can never name another object) and the store's state.
 
-const { typeError, released } = require('./errors')
+const { typeError, invalidThis, invalidValue, withCode, released, closed } = require('./errors')
 const { idOf, stateOf, selfRefOf, existingSelfRef } = require('./handle')
 
 class WeakRef {
@@ -20,6 +20,7 @@ class WeakRef {
     if (id === undefined) throw typeError('WeakRef', 'a weakstore Handle as target', target)
     if (id === 0) throw released('WeakRef (target)')
     const st = stateOf(target)
+    if (st.closed) throw closed('WeakRef (target)')
     this.#state = st
     this.#id = id
     this.#cell = existingSelfRef(target)
@@ -28,7 +29,7 @@ class WeakRef {
 
   /** The target's canonical handle, or undefined once it was collected. */
   deref() {
-    if (!(#id in this)) throw typeError('WeakRef.prototype.deref', 'a weakstore WeakRef as this', this)
+    if (!(#id in this)) throw invalidThis('WeakRef.prototype.deref', 'a weakstore WeakRef', this)
     const id = this.#id
     if (id === 0) return undefined
     const st = this.#state
