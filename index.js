@@ -2,10 +2,12 @@
 // weakstore: an off-heap object store with its own concurrent garbage
 // collector, and WeakRef / FinalizationRegistry for its handles.
 //
-// native.js is the loader napi-rs generates for the compiled addon; the
-// classes below are a thin JavaScript layer over its id-based functions
-// (see lib/ and docs/DESIGN.md).
+// native.js is the loader napi-rs generates for the compiled addon (loaded
+// first, through lib/load.js, which explains a missing addon); the classes
+// below are a thin JavaScript layer over its id-based functions (see lib/
+// and docs/DESIGN.md).
 
+require('./lib/load')
 const { Store } = require('./lib/store')
 const { Handle } = require('./lib/handle')
 const { WeakRef } = require('./lib/weakref')

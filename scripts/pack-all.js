@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+'use strict'
+// npm run pack:all: builds the release addon and writes the tarballs of the
+// main package and of this machine's platform package into dist/, with the
+// napi CLI's own commands:
+//   napi build --platform --release   the addon, and the loader native.js
+//   napi create-npm-dirs              npm/<platform>/ for every configured target
+//   napi artifacts                    copies this machine's .node into its npm/ dir
+//   npm pack                          the two tarballs
+// It fails if the main tarball lacks a file that `require` needs, or
+// carries anything it should not (build output, tests, benches, fuzzers).
+
+const { execFileSync } = require('node:child_process')
+const fs = require('node:fs')
+const path = require('node:path')
+
+const root = path.resolve(__dirname, '..')
+const dist = path.join(root, 'dist')
+const pkg = require('../package.json')
+const { platformArchABI } = require('../lib/platform')
+
+const napi = path.join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js')
+
+function sh(command, args, cwd = root) {
+  return execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' })
+}
+
+function napiRun(...args) {
+  process.stderr.write(`> napi ${args.join(' ')}\n`)
+  execFileSync(process.execPath, [napi, ...args], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] })
+}
+
+/** `npm pack` of `dir` into dist/; returns npm's report of the tarball. */
+function pack(dir) {
+  const [report] = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', dist], dir))
+  return report
+}
+
+const REQUIRED = ['package.json', 'index.js', 'index.mjs', 'index.d.ts', 'index.d.mts', 'native.js', 'native.d.ts',
+  'lib/load.js', 'lib/store.js', 'scripts/install.js', 'Cargo.toml', 'Cargo.lock', 'build.rs', 'src/lib.rs',
+  'crates/weakstore-core/Cargo.toml', 'crates/weakstore-core/src/lib.rs']
+const FORBIDDEN = [/^target\//, /^node_modules\//, /^__test__\//, /^bench\//, /^fuzz\//, /^ci\//, /^dist\//,
+  /^npm\//, /\.node$/, /^crates\/weakstore-bench\//, /^crates\/weakstore-core\/tests\//, /^examples\//]
+
+function checkMain(report) {
+  const files = report.files.map((f) => f.path)
+  const missing = REQUIRED.filter((f) => !files.includes(f))
+  const extra = files.filter((f) => FORBIDDEN.some((re) => re.test(f)))
+  if (missing.length || extra.length) {
+    throw new Error(`the main tarball is wrong:${missing.length ? ` missing ${missing.join(', ')};` : ''}` +
+      `${extra.length ? ` should not ship ${extra.join(', ')}` : ''}`)
+  }
+}
+
+function main() {
+  fs.mkdirSync(dist, { recursive: true })
+  for (const f of fs.readdirSync(dist)) if (f.endsWith('.tgz')) fs.rmSync(path.join(dist, f))
+
+  napiRun('build', '--platform', '--release', '--js', 'native.js', '--dts', 'native.d.ts')
+  napiRun('create-npm-dirs')
+  // artifacts copies every configured target's .node; here only this
+  // machine's exists, so it runs with a configuration naming just that one.
+  const host = /^host: (.+)$/m.exec(sh('rustc', ['-vV']))[1]
+  const hostConfig = path.join(dist, 'napi-host.json')
+  fs.writeFileSync(hostConfig, JSON.stringify({ binaryName: pkg.napi.binaryName, targets: [host] }))
+  napiRun('artifacts', '--config-path', hostConfig, '--output-dir', '.', '--npm-dir', 'npm')
+
+  const main = pack(root)
+  checkMain(main)
+  const platform = pack(path.join(root, 'npm', platformArchABI()))
+  for (const r of [main, platform]) {
+    console.log(`dist/${r.filename}  ${(r.size / 1024).toFixed(1)} kB packed, ${(r.unpackedSize / 1024).toFixed(1)} kB unpacked, ${r.entryCount} files`)
+  }
+}
+
+main()
