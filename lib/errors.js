@@ -24,6 +24,9 @@ function describe(value) {
   return `${typeof value} ${String(value)}`
 }
 
+/** Whether `value` can carry private fields (a method's receiver may be anything). */
+const isObject = (value) => value !== null && (typeof value === 'object' || typeof value === 'function')
+
 /** Sets `code` as Node's own errors have it: a plain own property. */
 function withCode(error, code) {
   error.code = code
@@ -54,4 +57,4 @@ function rangeError(where, expected, value) {
   return withCode(new RangeError(`${where}: expected ${expected}, got ${describe(value)}`), 'ERR_OUT_OF_RANGE')
 }
 
-module.exports = { describe, withCode, typeError, invalidThis, invalidValue, released, closed, rangeError }
+module.exports = { describe, isObject, withCode, typeError, invalidThis, invalidValue, released, closed, rangeError }

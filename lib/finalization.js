@@ -10,7 +10,7 @@
 
 const native = require('../native.js')
 const { V8WeakRef, V8FinalizationRegistry } = require('./builtins')
-const { typeError, invalidThis, invalidValue, withCode, released, closed } = require('./errors')
+const { isObject, typeError, invalidThis, invalidValue, released, closed } = require('./errors')
 const { idOf, stateOf } = require('./handle')
 const {
   NO_HELD, GONE, newEntry, forgetEntry, tokenKeyOf, queueRegistration, cancelQueued, unregisterCells,
@@ -86,7 +86,7 @@ class FinalizationRegistry {
 
   /** Calls the callback with `heldValue` once `target` is collected. */
   register(target, heldValue, unregisterToken = undefined) {
-    if (!(#callback in this)) {
+    if (!isObject(this) || !(#callback in this)) {
       throw invalidThis('FinalizationRegistry.prototype.register', 'a weakstore FinalizationRegistry', this)
     }
     const id = idOf(target)
@@ -118,7 +118,7 @@ class FinalizationRegistry {
 
   /** Removes every registration made with `unregisterToken`. */
   unregister(unregisterToken) {
-    if (!(#callback in this)) {
+    if (!isObject(this) || !(#callback in this)) {
       throw invalidThis('FinalizationRegistry.prototype.unregister', 'a weakstore FinalizationRegistry', this)
     }
     if (!canBeHeldWeakly(unregisterToken)) {

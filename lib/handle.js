@@ -10,7 +10,7 @@
 
 const native = require('../native.js')
 const { V8WeakRef } = require('./builtins')
-const { typeError, invalidThis, invalidValue, withCode, released, closed } = require('./errors')
+const { isObject, typeError, invalidThis, invalidValue, withCode, released } = require('./errors')
 
 const CONSTRUCT = Symbol('weakstore.construct')
 
@@ -37,6 +37,7 @@ function checkKey(where, key) {
   }
 }
 
+let liveId
 let idOf
 let stateOf
 let markReleased
@@ -69,6 +70,15 @@ class Handle {
   }
 
   static {
+    // A method's receiver: a brand check (a private method would throw V8's
+    // own error on a foreign receiver before we could), then its object id.
+    liveId = (self, where) => {
+      if (self === null || typeof self !== 'object' || !(#id in self)) {
+        throw invalidThis(`Handle.prototype.${where}`, 'a weakstore Handle', self)
+      }
+      if (self.#id === 0) throw released(`Handle.prototype.${where}`)
+      return self.#id
+    }
     // Brand-checked accessors for the rest of the package; `undefined` for
     // anything that is not a Handle, 0 for a released one.
     idOf = (h) => (h !== null && typeof h === 'object' && #id in h ? h.#id : undefined)
@@ -93,15 +103,10 @@ class Handle {
     }
   }
 
-  #live(where) {
-    if (!(#id in this)) throw invalidThis(`Handle.prototype.${where}`, 'a weakstore Handle', this)
-    if (this.#id === 0) throw released(`Handle.prototype.${where}`)
-    return this.#id
-  }
 
   /** Sets field `key` to `value`; returns this handle. */
   set(key, value) {
-    const id = this.#live('set')
+    const id = liveId(this, 'set')
     const st = this.#state
     checkKey('Handle.prototype.set', key)
     const ref = idOf(value)
@@ -122,7 +127,7 @@ class Handle {
 
   /** The value of field `key`, or undefined. Handles come back canonical. */
   get(key) {
-    const id = this.#live('get')
+    const id = liveId(this, 'get')
     if (typeof key !== 'string') throw typeError('Handle.prototype.get', 'a string key', key)
     if (!key.isWellFormed()) return undefined // no stored key can match
     const st = this.#state
@@ -132,7 +137,7 @@ class Handle {
 
   /** Whether field `key` exists. */
   has(key) {
-    const id = this.#live('has')
+    const id = liveId(this, 'has')
     if (typeof key !== 'string') throw typeError('Handle.prototype.has', 'a string key', key)
     if (!key.isWellFormed()) return false // no stored key can match
     return native.has(this.#state.index, id, key)
@@ -140,7 +145,7 @@ class Handle {
 
   /** Removes field `key`; whether it existed. */
   delete(key) {
-    const id = this.#live('delete')
+    const id = liveId(this, 'delete')
     if (typeof key !== 'string') throw typeError('Handle.prototype.delete', 'a string key', key)
     if (!key.isWellFormed()) return false // no stored key can match
     return native.del(this.#state.index, id, key)
@@ -148,19 +153,19 @@ class Handle {
 
   /** Field names, in insertion order. */
   keys() {
-    const id = this.#live('keys')
+    const id = liveId(this, 'keys')
     return native.keys(this.#state.index, id)
   }
 
   /** Whether this handle was released. */
   get released() {
-    if (!(#id in this)) throw invalidThis('Handle.prototype.released', 'a weakstore Handle', this)
+    if (!isObject(this) || !(#id in this)) throw invalidThis('Handle.prototype.released', 'a weakstore Handle', this)
     return this.#id === 0
   }
 
   /** Drops this handle's root now. Idempotent. */
   release() {
-    if (!(#id in this)) throw invalidThis('Handle.prototype.release', 'a weakstore Handle', this)
+    if (!isObject(this) || !(#id in this)) throw invalidThis('Handle.prototype.release', 'a weakstore Handle', this)
     if (this.#id !== 0) this.#state.release(this, this.#id)
   }
 

@@ -283,7 +283,8 @@ function flushRegistrations(st) {
     r.entry.count++
   }
   if (refused !== 0) {
-    process.emitWarning(`weakstore: the store refused ${refused} registration(s) (a weakstore bug: please report it)`)
+    process.emitWarning(`the store refused ${refused} registration(s) (a weakstore bug: please report it)`,
+      { type: 'WeakstoreWarning', code: 'WEAKSTORE_REGISTRATION_REFUSED' })
   }
 }
 

@@ -63,6 +63,7 @@ class StoreState {
     this.pumpAgain = false
     this.keepAlive = null
     this.closing = null // close()'s promise, once called
+    this.collects = new Set() // the promises of collect() calls in flight
     states.set(index, new V8WeakRef(this))
   }
 
@@ -79,9 +80,7 @@ class StoreState {
 
   async #close(forget) {
     await nextTurn() // the job that called close() keeps what it deref'd
-    while (this.waiting.length !== 0) {
-      await new Promise((resolve) => this.waiting.push({ cycle: this.waiting[this.waiting.length - 1].cycle, resolve }))
-    }
+    while (this.collects.size !== 0) await Promise.allSettled(this.collects)
     this.pump() // the callbacks already due
     forget()
     forgetStore(this.index)

@@ -3,7 +3,7 @@
 
 const native = require('../native.js')
 const { V8FinalizationRegistry } = require('./builtins')
-const { typeError, invalidThis, rangeError, closed } = require('./errors')
+const { isObject, typeError, invalidThis, rangeError, closed } = require('./errors')
 const { idOf } = require('./handle')
 const { StoreState, pumpStore, forgetStore, nextTurn } = require('./state')
 
@@ -18,8 +18,8 @@ const stores = new V8FinalizationRegistry((index) => {
 // may need to reference the store (an `await store.collect()` in a
 // function that holds nothing else): the promise, the store and its state
 // would form an unreachable cycle for V8 to collect mid-way. This set
-// roots them until the promise settles.
-const collecting = new Map() // StoreState -> pending collect() count
+// roots them until their collect() calls settle (StoreState.collects).
+const collecting = new Set()
 
 /** Reads `options[name]`: a wrong type is a TypeError, a number out of range a RangeError. */
 function option(options, name, type, check, expected, fallback) {
@@ -30,7 +30,17 @@ function option(options, name, type, check, expected, fallback) {
   return value
 }
 
+/** collect()'s steps; close() waits for them (StoreState.collects). */
+async function fullCollection(st) {
+  await nextTurn()
+  if (typeof globalThis.gc === 'function') await st.collectWrappers(globalThis.gc)
+  else st.drainDeaths()
+  const cycle = native.requestCollection(st.index)
+  return st.waitFor(cycle)
+}
+
 let stateOf
+let openState
 
 class Store {
   #state
@@ -56,21 +66,25 @@ class Store {
 
   static {
     stateOf = (store) => (store !== null && typeof store === 'object' && #state in store ? store.#state : undefined)
+    // A method's receiver: a brand check (a private method would throw V8's
+    // own error on a foreign receiver before we could), then the state.
+    openState = (self, where) => {
+      if (self === null || typeof self !== 'object' || !(#state in self)) {
+        throw invalidThis(`Store.prototype.${where}`, 'a weakstore Store', self)
+      }
+      const st = self.#state
+      if (st.closing !== null) throw closed(`Store.prototype.${where}`)
+      return st
+    }
   }
 
-  #st(where) {
-    if (!(#state in this)) throw invalidThis(`Store.prototype.${where}`, 'a weakstore Store', this)
-    const st = this.#state
-    if (st.closing !== null) throw closed(`Store.prototype.${where}`)
-    return st
-  }
 
   /**
    * Allocates an object with the own enumerable fields of `fields`.
    * @returns {import('../index').Handle}
    */
   alloc(fields = undefined) {
-    const st = this.#st('alloc')
+    const st = openState(this, 'alloc')
     if (fields !== undefined && fields !== null && (typeof fields !== 'object' || idOf(fields) !== undefined)) {
       throw typeError('Store.prototype.alloc', 'a plain object of fields (or nothing)', fields)
     }
@@ -93,18 +107,15 @@ class Store {
    * cycle's figures.
    */
   async collect() {
-    const st = this.#st('collect')
-    collecting.set(st, (collecting.get(st) || 0) + 1)
+    const st = openState(this, 'collect')
+    const done = fullCollection(st)
+    collecting.add(st)
+    st.collects.add(done)
     try {
-      await nextTurn()
-      if (typeof globalThis.gc === 'function') await st.collectWrappers(globalThis.gc)
-      else st.drainDeaths()
-      const cycle = native.requestCollection(st.index)
-      return await st.waitFor(cycle)
+      return await done
     } finally {
-      const n = collecting.get(st) - 1
-      if (n === 0) collecting.delete(st)
-      else collecting.set(st, n)
+      st.collects.delete(done)
+      if (st.collects.size === 0) collecting.delete(st)
     }
   }
 
@@ -115,7 +126,7 @@ class Store {
    * and frees every object. Resolves when all that is done; idempotent.
    */
   close() {
-    if (!(#state in this)) return Promise.reject(invalidThis('Store.prototype.close', 'a weakstore Store', this))
+    if (!isObject(this) || !(#state in this)) return Promise.reject(invalidThis('Store.prototype.close', 'a weakstore Store', this))
     const st = this.#state
     return st.close(() => stores.unregister(st))
   }
@@ -127,13 +138,13 @@ class Store {
 
   /** Whether close() was called. */
   get closed() {
-    if (!(#state in this)) throw invalidThis('Store.prototype.closed', 'a weakstore Store', this)
+    if (!isObject(this) || !(#state in this)) throw invalidThis('Store.prototype.closed', 'a weakstore Store', this)
     return this.#state.closing !== null
   }
 
   /** Totals of the store now. */
   stats() {
-    const st = this.#st('stats')
+    const st = openState(this, 'stats')
     st.flushPending() // queued registrations count as cells
     return native.stats(st.index)
   }

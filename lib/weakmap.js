@@ -21,7 +21,7 @@
 
 const native = require('../native.js')
 const { V8WeakRef, V8FinalizationRegistry } = require('./builtins')
-const { typeError, invalidThis, invalidValue, withCode, released, closed } = require('./errors')
+const { typeError, invalidThis, withCode, released, closed } = require('./errors')
 const { idOf, keyOf, stateOf } = require('./handle')
 
 // A map or set that V8 collects drops its table in every store it used.
@@ -96,6 +96,8 @@ function addAll(self, iterable, adderName, pairs) {
 }
 
 let purge
+let checkMap
+let checkSet
 
 class WeakMap {
   #perStore = new Map() // StoreState -> { table, js: Map<keyId, value> }
@@ -105,6 +107,13 @@ class WeakMap {
   }
 
   static {
+    // A method's receiver (a private method would throw V8's own error on a
+    // foreign receiver before we could check it).
+    checkMap = (self, where) => {
+      if (self === null || typeof self !== 'object' || !(#perStore in self)) {
+        throw invalidThis(`WeakMap.prototype.${where}`, 'a weakstore WeakMap', self)
+      }
+    }
     purge = (st, self, keyId) => {
       if (!(#perStore in self)) return // a WeakSet: it holds no JavaScript values
       const entry = self.#perStore.get(st)
@@ -112,13 +121,10 @@ class WeakMap {
     }
   }
 
-  #check(where) {
-    if (!(#perStore in this)) throw invalidThis(`WeakMap.prototype.${where}`, 'a weakstore WeakMap', this)
-  }
 
   /** The value for `key`, or undefined. */
   get(key) {
-    this.#check('get')
+    checkMap(this, 'get')
     const id = keyOf(key)
     if (id === undefined) return undefined
     const st = stateOf(key)
@@ -131,7 +137,7 @@ class WeakMap {
 
   /** Maps `key` to `value`; returns this map. */
   set(key, value) {
-    this.#check('set')
+    checkMap(this, 'set')
     const id = liveKey('WeakMap.prototype.set', key)
     const st = stateOf(key)
     const entry = tableFor(this, this.#perStore, st)
@@ -151,19 +157,19 @@ class WeakMap {
 
   /** Whether `key` has an entry. */
   has(key) {
-    this.#check('has')
+    checkMap(this, 'has')
     return hasKey(this.#perStore, key)
   }
 
   /** Removes `key`'s entry; whether there was one. */
   delete(key) {
-    this.#check('delete')
+    checkMap(this, 'delete')
     return deleteKey(this.#perStore, key)
   }
 
   /** The value for `key`; if absent, sets it to `value` first. */
   getOrInsert(key, value) {
-    this.#check('getOrInsert')
+    checkMap(this, 'getOrInsert')
     liveKey('WeakMap.prototype.getOrInsert', key)
     if (this.has(key)) return this.get(key)
     this.set(key, value)
@@ -172,7 +178,7 @@ class WeakMap {
 
   /** The value for `key`; if absent, sets it to `callbackfn(key)` first. */
   getOrInsertComputed(key, callbackfn) {
-    this.#check('getOrInsertComputed')
+    checkMap(this, 'getOrInsertComputed')
     liveKey('WeakMap.prototype.getOrInsertComputed', key)
     if (typeof callbackfn !== 'function') {
       throw typeError('WeakMap.prototype.getOrInsertComputed', 'a callback function', callbackfn)
@@ -192,13 +198,17 @@ class WeakSet {
     if (iterable !== undefined && iterable !== null) addAll(this, iterable, 'add', false)
   }
 
-  #check(where) {
-    if (!(#perStore in this)) throw invalidThis(`WeakSet.prototype.${where}`, 'a weakstore WeakSet', this)
+  static {
+    checkSet = (self, where) => {
+      if (self === null || typeof self !== 'object' || !(#perStore in self)) {
+        throw invalidThis(`WeakSet.prototype.${where}`, 'a weakstore WeakSet', self)
+      }
+    }
   }
 
   /** Adds `value` (a handle); returns this set. */
   add(value) {
-    this.#check('add')
+    checkSet(this, 'add')
     const id = liveKey('WeakSet.prototype.add', value)
     const st = stateOf(value)
     native.ephSetValue(st.index, tableFor(this, this.#perStore, st).table, id, true)
@@ -207,13 +217,13 @@ class WeakSet {
 
   /** Whether `value`'s object is in the set. */
   has(value) {
-    this.#check('has')
+    checkSet(this, 'has')
     return hasKey(this.#perStore, value)
   }
 
   /** Removes `value`'s object; whether it was there. */
   delete(value) {
-    this.#check('delete')
+    checkSet(this, 'delete')
     return deleteKey(this.#perStore, value)
   }
 }

@@ -3,7 +3,7 @@
 // objects. It holds the object's id (generation-checked: once collected,
 // it can never name another object) and the store's state.
 
-const { typeError, invalidThis, invalidValue, withCode, released, closed } = require('./errors')
+const { isObject, typeError, invalidThis, released, closed } = require('./errors')
 const { idOf, stateOf, selfRefOf, existingSelfRef } = require('./handle')
 
 class WeakRef {
@@ -29,7 +29,7 @@ class WeakRef {
 
   /** The target's canonical handle, or undefined once it was collected. */
   deref() {
-    if (!(#id in this)) throw invalidThis('WeakRef.prototype.deref', 'a weakstore WeakRef', this)
+    if (!isObject(this) || !(#id in this)) throw invalidThis('WeakRef.prototype.deref', 'a weakstore WeakRef', this)
     const id = this.#id
     if (id === 0) return undefined
     const st = this.#state

@@ -1,0 +1,110 @@
+'use strict'
+// Store.prototype.close and Symbol.asyncDispose: deterministic teardown.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const { Store, WeakRef, FinalizationRegistry, WeakMap, WeakSet } = require('..')
+const { turn } = require('./helpers')
+
+const CLOSED = { name: 'TypeError', code: 'ERR_WEAKSTORE_CLOSED' }
+
+/** This process's threads (Linux); null elsewhere. */
+const threads = () => (fs.existsSync('/proc/self/task') ? fs.readdirSync('/proc/self/task').length : null)
+
+test('close() stops the collector thread and frees every object before it resolves', async () => {
+  const before = threads()
+  const store = new Store({ threads: 2 })
+  const a = store.alloc({ name: 'a' })
+  a.set('self', a)
+  await store.collect()
+  if (before !== null) assert.ok(threads() > before, 'the store runs a collector thread')
+  const closing = store.close()
+  assert.equal(store.closed, true)
+  assert.equal(store.close(), closing, 'close() is idempotent')
+  await closing
+  if (before !== null) assert.equal(threads(), before, 'a collector thread outlived close()')
+  assert.throws(() => store.alloc(), CLOSED)
+  assert.throws(() => store.stats(), CLOSED)
+  await assert.rejects(store.collect(), CLOSED)
+  assert.throws(() => a.get('name'), CLOSED)
+  assert.throws(() => a.set('x', 1), CLOSED)
+  a.release() // releasing a handle of a closed store is a no-op, not an error
+  assert.equal(a.released, true)
+})
+
+test('close() delivers the callbacks already due, and waits for collect() calls in flight', async () => {
+  const store = new Store({ manual: true })
+  const seen = []
+  const registry = new FinalizationRegistry((held) => seen.push(held))
+  let a = store.alloc()
+  registry.register(a, 'due')
+  const kept = store.alloc()
+  registry.register(kept, 'kept')
+  await turn()
+  a.release()
+  a = null
+  const inFlight = store.collect()
+  const closing = store.close()
+  const figures = await inFlight
+  assert.equal(figures.freed, 1)
+  await closing
+  assert.deepEqual(seen, ['due'], 'the due callback ran; the live target\'s registration went with the store')
+  await turn()
+  assert.deepEqual(seen, ['due'])
+})
+
+test('after close(), weak references read empty and nothing throws where the built-ins would not', async () => {
+  const store = new Store({ manual: true })
+  const a = store.alloc()
+  const ref = new WeakRef(a)
+  const map = new WeakMap([[a, { v: 1 }]])
+  const set = new WeakSet([a])
+  const registry = new FinalizationRegistry(() => assert.fail('no callback for a closed store\'s live target'))
+  const token = {}
+  registry.register(a, 'x', token)
+  await turn()
+  await store.close()
+  assert.equal(ref.deref(), undefined)
+  assert.equal(map.get(a), undefined)
+  assert.equal(map.has(a), false)
+  assert.equal(map.delete(a), false)
+  assert.equal(set.has(a), false)
+  assert.equal(registry.unregister(token), false)
+  assert.throws(() => new WeakRef(a), CLOSED)
+  assert.throws(() => map.set(a, 1), CLOSED)
+  assert.throws(() => set.add(a), CLOSED)
+  assert.throws(() => registry.register(a, 'y'), CLOSED)
+  await turn()
+})
+
+test('a closed store\'s handles never reach a later store that reuses its slot', async () => {
+  const first = new Store({ manual: true })
+  const old = first.alloc({ v: 'old' })
+  await first.close()
+  const second = new Store({ manual: true })
+  const fresh = second.alloc({ v: 'new' })
+  assert.throws(() => old.get('v'), CLOSED)
+  assert.equal(fresh.get('v'), 'new')
+  assert.equal(second.stats().objects, 1)
+  await second.close()
+})
+
+test('Symbol.asyncDispose closes the store', async () => {
+  const store = new Store({ manual: true })
+  assert.equal(typeof store[Symbol.asyncDispose], 'function')
+  store.alloc()
+  await store[Symbol.asyncDispose]()
+  assert.equal(store.closed, true)
+  assert.throws(() => store.alloc(), CLOSED)
+  await assert.rejects(Store.prototype.close.call({}), { code: 'ERR_INVALID_THIS' })
+})
+
+test('many stores opened and closed leave no thread behind', async () => {
+  const before = threads()
+  for (let i = 0; i < 200; i++) {
+    const store = new Store({ threads: 1 })
+    store.alloc({ i }).set('n', i)
+    await store.close()
+  }
+  if (before !== null) assert.equal(threads(), before)
+})
