@@ -89,10 +89,18 @@ test('every package is publishable: npm publish --dry-run, no private flag, lice
     assert.ok(Array.isArray(manifest.files) && manifest.files.length > 0)
     ok('npm', ['publish', '--dry-run', '--ignore-scripts', '--tag', 'dry-run'], { cwd: dir })
   }
-  for (const dir of fs.readdirSync(path.join(root, 'npm'))) {
+  // The packed main package names every platform package, at its version.
+  const packed = JSON.parse(ok('tar', ['-xOzf', mainTarball, 'package/package.json']).stdout)
+  assert.equal(packed.version, pkg.version)
+  const platforms = fs.readdirSync(path.join(root, 'npm'))
+  assert.ok(platforms.length >= 8 && platforms.includes(abi))
+  for (const dir of platforms) {
     const manifest = JSON.parse(fs.readFileSync(path.join(root, 'npm', dir, 'package.json'), 'utf8'))
-    assert.equal(pkg.optionalDependencies[manifest.name], pkg.version, `${manifest.name} is not an optional dependency in step`)
+    assert.equal(manifest.version, pkg.version, `npm/${dir}: versions out of step`)
+    assert.equal(packed.optionalDependencies[manifest.name], pkg.version, `${manifest.name} is not an optional dependency in step`)
   }
+  assert.equal(Object.keys(packed.optionalDependencies).length, platforms.length)
+  assert.equal(pkg.optionalDependencies, undefined, 'a clone must not fetch platform packages')
 })
 
 test('the types resolve for require and import consumers (@arethetypeswrong/cli)', () => {

@@ -40,7 +40,11 @@ function platformPackageName(abi = platformArchABI()) {
   return `${pkg.name}-${abi}`
 }
 
-/** Whether the release configuration lists a prebuilt package for `abi`. */
+/**
+ * Whether a prebuilt package is published for `abi`: the packed package
+ * lists each as an optional dependency (scripts/pack-all.js); a clone of
+ * the repository lists none.
+ */
 function hasPrebuilt(abi = platformArchABI()) {
   return Object.prototype.hasOwnProperty.call(pkg.optionalDependencies || {}, platformPackageName(abi))
 }

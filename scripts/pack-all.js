@@ -7,7 +7,11 @@
 //   napi create-npm-dirs              npm/<platform>/ for every configured target
 //   napi artifacts                    copies this machine's .node into its npm/ dir
 //   npm pack                          the two tarballs
-// It fails if the main tarball lacks a file that `require` needs, or
+// The main package is packed from a staged copy (dist/stage/) whose
+// package.json lists every platform package as an optional dependency at
+// this version, as `napi pre-publish` writes it for a release; the
+// repository's own package.json has none, so that a clone never fetches
+// them. It fails if the main tarball lacks a file that `require` needs, or
 // carries anything it should not (build output, tests, benches, fuzzers).
 
 const { execFileSync } = require('node:child_process')
@@ -52,6 +56,28 @@ function checkMain(report) {
   }
 }
 
+/** Copies what `npm pack` would ship into dist/stage/, with the optional dependencies added. */
+function stageMain() {
+  const stage = path.join(dist, 'stage')
+  fs.rmSync(stage, { recursive: true, force: true })
+  const [listing] = JSON.parse(sh('npm', ['pack', '--dry-run', '--json', '--ignore-scripts']))
+  for (const { path: file } of listing.files) {
+    fs.mkdirSync(path.dirname(path.join(stage, file)), { recursive: true })
+    fs.copyFileSync(path.join(root, file), path.join(stage, file))
+  }
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
+  manifest.optionalDependencies = {}
+  for (const dir of fs.readdirSync(path.join(root, 'npm')).sort()) {
+    const platform = JSON.parse(fs.readFileSync(path.join(root, 'npm', dir, 'package.json'), 'utf8'))
+    if (platform.version !== manifest.version) {
+      throw new Error(`npm/${dir} is at ${platform.version}, the main package at ${manifest.version}: run \`npm version\``)
+    }
+    manifest.optionalDependencies[platform.name] = manifest.version
+  }
+  fs.writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`)
+  return stage
+}
+
 function main() {
   fs.mkdirSync(dist, { recursive: true })
   for (const f of fs.readdirSync(dist)) if (f.endsWith('.tgz')) fs.rmSync(path.join(dist, f))
@@ -65,7 +91,7 @@ function main() {
   fs.writeFileSync(hostConfig, JSON.stringify({ binaryName: pkg.napi.binaryName, targets: [host] }))
   napiRun('artifacts', '--config-path', hostConfig, '--output-dir', '.', '--npm-dir', 'npm')
 
-  const main = pack(root)
+  const main = pack(stageMain())
   checkMain(main)
   const platform = pack(path.join(root, 'npm', platformArchABI()))
   for (const r of [main, platform]) {
