@@ -54,7 +54,19 @@ export interface CycleFigures {
   totalMs: number
   liveObjects: number
   liveBytes: number
+  /** What started the cycle: `'collect'` (an explicit request) or `'allocation'` (the budget). */
+  trigger: 'collect' | 'allocation'
+  /** The collector left its background priority to keep up with allocation. */
+  boosted: boolean
+  /** When the cycle started, in ms since the Unix epoch. */
+  startedAt: number
 }
+
+/**
+ * The figures of the finished cycles numbered above `cycle` (the last 64
+ * at most), oldest first.
+ */
+export declare function cyclesAfter(store: number, cycle: number): Array<CycleFigures>
 
 export declare function del(store: number, id: number, key: string): boolean
 

@@ -840,6 +840,7 @@ module.exports.beginDelivery = nativeBinding.beginDelivery
 module.exports.closeStore = nativeBinding.closeStore
 module.exports.completed = nativeBinding.completed
 module.exports.createStore = nativeBinding.createStore
+module.exports.cyclesAfter = nativeBinding.cyclesAfter
 module.exports.del = nativeBinding.del
 module.exports.destroyStore = nativeBinding.destroyStore
 module.exports.drainHandleDeaths = nativeBinding.drainHandleDeaths

@@ -10,6 +10,7 @@
 
 const native = require('../native.js')
 const { V8WeakRef, V8FinalizationRegistry } = require('./builtins')
+const { publishCallbackError } = require('./diagnostics')
 const { isObject, typeError, invalidThis, invalidValue, released, closed } = require('./errors')
 const { idOf, stateOf } = require('./handle')
 const {
@@ -58,6 +59,7 @@ class FinalizationRegistry {
         const callback = self.#callback
         callback(held) // a plain call: `this` is undefined, as in the built-in
       } catch (err) {
+        publishCallbackError(err, held, self)
         // Report like an uncaught exception, after the other callbacks.
         process.nextTick(() => { throw err })
       }

@@ -8,11 +8,15 @@
 // wrapper lives. When V8 collects a Handle, a Node-API finalizer drops its
 // root; `release()` drops it at once.
 
+const { inspect } = require('node:util')
 const native = require('../native.js')
 const { V8WeakRef } = require('./builtins')
 const { isObject, typeError, invalidThis, invalidValue, withCode, released } = require('./errors')
 
 const CONSTRUCT = Symbol('weakstore.construct')
+
+/** What util.inspect prints for a live handle: its fields, under the name Handle. */
+const HandleView = { Handle: class {} }.Handle
 
 /**
  * A handle's weak reference to itself, made the first time a weakstore
@@ -171,6 +175,38 @@ class Handle {
 
   [Symbol.dispose]() {
     this.release()
+  }
+
+  /**
+   * `util.inspect` / `console.log`: the fields, like an object's, nested to
+   * the usual depth, a cycle as `[Circular]`. Reading a field that holds a
+   * handle makes (or finds) that object's canonical handle, as `get` does.
+   */
+  [inspect.custom](depth, options, inspect) {
+    if (!isObject(this) || !(#id in this)) return this
+    if (this.#id === 0) return options.stylize('Handle <released>', 'special')
+    if (this.#state.closed) return options.stylize('Handle <closed>', 'special')
+    if (depth < 0) return options.stylize('[Handle]', 'special')
+    const limit = options.depth === null ? Infinity : depth
+    const views = new Map() // handle -> its view, so that a cycle shows as [Circular]
+    const view = (h, level) => {
+      let v = views.get(h)
+      if (v !== undefined) return v
+      v = new HandleView()
+      views.set(h, v)
+      if (level > limit) {
+        // Beyond the depth inspect prints [Handle] for an object with keys
+        // (and Handle {} for one without): the keys are enough.
+        for (const key of h.keys()) v[key] = undefined
+        return v
+      }
+      for (const key of h.keys()) {
+        const value = h.get(key)
+        v[key] = idOf(value) !== undefined ? view(value, level + 1) : value
+      }
+      return v
+    }
+    return inspect(view(this, 0), { ...options, depth: options.depth === null ? null : depth })
   }
 
 }

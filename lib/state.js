@@ -19,6 +19,7 @@
 
 const native = require('../native.js')
 const { V8WeakRef } = require('./builtins')
+const { publishCycles } = require('./diagnostics')
 const { Handle, CONSTRUCT, markReleased, setId, keptOf, setKept } = require('./handle')
 
 /** index -> V8 WeakRef(StoreState), for the module-wide pump. */
@@ -64,6 +65,7 @@ class StoreState {
     this.keepAlive = null
     this.closing = null // close()'s promise, once called
     this.collects = new Set() // the promises of collect() calls in flight
+    this.publishedCycle = 0 // the last cycle diagnostics.js published or skipped
     states.set(index, new V8WeakRef(this))
   }
 
@@ -222,6 +224,7 @@ class StoreState {
         this.drainDeaths()
         this.#deliver()
         this.#purgeDeadEntries()
+        publishCycles(this)
         this.#resolveWaiting()
       } while (this.pumpAgain)
     } finally {

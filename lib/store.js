@@ -1,6 +1,7 @@
 'use strict'
 // Store: one off-heap object store with its own collector threads.
 
+const { inspect } = require('node:util')
 const native = require('../native.js')
 const { V8FinalizationRegistry } = require('./builtins')
 const { isObject, typeError, invalidThis, rangeError, closed } = require('./errors')
@@ -140,6 +141,16 @@ class Store {
   get closed() {
     if (!isObject(this) || !(#state in this)) throw invalidThis('Store.prototype.closed', 'a weakstore Store', this)
     return this.#state.closing !== null
+  }
+
+  /** `util.inspect` / `console.log`: the store's counts. */
+  [inspect.custom](depth, options, inspect) {
+    if (!isObject(this) || !(#state in this)) return this
+    const st = this.#state
+    if (st.closing !== null) return options.stylize('Store <closed>', 'special')
+    const s = native.stats(st.index)
+    const counts = { objects: s.objects, bytes: s.bytes, handles: s.handles, collections: s.collections, phase: s.phase }
+    return `Store ${inspect(counts, options)}`
   }
 
   /** Totals of the store now. */

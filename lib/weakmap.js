@@ -19,6 +19,7 @@
 //   and the key never dies. Store handles, not wrappers-in-closures, as
 //   values to avoid that cycle through the V8 heap.
 
+const { inspect } = require('node:util')
 const native = require('../native.js')
 const { V8WeakRef, V8FinalizationRegistry } = require('./builtins')
 const { typeError, invalidThis, withCode, released, closed } = require('./errors')
@@ -231,6 +232,13 @@ class WeakSet {
 for (const [C, tag] of [[WeakMap, 'WeakMap'], [WeakSet, 'WeakSet']]) {
   Object.defineProperty(C.prototype, Symbol.toStringTag, {
     value: tag, writable: false, enumerable: false, configurable: true,
+  })
+  // As the built-ins print: the entries cannot be listed.
+  Object.defineProperty(C.prototype, inspect.custom, {
+    value: function (depth, options) {
+      return `${tag} { ${options.stylize('<items unknown>', 'special')} }`
+    },
+    writable: true, enumerable: false, configurable: true,
   })
 }
 

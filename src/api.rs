@@ -8,7 +8,7 @@ use std::cell::Cell;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use weakstore_core::{Config, CycleStats, Fired, ObjId, Store, Value};
+use weakstore_core::{Config, CycleStats, Fired, ObjId, Store, Trigger, Value};
 
 use crate::errors::{core_error, range_error, type_error, INVALID_ARG_VALUE};
 use crate::host::{NodeHost, PumpFn, Wake};
@@ -290,6 +290,13 @@ pub struct CycleFigures {
     pub total_ms: f64,
     pub live_objects: f64,
     pub live_bytes: f64,
+    /// What started the cycle: `'collect'` (an explicit request) or `'allocation'` (the budget).
+    #[napi(ts_type = "'collect' | 'allocation'")]
+    pub trigger: String,
+    /// The collector left its background priority to keep up with allocation.
+    pub boosted: bool,
+    /// When the cycle started, in ms since the Unix epoch.
+    pub started_at: f64,
 }
 
 impl From<CycleStats> for CycleFigures {
@@ -310,6 +317,12 @@ impl From<CycleStats> for CycleFigures {
             total_ms: ms(c.total_ns),
             live_objects: c.live_objects as f64,
             live_bytes: c.live_bytes as f64,
+            trigger: match c.trigger {
+                Trigger::Request => "collect".to_owned(),
+                Trigger::Allocation => "allocation".to_owned(),
+            },
+            boosted: c.boosted,
+            started_at: c.started_at_ms,
         }
     }
 }
@@ -317,6 +330,13 @@ impl From<CycleStats> for CycleFigures {
 #[napi(catch_unwind)]
 pub fn last_cycle(env: &Env, store: u32) -> Result<CycleFigures> {
     stores::with(env, store, |e| Ok(e.store.last_cycle().into()))
+}
+
+/// The figures of the finished cycles numbered above `cycle` (the last 64
+/// at most), oldest first.
+#[napi(catch_unwind)]
+pub fn cycles_after(env: &Env, store: u32, cycle: f64) -> Result<Vec<CycleFigures>> {
+    stores::with(env, store, |e| Ok(e.store.cycles_after(cycle as u64).into_iter().map(Into::into).collect()))
 }
 
 /// Totals of a store.

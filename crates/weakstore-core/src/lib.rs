@@ -53,7 +53,7 @@ pub use error::{Error, Result};
 pub use heap::{Config, PhaseObserver};
 pub use host::{Host, NoopHost, WakeLatch};
 pub use id::{ObjId, GEN_BITS, MAX_GEN};
-pub use stats::{CycleStats, Stats};
+pub use stats::{CycleStats, Stats, Trigger, CYCLE_HISTORY};
 pub use store::Store;
 pub use value::{BigInt, Value};
 pub use weak::ephemeron::{EphemeronTable, EphemeronValue};

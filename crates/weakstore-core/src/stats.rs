@@ -1,5 +1,19 @@
 //! Figures the store publishes: totals, and the figures of each cycle.
 
+/// What started a cycle.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Trigger {
+    /// An explicit request (`Store::request_collection`, `collect()`).
+    #[default]
+    Request,
+    /// The allocation budget (`Config::budget_bytes`, paced by growth).
+    Allocation,
+}
+
+/// How many finished cycles' figures a store keeps for
+/// [`crate::Store::cycles_after`].
+pub const CYCLE_HISTORY: usize = 64;
+
 /// Figures of one finished collection cycle.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CycleStats {
@@ -34,6 +48,13 @@ pub struct CycleStats {
     pub live_objects: usize,
     /// Live bytes after the sweep.
     pub live_bytes: usize,
+    /// What started the cycle (an explicit request wins when both did).
+    pub trigger: Trigger,
+    /// The program allocated twice the trigger while the cycle ran, so its
+    /// threads left their background priority (`collector::priority`).
+    pub boosted: bool,
+    /// When the cycle started, in milliseconds since the Unix epoch.
+    pub started_at_ms: f64,
 }
 
 /// Totals of a store at one instant.

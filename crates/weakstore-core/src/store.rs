@@ -376,7 +376,7 @@ impl Store {
     /// Asks for a full cycle without waiting; returns its number, to pass
     /// to [`Store::completed`] or [`Store::wait_for`].
     pub fn request_collection(&self) -> u64 {
-        scheduler::request(&self.shared)
+        scheduler::request(&self.shared, true)
     }
 
     /// Number of the last completed cycle.
@@ -398,6 +398,12 @@ impl Store {
     /// Figures of the last completed cycle.
     pub fn last_cycle(&self) -> CycleStats {
         self.shared.last_cycle.lock().clone()
+    }
+
+    /// The figures of the finished cycles numbered above `cycle`, oldest
+    /// first: at most the last [`crate::stats::CYCLE_HISTORY`].
+    pub fn cycles_after(&self, cycle: u64) -> Vec<CycleStats> {
+        self.shared.history.lock().iter().filter(|c| c.cycle > cycle).cloned().collect()
     }
 
     /// Totals at this instant.

@@ -633,3 +633,30 @@ fn close_waits_for_the_collector_and_frees_everything_before_returning() {
         assert!(dropped.load(Ordering::SeqCst), "close returned while the collector still held the store");
     }
 }
+
+#[test]
+fn cycles_report_their_trigger_and_the_history_keeps_each_one() {
+    use weakstore_core::{Config, NoopHost, Store, Trigger, CYCLE_HISTORY};
+    // A budget of one small allocation: allocating starts cycles on its own.
+    let store = Store::new(Config { threads: 1, budget_bytes: 1, growth_percent: 0, ..Config::default() }, NoopHost);
+    let explicit = store.collect();
+    assert_eq!(explicit.trigger, Trigger::Request);
+    assert!(explicit.started_at_ms > 1.0e12, "a wall-clock start time");
+    let before = explicit.cycle;
+    // Allocation alone requests the next cycle; wait for it.
+    let a = obj(&store, &[("k", Value::String("x".repeat(64).into()))]);
+    let auto = store.wait_for(before + 1);
+    assert_eq!(auto.cycle, before + 1);
+    assert_eq!(auto.trigger, Trigger::Allocation);
+    let history = store.cycles_after(0);
+    assert_eq!(history.iter().map(|c| c.cycle).collect::<Vec<_>>(), (1..=history.len() as u64).collect::<Vec<_>>());
+    assert_eq!(history[0].trigger, Trigger::Request);
+    assert!(store.cycles_after(before).iter().all(|c| c.cycle > before));
+    store.unroot(a).unwrap();
+    for _ in 0..CYCLE_HISTORY + 5 {
+        store.collect();
+    }
+    let kept = store.cycles_after(0);
+    assert_eq!(kept.len(), CYCLE_HISTORY);
+    assert_eq!(kept.last().unwrap().cycle, store.last_cycle().cycle);
+}

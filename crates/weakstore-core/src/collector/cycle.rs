@@ -143,6 +143,8 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64) -> CycleStats {
         total_ns: 0,
         live_objects: shared.objects.load(Ordering::Relaxed),
         live_bytes: shared.bytes.load(Ordering::Relaxed),
+        // Filled in by the scheduler, which knows why the cycle ran.
+        ..CycleStats::default()
     };
     pauses.enter(shared, Phase::Idle, |_| ());
     CycleStats { max_pause_ns: pauses.max_ns, total_ns: started.elapsed().as_nanos() as u64, ..stats }

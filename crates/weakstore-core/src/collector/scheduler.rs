@@ -16,7 +16,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use crate::collector::cycle::run_cycle;
 use crate::collector::phase::Phase;
 use crate::heap::Shared;
-use crate::stats::CycleStats;
+use crate::stats::{CycleStats, Trigger, CYCLE_HISTORY};
 use crate::sync::thread::JoinHandle;
 use crate::sync::{Arc, Ordering};
 
@@ -25,6 +25,8 @@ pub(crate) struct Schedule {
     pub(crate) requested: u64,
     pub(crate) started: u64,
     pub(crate) completed: u64,
+    /// The latest cycle an explicit request asked for (its trigger).
+    pub(crate) explicit: u64,
     pub(crate) shutdown: bool,
     /// Cycles whose work panicked (a collector bug; reported in stats).
     pub(crate) failed: u64,
@@ -59,8 +61,13 @@ fn coordinator(shared: &Shared) {
                 return;
             }
             schedule.started += 1;
-            schedule.started
+            let trigger = if schedule.explicit >= schedule.started { Trigger::Request } else { Trigger::Allocation };
+            (schedule.started, trigger)
         };
+        let (cycle, trigger) = cycle;
+        let started_at_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
         let stats = match catch_unwind(AssertUnwindSafe(|| run_cycle(shared, cycle))) {
             Ok(stats) => stats,
             Err(_) => {
@@ -74,7 +81,17 @@ fn coordinator(shared: &Shared) {
         // Relaxed: a hint for `on_allocate`; an allocation that reads the
         // previous trigger requests a cycle a little early or late.
         shared.trigger.store(pace(&shared.config, stats.live_bytes), Ordering::Relaxed);
+        // Relaxed: `behind` is a hint set by allocations during the cycle.
+        let boosted = shared.behind.load(Ordering::Relaxed);
+        let stats = CycleStats { trigger, boosted, started_at_ms, ..stats };
         *shared.last_cycle.lock() = stats.clone();
+        {
+            let mut history = shared.history.lock();
+            if history.len() == CYCLE_HISTORY {
+                history.pop_front();
+            }
+            history.push_back(stats.clone());
+        }
         {
             let mut schedule = shared.schedule.lock();
             schedule.completed = cycle;
@@ -86,9 +103,13 @@ fn coordinator(shared: &Shared) {
 }
 
 /// Asks for a full cycle; returns the number of the cycle that will do it.
-pub(crate) fn request(shared: &Shared) -> u64 {
+/// `explicit`: the embedder asked (not the allocation budget).
+pub(crate) fn request(shared: &Shared, explicit: bool) -> u64 {
     let mut schedule = shared.schedule.lock();
     let target = schedule.started + 1;
+    if explicit {
+        schedule.explicit = target;
+    }
     if schedule.requested < target {
         schedule.requested = target;
         drop(schedule);
@@ -123,7 +144,7 @@ pub(crate) fn on_allocate(shared: &Shared, bytes: usize) {
         && !shared.auto_requested.load(Ordering::Relaxed)
         && !shared.auto_requested.swap(true, Ordering::Relaxed)
     {
-        request(shared);
+        request(shared, false);
     }
     // Twice the trigger since the cycle in flight began: it is falling
     // behind. (A saturating double: budgets may be huge.)

@@ -127,6 +127,8 @@ pub(crate) struct Shared {
     pub(crate) schedule: Mutex<Schedule>,
     pub(crate) schedule_changed: Condvar,
     pub(crate) last_cycle: Mutex<CycleStats>,
+    /// The last finished cycles' figures (`stats::CYCLE_HISTORY`).
+    pub(crate) history: Mutex<std::collections::VecDeque<CycleStats>>,
     pub(crate) host: Box<dyn Host>,
     pub(crate) config: Config,
 }
@@ -153,6 +155,7 @@ impl Shared {
             schedule: Mutex::new(Schedule::default()),
             schedule_changed: Condvar::new(),
             last_cycle: Mutex::new(CycleStats::default()),
+            history: Mutex::new(std::collections::VecDeque::new()),
             host,
             config,
         }
