@@ -282,6 +282,11 @@ impl FinalizationTable {
         }
     }
 
+    /// Every cell not removed: (registry, target, held object).
+    pub(crate) fn cells(&self) -> Vec<(u32, ObjId, Option<ObjId>)> {
+        self.cells.iter().flatten().filter(|c| !c.cancelled).map(|c| (c.registry, c.target, c.held)).collect()
+    }
+
     pub(crate) fn live_cells(&self) -> usize {
         self.live
     }
