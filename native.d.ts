@@ -134,6 +134,19 @@ export declare function newRegistry(store: number): number
 
 export declare function newTable(store: number): number
 
+/** One step of a `whyAlive` path, as the binding hands it to `lib/`. */
+export interface PathStep {
+  /** `'handle' | 'job' | 'held' | 'other'` on the first step. */
+  root?: string
+  thread?: string
+  /** The field that leads to this step's object. */
+  field?: string
+  /** The ephemeron table whose entry leads to this step's object. */
+  table?: number
+  /** This step's object. */
+  id: number
+}
+
 /** A fresh object with a counting finalizer; returns the count before it. */
 export declare function plantSentinel(): number
 
@@ -173,6 +186,20 @@ export declare function setRef(store: number, id: number, key: string, target: n
 
 /** Sets a plain-data field. */
 export declare function setValue(store: number, id: number, key: string, value: unknown): void
+
+/** What `writeHeapSnapshot` reports. */
+export interface SnapshotInfo {
+  path: string
+  /** Nodes written: objects plus synthetic nodes. */
+  nodes: number
+  /** Synthetic nodes: the root, root groups, registries and tables. */
+  synthetic: number
+  edges: number
+  /** Objects no strong path reaches (garbage for the next cycle). */
+  unreachable: number
+  /** Edges dropped because their target was freed while the graph was copied. */
+  dangling: number
+}
 
 export declare function stats(store: number): StoreStats
 
@@ -215,3 +242,12 @@ export declare function unregisterMany(store: number, pairs: Float64Array): numb
 
 /** Drops one root from each id (releases deferred to the end of a job). */
 export declare function unrootMany(store: number, ids: Float64Array): number
+
+/**
+ * The shortest path from a root to object `id`, not counting the calling
+ * thread's handle of it; `null` when only weak references reach it.
+ */
+export declare function whyAlive(store: number, id: number, thread: string, job: Float64Array): Promise<Array<PathStep> | null>
+
+/** Writes the store's graph as a V8 heap snapshot at `path`. */
+export declare function writeHeapSnapshot(store: number, path: string, thread: string, job: Float64Array): Promise<SnapshotInfo>

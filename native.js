@@ -873,3 +873,5 @@ module.exports.stats = nativeBinding.stats
 module.exports.takeDeadEntries = nativeBinding.takeDeadEntries
 module.exports.unregisterMany = nativeBinding.unregisterMany
 module.exports.unrootMany = nativeBinding.unrootMany
+module.exports.whyAlive = nativeBinding.whyAlive
+module.exports.writeHeapSnapshot = nativeBinding.writeHeapSnapshot

@@ -2,10 +2,11 @@
 // Store: one off-heap object store with its own collector threads.
 
 const { inspect } = require('node:util')
+const { isMainThread, threadId } = require('node:worker_threads')
 const native = require('../native.js')
 const { V8FinalizationRegistry } = require('./builtins')
-const { isObject, typeError, invalidThis, rangeError, closed } = require('./errors')
-const { idOf } = require('./handle')
+const { isObject, typeError, invalidThis, invalidValue, rangeError, released, closed } = require('./errors')
+const { idOf, stateOf: handleState } = require('./handle')
 const { StoreState, pumpStore, forgetStore, nextTurn } = require('./state')
 
 // When a Store (and every handle, WeakRef and registry that could reach
@@ -29,6 +30,19 @@ function option(options, name, type, check, expected, fallback) {
   if (typeof value !== type) throw typeError(`new Store: options.${name}`, expected, value)
   if (!check(value)) throw rangeError(`new Store: options.${name}`, expected, value)
   return value
+}
+
+/** How root groups name this thread in snapshots and paths. */
+const threadLabel = isMainThread ? 'main' : `worker ${threadId}`
+
+let snapshots = 0
+/** A name like Node's v8.writeHeapSnapshot's: Store-YYYYMMDD-HHMMSS-pid-thread-n.heapsnapshot. */
+function defaultSnapshotName() {
+  const d = new Date()
+  const p = (n, w = 2) => String(n).padStart(w, '0')
+  const date = `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}`
+  const time = `${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`
+  return `Store-${date}-${time}-${process.pid}-${threadId}-${p(++snapshots, 3)}.heapsnapshot`
 }
 
 /** collect()'s steps; close() waits for them (StoreState.collects). */
@@ -151,6 +165,46 @@ class Store {
     const s = native.stats(st.index)
     const counts = { objects: s.objects, bytes: s.bytes, handles: s.handles, collections: s.collections, phase: s.phase }
     return `Store ${inspect(counts, options)}`
+  }
+
+  /**
+   * Writes the store's object graph as a V8 heap snapshot (Chrome DevTools'
+   * Memory panel loads it), built off the JavaScript thread while the
+   * program and the collector run. Resolves with the file's path.
+   * @param {string} [path] default: `Store-<date>-<time>-<pid>-<thread>-<n>.heapsnapshot`
+   */
+  async writeHeapSnapshot(path = undefined) {
+    const st = openState(this, 'writeHeapSnapshot')
+    if (path !== undefined && typeof path !== 'string') {
+      throw typeError('Store.prototype.writeHeapSnapshot', 'a file path string (or nothing)', path)
+    }
+    st.flushPending() // queued registrations are cells of the graph
+    const file = path ?? defaultSnapshotName()
+    const info = await native.writeHeapSnapshot(st.index, file, threadLabel, Float64Array.from(st.deferred))
+    return info.path
+  }
+
+  /**
+   * Why `handle`'s object is alive: the shortest path from a root to it
+   * (not counting `handle` itself), computed off the JavaScript thread.
+   * Resolves with `[{ root, thread?, id }, { field, id } | { ephemeron, table, id }, ...]`,
+   * or `null` when nothing but weak references (and `handle`) reach it.
+   */
+  async whyAlive(handle) {
+    const st = openState(this, 'whyAlive')
+    const id = idOf(handle)
+    if (id === undefined) throw typeError('Store.prototype.whyAlive', 'a weakstore Handle', handle)
+    if (id === 0) throw released('Store.prototype.whyAlive')
+    if (handleState(handle) !== st) throw invalidValue('Store.prototype.whyAlive: the handle belongs to another Store')
+    st.flushPending()
+    const steps = await native.whyAlive(st.index, id, threadLabel, Float64Array.from(st.deferred))
+    if (steps === null) return null
+    return steps.map((s) => {
+      if (s.root !== undefined) return s.thread === undefined ? { root: s.root, id: s.id } : { root: s.root, thread: s.thread, id: s.id }
+      if (s.field !== undefined) return { field: s.field, id: s.id }
+      const ref = st.tables.get(s.table)
+      return { ephemeron: ref && ref.deref(), table: s.table, id: s.id }
+    })
   }
 
   /** Totals of the store now. */

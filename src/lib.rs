@@ -19,6 +19,7 @@ mod ephemeron_api;
 mod errors;
 mod handle_api;
 mod host;
+mod inspect_api;
 mod stores;
 mod values;
 mod wrappers;

@@ -103,6 +103,19 @@ impl Wrappers {
         self.len
     }
 
+    /// The objects of every tracked handle (each owns one root).
+    pub fn ids(&self) -> Vec<ObjId> {
+        let mut ids: Vec<ObjId> = self
+            .chunks
+            .iter()
+            .flat_map(|(&key, places)| {
+                places.iter().enumerate().filter_map(move |(i, p)| p.tracked(key * CHUNK as u32 + i as u32)).map(|t| t.id)
+            })
+            .collect();
+        ids.sort_unstable_by_key(|id| id.index());
+        ids
+    }
+
     fn key(slot: u32) -> (u32, usize) {
         (slot / CHUNK as u32, slot as usize % CHUNK)
     }

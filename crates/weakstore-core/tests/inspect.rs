@@ -153,3 +153,17 @@ fn the_walk_runs_beside_mutators_and_a_collector_without_harm() {
     assert_eq!(g.dangling, 0, "a quiescent store is copied exactly");
     assert_eq!(g.len(), store.stats().objects);
 }
+
+#[test]
+fn why_alive_names_objects_kept_for_the_job() {
+    let store = manual(1);
+    let a = obj(&store, &[]);
+    store.root(a); // the job's root, beside the handle's
+    let g = store.inspector().graph();
+    let sets = RootSets { handles: vec![("main".into(), vec![a])], job: vec![a] };
+    assert_eq!(why_alive(&g, &sets, a), Some(vec![Step::Root { kind: RootKind::Job, thread: None, id: a }]));
+    // Once the job's root is gone, only the handle asked about is left.
+    store.unroot(a).unwrap();
+    let g = store.inspector().graph();
+    assert_eq!(why_alive(&g, &sets, a), None);
+}

@@ -8,8 +8,9 @@
 //!   `(other roots)`, each with an element edge per root it holds;
 //! - one synthetic node per finalization registry (weak edges to its
 //!   targets) and per `WeakMap`/`WeakSet` table (weak edges to its keys);
-//! - one `object` node per store object: its name, its id, its exact byte
-//!   count as self size; a `property` edge per reference field, named by
+//! - one `object` node per store object: its name, its node id (twice its
+//!   slot index plus 2: the format's ids are 32-bit), its exact byte count
+//!   as self size; a `property` edge per reference field, named by
 //!   the key, and an `internal` edge to the value of each ephemeron entry
 //!   keyed by it. Primitive field values are part of the object's bytes,
 //!   not nodes of their own (the store holds them inside the object).
@@ -83,16 +84,19 @@ pub fn write(g: &Graph, sets: &RootSets, out: &mut impl Write) -> io::Result<Wri
         let i = groups[at].edges.len() as u32;
         groups[at].edges.push((E_ELEMENT, i, obj(node)));
     }
+    // Weak edges are named (a string index), as V8 names its own.
+    let target = intern("target".to_owned());
+    let key = intern("key".to_owned());
     let registries: BTreeSet<u32> = g.cells.iter().map(|c| c.0).collect();
     for r in registries {
-        let edges = g.cells.iter().filter(|c| c.0 == r).filter_map(|c| c.1).enumerate();
-        let edges = edges.map(|(i, t)| (E_WEAK, i as u32, obj(t))).collect();
+        let edges = g.cells.iter().filter(|c| c.0 == r).filter_map(|c| c.1);
+        let edges = edges.map(|t| (E_WEAK, target, obj(t))).collect();
         groups.push(Synthetic { name: intern(format!("(FinalizationRegistry #{r})")), edges });
     }
     let tables: BTreeSet<u32> = g.entries.iter().map(|e| e.0).collect();
     for t in tables {
-        let keys = g.entries.iter().filter(|e| e.0 == t).enumerate();
-        let edges = keys.map(|(i, e)| (E_WEAK, i as u32, obj(e.1))).collect();
+        let keys = g.entries.iter().filter(|e| e.0 == t);
+        let edges = keys.map(|e| (E_WEAK, key, obj(e.1))).collect();
         groups.push(Synthetic { name: intern(format!("(WeakMap/WeakSet #{t})")), edges });
     }
     let first_group = n_objects + 1;
@@ -107,7 +111,8 @@ pub fn write(g: &Graph, sets: &RootSets, out: &mut impl Write) -> io::Result<Wri
     write!(out, r#"{{"snapshot":{{"meta":{META},"node_count":{node_count},"edge_count":{edge_count},"trace_function_count":0}},"#)?;
     out.write_all(b"\n\"nodes\":[")?;
     let mut sep = Sep::default();
-    // Synthetic ids are small odd numbers; object ids are at least 2^32.
+    // Ids are 32-bit in the format (DevTools keeps them in a Uint32Array):
+    // synthetic nodes get odd ones, an object twice its slot index plus 2.
     let synthetic_node = |out: &mut dyn Write, sep: &mut Sep, s: &Synthetic, id: u64| -> io::Result<()> {
         sep.next(out)?;
         write!(out, "{T_SYNTHETIC},{},{id},0,{},0,0", s.name, s.edges.len())
@@ -117,7 +122,8 @@ pub fn write(g: &Graph, sets: &RootSets, out: &mut impl Write) -> io::Result<Wri
         sep.next(out)?;
         let edges = g.edge_start[n as usize + 1] - g.edge_start[n as usize];
         let detached = if reachable[n as usize] { 1 } else { 2 };
-        write!(out, "\n{T_OBJECT},{},{},{},{edges},0,{detached}", g.names[n as usize], g.ids[n as usize].bits(), g.bytes[n as usize])?;
+        let id = 2 * u64::from(g.ids[n as usize].index()) + 2;
+        write!(out, "\n{T_OBJECT},{},{id},{},{edges},0,{detached}", g.names[n as usize], g.bytes[n as usize])?;
     }
     for (i, s) in groups.iter().enumerate() {
         synthetic_node(out, &mut sep, s, 3 + 2 * i as u64)?;
