@@ -104,7 +104,7 @@ impl Task for WhyTask {
     type JsValue = Option<Vec<PathStep>>;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        Ok(shortest_path(&self.inspector.graph(), &self.sets, self.target))
+        Ok(shortest_path(&self.inspector.graph_without_names(), &self.sets, self.target))
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {

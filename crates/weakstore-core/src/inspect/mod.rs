@@ -138,6 +138,12 @@ impl Interner {
         i
     }
 
+    /// Adds `s` without looking for an equal string already there.
+    fn push(&mut self, s: &str) -> u32 {
+        self.strings.push(s.into());
+        (self.strings.len() - 1) as u32
+    }
+
     fn get(&mut self, s: &str) -> u32 {
         if let Some(&n) = self.index.get(s) {
             return n;
@@ -150,8 +156,18 @@ impl Interner {
 }
 
 impl Inspector {
-    /// Copies the graph (see the module docs).
+    /// Copies the graph (see the module docs), with object names.
     pub fn graph(&self) -> Graph {
+        self.copy(true)
+    }
+
+    /// Copies the graph without object names (every name is "Object"):
+    /// enough for paths, and cheaper (names are mostly distinct strings).
+    pub fn graph_without_names(&self) -> Graph {
+        self.copy(false)
+    }
+
+    fn copy(&self, with_names: bool) -> Graph {
         let shared = &*self.shared;
         let mut g = Graph::default();
         let mut strings = Interner::new();
@@ -177,7 +193,10 @@ impl Inspector {
                 for (key, value) in object.fields.iter() {
                     match value {
                         Value::Ref(to) => raw.push(RawEdge { to: *to, name: strings.get(key), kind: EdgeKind::Field }),
-                        Value::String(s) if name == 0 && (&**key == "type" || &**key == "name") => name = strings.get(s),
+                        Value::String(s) if with_names && name == 0 && (&**key == "type" || &**key == "name") => {
+                            // Names are mostly distinct: stored, not looked up.
+                            name = strings.push(s)
+                        }
                         _ => {}
                     }
                 }
