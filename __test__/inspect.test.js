@@ -123,6 +123,25 @@ test('a heap snapshot DevTools reads: every object, its size, its edges, the roo
   await store.close()
 })
 
+test('DevTools groups objects by name: one class per name, with every instance counted', async (t) => {
+  const store = new Store({ manual: true })
+  const index = store.alloc({ type: 'Index' })
+  for (let i = 0; i < 300; i++) {
+    const item = store.alloc({ type: 'Item', name: `item ${i}` })
+    index.set(`i${i}`, item)
+    item.release()
+  }
+  const file = tmpFile(t, 'classes.heapsnapshot')
+  await store.writeHeapSnapshot(file)
+  const { DevToolsAPI } = await import('heap-snapshot-toolkit')
+  const snapshot = await devtools(file)
+  const classes = snapshot.aggregatesWithFilter(new DevToolsAPI.HeapSnapshotModel.NodeFilter())
+  const byName = Object.fromEntries(Object.values(classes).map((c) => [c.name, c.count]))
+  assert.equal(byName.Item, 300)
+  assert.equal(byName.Index, 1)
+  await store.close()
+})
+
 test('whyAlive: job, held and weak-only objects; wrong arguments', async () => {
   const store = new Store({ manual: true })
   const registry = new FinalizationRegistry(() => {})

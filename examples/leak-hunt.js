@@ -54,7 +54,8 @@ async function main() {
   profile.release()
 
   // 2. The same, for DevTools.
-  const file = await store.writeHeapSnapshot()
+  const keep = process.argv.includes('--keep') // for ci/devtools-screenshot.mjs
+  const file = await store.writeHeapSnapshot(keep ? 'leak.heapsnapshot' : undefined)
   console.log(`wrote ${file}: open it in Chrome DevTools, Memory > Load profile;`)
   console.log('  in Summary, "Profile" and "Session" have 1000 instances each; the')
   console.log('  Retainers of any Profile lead to SessionIndex through (handles: main).')
@@ -63,7 +64,7 @@ async function main() {
   for (const key of index.keys()) index.delete(key)
   await store.collect()
   console.log(`after the fix: ${store.stats().objects} object(s) live`)
-  require('node:fs').rmSync(file)
+  if (!keep) require('node:fs').rmSync(file)
   await store.close()
 }
 

@@ -125,9 +125,9 @@ struct RawEdge {
     kind: EdgeKind,
 }
 
+/// Distinct strings, numbered in order of arrival (one allocation each).
 #[derive(Default)]
 struct Interner {
-    strings: Vec<Box<str>>,
     index: HashMap<Box<str>, u32>,
 }
 
@@ -138,20 +138,22 @@ impl Interner {
         i
     }
 
-    /// Adds `s` without looking for an equal string already there.
-    fn push(&mut self, s: &str) -> u32 {
-        self.strings.push(s.into());
-        (self.strings.len() - 1) as u32
-    }
-
     fn get(&mut self, s: &str) -> u32 {
         if let Some(&n) = self.index.get(s) {
             return n;
         }
-        let n = self.strings.len() as u32;
-        self.strings.push(s.into());
+        let n = self.index.len() as u32;
         self.index.insert(s.into(), n);
         n
+    }
+
+    /// The strings, by number.
+    fn into_strings(self) -> Vec<Box<str>> {
+        let mut strings: Vec<Box<str>> = vec![Box::from(""); self.index.len()];
+        for (s, n) in self.index {
+            strings[n as usize] = s;
+        }
+        strings
     }
 }
 
@@ -194,8 +196,9 @@ impl Inspector {
                     match value {
                         Value::Ref(to) => raw.push(RawEdge { to: *to, name: strings.get(key), kind: EdgeKind::Field }),
                         Value::String(s) if with_names && name == 0 && (&**key == "type" || &**key == "name") => {
-                            // Names are mostly distinct: stored, not looked up.
-                            name = strings.push(s)
+                            // Interned: DevTools groups objects by the string
+                            // index of their name.
+                            name = strings.get(s)
                         }
                         _ => {}
                     }
@@ -243,7 +246,7 @@ impl Inspector {
             .into_iter()
             .map(|(registry, target, held)| (registry, g.node_of(target), held.and_then(|h| g.node_of(h))))
             .collect();
-        g.strings = strings.strings;
+        g.strings = strings.into_strings();
         g
     }
 }
