@@ -103,6 +103,13 @@ test('util.inspect shows a handle\'s fields, nested handles, cycles and depth li
   assert.equal(util.inspect(new WeakMap()), util.inspect(new globalThis.WeakMap()))
 })
 
+test('util.inspect of a handle whose keys name Object.prototype members', () => {
+  const store = new Store({ manual: true })
+  const a = store.alloc()
+  a.set('__proto__', Buffer.from('x')).set('constructor', 1).set('toString', 'no')
+  assert.equal(util.inspect(a, { breakLength: Infinity }), "Handle { ['__proto__']: <Buffer 78>, constructor: 1, toString: 'no' }")
+})
+
 test('util.inspect of a closed store and its handles', async () => {
   const store = new Store({ manual: true })
   const a = store.alloc({ x: 1 })

@@ -18,6 +18,10 @@ const CONSTRUCT = Symbol('weakstore.construct')
 /** What util.inspect prints for a live handle: its fields, under the name Handle. */
 const HandleView = { Handle: class {} }.Handle
 
+/** An own field of a view (a key such as `__proto__` must not set its prototype). */
+const field = (view, key, value) =>
+  Object.defineProperty(view, key, { value, writable: true, enumerable: true, configurable: true })
+
 /**
  * A handle's weak reference to itself, made the first time a weakstore
  * WeakRef needs one and shared by all of them: `deref()` of a live handle
@@ -197,12 +201,12 @@ class Handle {
       if (level > limit) {
         // Beyond the depth inspect prints [Handle] for an object with keys
         // (and Handle {} for one without): the keys are enough.
-        for (const key of h.keys()) v[key] = undefined
+        for (const key of h.keys()) field(v, key, undefined)
         return v
       }
       for (const key of h.keys()) {
         const value = h.get(key)
-        v[key] = idOf(value) !== undefined ? view(value, level + 1) : value
+        field(v, key, idOf(value) !== undefined ? view(value, level + 1) : value)
       }
       return v
     }

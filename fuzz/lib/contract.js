@@ -78,6 +78,8 @@ const EXPECT_RANGE = 'range' // RangeError
 const EXPECT_RELEASED = 'released' // error mentioning "released"
 const EXPECT_ANY = 'any' // may or may not throw; if it throws, the contract applies
 
+const WEAKSTORE_MESSAGE = /^(new Store|Store\.prototype|Handle|WeakRef|FinalizationRegistry|WeakMap|WeakSet|weakstore:)/
+
 function checkThrown(err, expect, where) {
   stats.threw++
   if (err !== null && typeof err === 'object' && err[USER]) {
@@ -90,6 +92,11 @@ function checkThrown(err, expect, where) {
   if (typeof err.message !== 'string' || err.message.length === 0) return fail(`${where}: ${kind} without a message`, err)
   if (/internal weakstore error|unwrap|panick|RefCell|already borrowed|napi_|Status::/i.test(err.message)) {
     return fail(`${where}: internal error leaked`, err)
+  }
+  // weakstore's own errors (their messages name the API) carry a Node-style code.
+  if ((err instanceof TypeError || err instanceof RangeError) && WEAKSTORE_MESSAGE.test(err.message) &&
+      !(typeof err.code === 'string' && /^ERR_[A-Z_]+$/.test(err.code))) {
+    return fail(`${where}: a weakstore ${kind} without a Node-style code`, err)
   }
   if (!(err instanceof TypeError) && !(err instanceof RangeError)) {
     // Allowed only if the message says what was wrong; keep a tally of them

@@ -157,7 +157,7 @@ function registerOne(rrec, rec, wrongThis = false) {
   if (r.value !== undefined) fail('register() returned a value')
   if (S.inCallback) rrec.registeredInCallback = true
   if (held && held[HELD] !== undefined) {
-    rrec.cells.set(uid, { target: new V8WeakRef(rec.h), state: 'live', token, inCallback: S.inCallback > 0 })
+    rrec.cells.set(uid, { target: new V8WeakRef(rec.h), store: rec.store.store, state: 'live', token, inCallback: S.inCallback > 0 })
   }
   if (token !== undefined) {
     let list = rrec.tokens.get(token)
@@ -191,8 +191,9 @@ function unregisterOne(rrec, wrongThis = false) {
         cell.state = S.inCallback ? 'unregisteredInCallback' : 'unregistered'
       }
     }
-    // Registrations whose targets are still held must be found.
-    const mustFind = !(token instanceof Handle) && uids.some((uid) => { const c = rrec.cells.get(uid); const t = c && c.target.deref(); return c && t !== undefined && !t.released })
+    // Registrations whose targets are still held must be found (unless their
+    // store was closed: its registrations went with it).
+    const mustFind = !(token instanceof Handle) && uids.some((uid) => { const c = rrec.cells.get(uid); const t = c && c.target.deref(); return c && t !== undefined && !t.released && !c.store.closed })
     if (mustFind && r.value !== true && !S.inCallback) fail('unregister() returned false for a token with a live registration')
     if (!S.inCallback) for (const uid of uids) { const c = rrec.cells.get(uid); if (c && c.state === 'unregistered') rrec.cells.delete(uid) }
     rrec.tokens.delete(token)

@@ -5,7 +5,7 @@
 
 const { Store, Handle, WeakRef } = require('../..')
 const { realGc, int, chance, pick, S, stats, stores, refs, pendingCollects } = require('./state')
-const { log, short, fail, checkThrown, attempt, userThrow, EXPECT_OK, EXPECT_TYPE, EXPECT_RANGE, EXPECT_ANY } = require('./contract')
+const { log, short, fail, checkThrown, attempt, userThrow, EXPECT_OK, EXPECT_TYPE, EXPECT_RANGE, EXPECT_RELEASED, EXPECT_ANY } = require('./contract')
 const { releaseRec, randomRec } = require('./model')
 const { SubStore, junk } = require('./hostile')
 
@@ -126,4 +126,56 @@ function opMisc() {
   }
 }
 
-module.exports = { storeOptions, newStore, dropStore, randomStore, trackCollect, opCollect, opStats, opMisc }
+/**
+ * whyAlive() of a handle (a path of steps or null; a released handle is
+ * refused), now and then a heap snapshot to a temporary file.
+ */
+function opInspect() {
+  const rec = randomRec()
+  if (!rec) return
+  const srec = rec.store
+  log(`${srec.name}.whyAlive(${rec.released ? 'released ' : ''}handle)`)
+  const r = attempt('Store.whyAlive', EXPECT_OK, () => srec.store.whyAlive(rec.h))
+  if (!r.ok) return
+  const released = rec.released
+  r.value.then((steps) => {
+    if (released) return fail('whyAlive() of a released handle resolved')
+    if (steps === null) return
+    if (!Array.isArray(steps) || steps.length === 0 || typeof steps[0].root !== 'string') return fail(`whyAlive() resolved with ${short(steps)}`)
+    for (const s of steps) if (!Number.isSafeInteger(s.id)) fail(`whyAlive() step without an object id: ${short(s)}`)
+  }, (err) => checkThrown(err, released ? EXPECT_RELEASED : EXPECT_OK, 'whyAlive() rejected'))
+  if (chance(0.02)) {
+    const file = require('node:path').join(require('node:os').tmpdir(), `weakstore-fuzz-${process.pid}-${S.callNo}.heapsnapshot`)
+    log(`${srec.name}.writeHeapSnapshot()`)
+    const w = attempt('Store.writeHeapSnapshot', EXPECT_OK, () => srec.store.writeHeapSnapshot(file))
+    if (w.ok) {
+      w.value.then((p) => {
+        const text = require('node:fs').readFileSync(p, 'utf8')
+        require('node:fs').rmSync(p)
+        const snapshot = JSON.parse(text)
+        if (snapshot.snapshot.node_count * 7 !== snapshot.nodes.length) fail('heap snapshot: node_count does not match the nodes')
+      }, (err) => checkThrown(err, EXPECT_OK, 'writeHeapSnapshot() rejected'))
+    }
+  }
+}
+
+/**
+ * Closes a store: it leaves the pool; one of its handles stays behind for a
+ * moment to check that using it throws ERR_WEAKSTORE_CLOSED.
+ */
+function opClose() {
+  if (stores.length < 2) return
+  const srec = pick(stores)
+  const orphan = S.pool.find((r) => r.store === srec && !r.released)
+  log(`${srec.name}.close()`)
+  const r = attempt('Store.close', EXPECT_OK, () => srec.store.close())
+  dropStore(srec)
+  if (!r.ok) return
+  attempt('Store.alloc after close', EXPECT_TYPE, () => srec.store.alloc())
+  r.value.then(() => {
+    if (srec.store.closed !== true) fail('close() resolved, closed is not true')
+    if (orphan) attempt('Handle.get after close', EXPECT_TYPE, () => orphan.h.get('k'))
+  }, (err) => checkThrown(err, EXPECT_OK, 'close() rejected'))
+}
+
+module.exports = { storeOptions, newStore, dropStore, randomStore, trackCollect, opCollect, opStats, opMisc, opInspect, opClose }
