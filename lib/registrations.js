@@ -138,11 +138,22 @@ function cancelQueued(st, entry, token) {
       else index.set(r.token, [prev, r])
     }
     st.indexedUpTo = queue.length
+    // The index lists only live queued records: what is cancelled here
+    // leaves it (the token's other records belong to other registries).
     const found = index.get(token)
     if (Array.isArray(found)) {
-      for (const r of found) if (cancel(r, entry, token)) removed = true
+      let kept = 0
+      for (let i = 0; i < found.length; i++) {
+        const r = found[i]
+        if (cancel(r, entry, token)) removed = true
+        if (!r.cancelled) found[kept++] = r
+      }
+      found.length = kept
+      if (kept === 0) index.delete(token)
+      else if (kept === 1) index.set(token, found[0])
     } else if (found !== undefined && cancel(found, entry, token)) {
       removed = true
+      index.delete(token)
     }
   }
   if (removed) st.dropCancelled()

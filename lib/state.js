@@ -104,7 +104,13 @@ class StoreState {
       r.token = undefined
       this.spare = r
     }
-    if (this.indexedUpTo > pending.length) this.indexedUpTo = pending.length
+    if (pending.length === 0) {
+      // Nothing queued: nothing for the token index to find.
+      this.queuedIndex = null
+      this.indexedUpTo = 0
+    } else if (this.indexedUpTo > pending.length) {
+      this.indexedUpTo = pending.length
+    }
   }
 
   /**
