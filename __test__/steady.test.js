@@ -7,7 +7,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const { Store, FinalizationRegistry } = require('..')
 const { stateOf } = require('../lib/store')
-const { turn } = require('./helpers')
+const { turn, scoped } = require('./helpers')
 
 const TARGETS = 1000
 
@@ -88,4 +88,84 @@ test('a long queue with a register + unregister pair repeated at its end keeps o
   assert.equal(st.pending.length, 100)
   assert.equal(st.queuedIndex.has(token), false, 'the cancelled records left the index')
   targets.forEach((h) => h.release())
+})
+
+const TASKS = '/proc/self/task'
+const fs = require('node:fs')
+const threadCount = () => (fs.existsSync(TASKS) ? fs.readdirSync(TASKS).length : undefined)
+
+/**
+ * Runs gc() and turns until `done()` holds, at most `turns` times; whether
+ * it held. (A V8 WeakRef that `done()` derefs keeps its target to the end
+ * of the job: gc() runs in the next one.)
+ */
+async function gcUntil(done, turns) {
+  for (let i = 0; i < turns; i++) {
+    if (done()) return true
+    await turn()
+    globalThis.gc()
+    await turn()
+  }
+  return done()
+}
+
+/**
+ * Makes `n` short-lived stores, each seen once by `touch(store, handle)`
+ * (a long-lived registry or map), and drops them; checks that V8 collects
+ * every store and that their collector threads end.
+ */
+async function shortLivedStores(touch, n = 40) {
+  const baseline = threadCount()
+  const refs = []
+  for (let i = 0; i < n; i++) {
+    // In a function of its own: a suspended async function may keep stale
+    // values of its locals in its saved registers.
+    refs.push(scoped(() => {
+      const store = new Store({ threads: 1 })
+      touch(store, store.alloc({ i }))
+      return new globalThis.WeakRef(store)
+    }))
+    await turn()
+  }
+  const freed = await gcUntil(() => refs.every((r) => r.deref() === undefined), 50)
+  assert.ok(freed, `${refs.filter((r) => r.deref() !== undefined).length} of ${n} stores are still alive`)
+  if (baseline === undefined) return
+  // Dropped stores' collector threads are detached: they end on their own,
+  // after the cycle in flight. Wait for that, boundedly.
+  let threads = threadCount()
+  for (let i = 0; i < 500 && threads > baseline + 2; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    threads = threadCount()
+  }
+  assert.ok(threads <= baseline + 2, `${threads} threads after ${n} stores came and went (${baseline} before)`)
+}
+
+test('a long-lived FinalizationRegistry does not keep the short-lived stores it saw alive', async (t) => {
+  if (typeof globalThis.gc !== 'function') return t.skip('needs --expose-gc')
+  const reg = new FinalizationRegistry(() => {})
+  await shortLivedStores((store, h) => reg.register(h, 'held', {}))
+  await shortLivedStores((store, h) => {
+    reg.register(h, 'held')
+    return undefined
+  })
+  // Registered and flushed: the store has the cell when it is dropped.
+  await shortLivedStores((store, h) => {
+    reg.register(h, store.alloc(), h)
+    store.stats()
+  })
+  assert.equal(reg.unregister({}), false, 'the registry still works')
+})
+
+test('a long-lived WeakMap or WeakSet does not keep the short-lived stores it saw alive', async (t) => {
+  if (typeof globalThis.gc !== 'function') return t.skip('needs --expose-gc')
+  const { WeakMap, WeakSet } = require('..')
+  const map = new WeakMap()
+  const set = new WeakSet()
+  await shortLivedStores((store, h) => map.set(h, { js: 'value' }))
+  await shortLivedStores((store, h) => map.set(h, 1))
+  await shortLivedStores((store, h) => set.add(h))
+  const store = new Store()
+  const h = store.alloc()
+  map.set(h, 'ok')
+  assert.equal(map.get(h), 'ok', 'the map still works')
 })
