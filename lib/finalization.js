@@ -11,6 +11,7 @@
 const native = require('../native.js')
 const { V8WeakRef, V8WeakMap, V8FinalizationRegistry } = require('./builtins')
 const { typeError, released } = require('./errors')
+const { fallbackPrototype } = require('./construct')
 const { idOf, stateOf } = require('./handle')
 const {
   NO_HELD, GONE, newEntry, forgetEntry, tokenKeyOf, queueRegistration, cancelQueued, unregisterCells,
@@ -51,6 +52,7 @@ class FinalizationRegistry {
   #pruneAt = PRUNE_AT
 
   constructor(cleanupCallback) {
+    if (new.target !== FinalizationRegistry) fallbackPrototype(this, new.target, FinalizationRegistry.prototype)
     if (typeof cleanupCallback !== 'function') {
       throw typeError('FinalizationRegistry', 'a cleanup callback function', cleanupCallback)
     }

@@ -22,6 +22,7 @@
 const native = require('../native.js')
 const { V8WeakRef, V8WeakMap, V8FinalizationRegistry } = require('./builtins')
 const { typeError, released } = require('./errors')
+const { fallbackPrototype } = require('./construct')
 const { idOf, keyOf, stateOf } = require('./handle')
 
 // A map or set that V8 collects drops its table in every store it used
@@ -105,6 +106,7 @@ class WeakMap {
   #perStore = new V8WeakMap() // StoreState -> { table, js: Map<keyId, value> }
 
   constructor(iterable = undefined) {
+    if (new.target !== WeakMap) fallbackPrototype(this, new.target, WeakMap.prototype)
     if (iterable !== undefined && iterable !== null) addAll(this, iterable, 'set', true)
   }
 
@@ -193,6 +195,7 @@ class WeakSet {
   #perStore = new V8WeakMap() // StoreState -> { table, js }
 
   constructor(iterable = undefined) {
+    if (new.target !== WeakSet) fallbackPrototype(this, new.target, WeakSet.prototype)
     if (iterable !== undefined && iterable !== null) addAll(this, iterable, 'add', false)
   }
 
