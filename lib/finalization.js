@@ -101,8 +101,8 @@ class FinalizationRegistry {
     st.deliverTo = deliver
     st.flushRegistrations = flushRegistrations
     if (st.registryDeaths === null) st.registryDeaths = new V8FinalizationRegistry(dropEntry)
-    // The entry (held strongly by the store's registry) names this
-    // registry by its core id only.
+    // st.registryDeaths holds the entry strongly: it must not reach this
+    // registry (it names it by its core id only).
     st.registryDeaths.register(this, entry)
     return entry
   }
