@@ -105,3 +105,46 @@ test('subclassing and new.target work', async () => {
   assert.equal(Object.getPrototypeOf(o), Other.prototype)
   assert.equal(typeof o.deref(), 'object')
 })
+
+test('Reflect.construct with a new.target whose prototype is not an object: the class\'s own prototype, as the built-ins fall back to theirs', () => {
+  const store = new ws.Store({ manual: true })
+  const h = store.alloc()
+  const args = {
+    WeakRef: [[{}], [h]],
+    FinalizationRegistry: [[() => {}], [() => {}]],
+    WeakMap: [[], []],
+    WeakSet: [[], []],
+  }
+  const vm = require('node:vm')
+  const otherContext = vm.createContext()
+  const otherRealm = vm.runInContext('(function F() {})', otherContext)
+  Object.assign(otherContext, vm.runInContext('({ WeakRef, FinalizationRegistry, WeakMap, WeakSet })', otherContext))
+  for (const name of Object.keys(args)) {
+    const [builtinArgs, ourArgs] = args[name]
+    for (const proto of [undefined, null, 1, 'str', Symbol('p'), true]) {
+      // A plain function, another realm's, a bound function (no own prototype).
+      for (const newTarget of [function F() {}, otherRealm, function () {}.bind()]) {
+        newTarget.prototype = proto
+        const theirs = Reflect.construct(globalThis[name], builtinArgs, newTarget)
+        const ours = Reflect.construct(ws[name], ourArgs, newTarget)
+        // The built-in falls back to newTarget's realm's intrinsic; weakstore
+        // has one realm.
+        const intrinsic = newTarget === otherRealm ? otherContext[name].prototype : globalThis[name].prototype
+        assert.equal(Object.getPrototypeOf(theirs), intrinsic, `built-in ${name}, prototype ${String(proto)}`)
+        assert.equal(Object.getPrototypeOf(ours), ws[name].prototype, `weakstore ${name}, prototype ${String(proto)}`)
+      }
+    }
+    // An object prototype is used as it is, Object.prototype and a
+    // null-prototype object included.
+    for (const proto of [Object.prototype, Object.create(null), Object.create(ws[name].prototype)]) {
+      function F() {}
+      F.prototype = proto
+      assert.equal(Object.getPrototypeOf(Reflect.construct(globalThis[name], builtinArgs, F)), proto)
+      assert.equal(Object.getPrototypeOf(Reflect.construct(ws[name], ourArgs, F)), proto)
+    }
+  }
+  const wm = Reflect.construct(ws.WeakMap, [[[h, 1]]], function () {}.bind())
+  assert.equal(wm.get(h), 1, 'the iterable is added through the weakstore prototype')
+  const r = Reflect.construct(ws.WeakRef, [h], Object.assign(function F() {}, { prototype: null }))
+  assert.equal(r.deref(), h)
+})

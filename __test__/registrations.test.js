@@ -165,3 +165,38 @@ test('an unregister inside a callback cancels a stored registration of a later b
   await store.collect()
   assert.equal(store.stats().finalizationCells, 0)
 })
+
+test('a cell of a collected registry delivered before the registry is dropped leaves no record behind', async (t) => {
+  if (typeof globalThis.gc !== 'function') return t.skip('needs --expose-gc')
+  const native = require('../native.js')
+  const { stateOf } = require('../lib/store')
+  const store = new Store({ manual: true })
+  const st = stateOf(store)
+  const x = store.alloc()
+  scoped(() => new FinalizationRegistry(() => {}).register(x, 'dropped registry'))
+  await turn() // registered in the store; the registry is unreachable
+  x.release()
+  // In one job: the cycle fires x's cell, V8 collects the registry (its
+  // entry is dropped only later, by a finalization task), and the pump
+  // delivers the cell, freeing its id.
+  const cycle = native.requestCollection(st.index)
+  for (let i = 0; i < 1e9 && native.completed(st.index) < cycle; i++);
+  assert.ok(native.completed(st.index) >= cycle)
+  globalThis.gc()
+  st.pump()
+  // The freed id goes to a new registration of another registry.
+  const { seen, reg } = recorder()
+  const y = store.alloc()
+  const token = {}
+  reg.register(y, 'y', token)
+  store.stats() // flushed
+  for (let i = 0; i < 20; i++) {
+    globalThis.gc()
+    await turn() // the dropped registry's entry goes
+  }
+  assert.equal(reg.unregister(token), true, "the new registration's record survived")
+  reg.register(y, 'y again')
+  y.release()
+  await store.collect()
+  assert.deepEqual(seen, ['y again'])
+})

@@ -30,6 +30,7 @@ const BuiltinFinalizationRegistry = globalThis.FinalizationRegistry
 const BuiltinWeakMap = globalThis.WeakMap
 const ws = require('..')
 const { weakmaps } = require('./weakmap')
+const { registrations } = require('./registrations')
 
 // ---------------------------------------------------------------- config --
 
@@ -529,10 +530,11 @@ async function main() {
   results.build = buildInfo()
   log(`scale ${SCALE}, ${RUNS} runs (micro), ${MACRO_RUNS} runs (macro); node ${info.node}, ${info.nproc} CPUs, ${info.cpu}`)
 
-  // BENCH_ONLY=micro (or collection, pauses, weakmaps): one section, for profiling.
+  // BENCH_ONLY=micro (or registrations, collection, pauses, weakmaps): one section, for profiling.
   const only = process.env.BENCH_ONLY
   const run = (name) => only === undefined || only === '' || only === name
   if (run('micro')) await micro()
+  if (run('registrations')) await registrations({ ws, BuiltinFinalizationRegistry, settle, row, log, RUNS, median, gc, results })
   if (run('collection')) await collection()
   if (run('pauses')) await pauses()
   if (run('weakmaps')) await weakmaps({ ws, BuiltinWeakMap, measure, settle, row, log, BIG, OPS: scaled(2e5), RUNS, MACRO_RUNS, median, gc, results })

@@ -9,9 +9,10 @@
 // queued and reach the store in batches: see registrations.js.
 
 const native = require('../native.js')
-const { V8WeakRef, V8FinalizationRegistry } = require('./builtins')
+const { V8WeakRef, V8WeakMap, V8FinalizationRegistry } = require('./builtins')
 const { publishCallbackError } = require('./diagnostics')
 const { isObject, typeError, invalidThis, invalidValue, released, closed } = require('./errors')
+const { fallbackPrototype } = require('./construct')
 const { idOf, stateOf } = require('./handle')
 const {
   NO_HELD, GONE, newEntry, forgetEntry, tokenKeyOf, queueRegistration, cancelQueued, unregisterCells,
@@ -23,23 +24,36 @@ function canBeHeldWeakly(v) {
     (typeof v === 'symbol' && Symbol.keyFor(v) === undefined)
 }
 
-// A registry that V8 collects drops its cells in every store it used.
-const registries = new V8FinalizationRegistry(({ st, registry, entry }) => {
+// A registry that V8 collects drops its cells in every store it used that
+// is still alive. Each store watches the registries that used it with a V8
+// FinalizationRegistry of its own (st.registryDeaths), which goes with the
+// store: nothing a long-lived registry keeps holds a store alive (see
+// #perStore), and a dead store leaves nothing behind to clean.
+function dropEntry(entry) {
+  const st = entry.st
   st.flushPending() // queued unregistrations name this registry's cells
   forgetEntry(st, entry)
-  st.registries.delete(registry)
-  if (!st.closed) native.dropRegistry(st.index, registry)
-})
+  st.registries.delete(entry.registry)
+  if (!st.closed) native.dropRegistry(st.index, entry.registry)
+}
+
+/** How long #entries may grow (in weak references) before dead ones are pruned. */
+const PRUNE_AT = 8
 
 let deliver
 
 class FinalizationRegistry {
   #callback
-  #perStore = new Map() // StoreState -> entry (see #entry)
-  #entries = [] // the same entries, for unregister's loop
-  #last = null // the entry #entry returned last
+  // StoreState -> entry (see #entry). Held weakly, as everything else the
+  // registry keeps per store: the registry must not keep a store alive.
+  #perStore = new V8WeakMap()
+  // V8 WeakRefs to the same entries, for unregister's loop; the dead ones
+  // (their store was collected) are pruned when the list has doubled.
+  #entries = []
+  #pruneAt = PRUNE_AT
 
   constructor(cleanupCallback) {
+    if (new.target !== FinalizationRegistry) fallbackPrototype(this, new.target, FinalizationRegistry.prototype)
     if (typeof cleanupCallback !== 'function') {
       throw typeError('FinalizationRegistry', 'a cleanup callback function', cleanupCallback)
     }
@@ -47,7 +61,15 @@ class FinalizationRegistry {
   }
 
   static {
-    deliver = (st, self, cell, heldId) => {
+    deliver = (st, self, registryId, cell, heldId) => {
+      if (self === undefined) {
+        // A collected registry whose entry is not dropped yet: its record
+        // of the cell goes now, as finishDelivery frees the cell's id (a
+        // new registration may get it before dropEntry runs).
+        const entry = st.cellEntry[cell]
+        if (entry !== undefined && entry.registry === registryId) takeForDelivery(st, entry, cell)
+        return
+      }
       const entry = self.#perStore.get(st)
       // Unregistered by an earlier callback of the same batch: cancelled.
       let held = entry === undefined ? GONE : takeForDelivery(st, entry, cell)
@@ -67,22 +89,23 @@ class FinalizationRegistry {
   }
 
   #entry(st) {
-    let entry = this.#last
-    if (entry !== null && entry.st === st) return entry
-    entry = this.#perStore.get(st)
-    if (entry !== undefined) {
-      this.#last = entry
-      return entry
-    }
+    let entry = this.#perStore.get(st)
+    if (entry !== undefined) return entry
     const registry = native.newRegistry(st.index)
     entry = newEntry(st, registry)
     this.#perStore.set(st, entry)
-    this.#entries.push(entry)
-    this.#last = entry
+    if (this.#entries.length >= this.#pruneAt) {
+      this.#entries = this.#entries.filter((ref) => ref.deref() !== undefined)
+      this.#pruneAt = Math.max(PRUNE_AT, 2 * this.#entries.length)
+    }
+    this.#entries.push(new V8WeakRef(entry))
     st.registries.set(registry, new V8WeakRef(this))
     st.deliverTo = deliver
     st.flushRegistrations = flushRegistrations
-    registries.register(this, { st, registry, entry })
+    if (st.registryDeaths === null) st.registryDeaths = new V8FinalizationRegistry(dropEntry)
+    // st.registryDeaths holds the entry strongly: it must not reach this
+    // registry (it names it by its core id only).
+    st.registryDeaths.register(this, entry)
     return entry
   }
 
@@ -130,12 +153,13 @@ class FinalizationRegistry {
     let removed = false
     const entries = this.#entries
     for (let e = 0; e < entries.length; e++) {
-      const entry = entries[e]
+      const entry = entries[e].deref()
+      if (entry === undefined) continue // its store was collected
       const st = entry.st
       if (st.closed) continue // its registrations went with the store
       const token = tokenKeyOf(st, unregisterToken)
       if (entry.queuedTokens !== 0 && cancelQueued(st, entry, token)) removed = true
-      if (entry.count !== 0 && unregisterCells(st, entry, token)) removed = true
+      if (entry.cells.length !== 0 && unregisterCells(st, entry, token)) removed = true
     }
     return removed
   }

@@ -2,19 +2,21 @@
 // The bookkeeping behind FinalizationRegistry: queued registrations,
 // unregister tokens, and the batches that carry both to the store.
 //
-// The store's state keeps, for every registration the store has, three
+// The store's state keeps, for every registration the store has, four
 // arrays indexed by cell id (the store's cell ids are small and dense):
 // `cellEntry` (its entry), `cellHeld` (its held value, unless that is a
 // handle of the store: the store roots that object and reports its id when
-// the cell fires) and `cellTokens` (its token's list, or null). Parallel
-// arrays rather than one record per registration: a million registrations
-// are then three arrays for V8's GC to scan, not a million objects to mark.
-// A cell without an entry was unregistered: its callback will not run,
-// whatever the store still says.
+// the cell fires), `cellTokens` (its token's list, or null) and `cellPos`
+// (its index in its entry's `cells`). Parallel arrays rather than one record
+// per registration: a million registrations are then four arrays for V8's
+// GC to scan, not a million objects to mark. A cell without an entry was
+// unregistered: its callback will not run, whatever the store still says.
 //
 // One *entry* exists per (registry, store) pair:
-//   { st, registry, count, tokens, idTokens, queuedTokens, dropped }
-// - `count`: how many of `cells` are this entry's;
+//   { st, registry, cells, tokens, idTokens, queuedTokens, dropped }
+// - `cells`: the ids of this entry's cells (a cell leaves it by swapping
+//   with the last, through `cellPos`), so that dropping a registry costs
+//   its own registrations, not the store's;
 // - `tokens` / `idTokens`: unregister token -> its TokenList of cell ids. Object and symbol tokens live in a V8 WeakMap (a dead token can no
 //   longer be named, and its registrations stay, as in the built-in). A
 //   handle of the store is keyed by its object id instead (live or
@@ -81,7 +83,7 @@ function tokenKeyOf(st, token) {
 }
 
 function newEntry(st, registry) {
-  return { st, registry, count: 0, tokens: null, idTokens: null, queuedTokens: 0, dropped: false }
+  return { st, registry, cells: [], tokens: null, idTokens: null, queuedTokens: 0, dropped: false }
 }
 
 /**
@@ -138,11 +140,22 @@ function cancelQueued(st, entry, token) {
       else index.set(r.token, [prev, r])
     }
     st.indexedUpTo = queue.length
+    // The index lists only live queued records: what is cancelled here
+    // leaves it (the token's other records belong to other registries).
     const found = index.get(token)
     if (Array.isArray(found)) {
-      for (const r of found) if (cancel(r, entry, token)) removed = true
+      let kept = 0
+      for (let i = 0; i < found.length; i++) {
+        const r = found[i]
+        if (cancel(r, entry, token)) removed = true
+        if (!r.cancelled) found[kept++] = r
+      }
+      found.length = kept
+      if (kept === 0) index.delete(token)
+      else if (kept === 1) index.set(token, found[0])
     } else if (found !== undefined && cancel(found, entry, token)) {
       removed = true
+      index.delete(token)
     }
   }
   if (removed) st.dropCancelled()
@@ -195,7 +208,13 @@ function clearCell(st, entry, cell) {
   st.cellEntry[cell] = undefined
   st.cellHeld[cell] = undefined
   st.cellTokens[cell] = null
-  entry.count--
+  const cells = entry.cells
+  const last = cells.pop()
+  if (last !== cell) {
+    const at = st.cellPos[cell]
+    cells[at] = last
+    st.cellPos[last] = at
+  }
 }
 
 /**
@@ -280,7 +299,8 @@ function flushRegistrations(st) {
     st.cellEntry[cell] = r.entry
     st.cellHeld[cell] = r.held
     st.cellTokens[cell] = r.token === undefined ? null : fileToken(r, cell)
-    r.entry.count++
+    st.cellPos[cell] = r.entry.cells.length
+    r.entry.cells.push(cell)
   }
   if (refused !== 0) {
     process.emitWarning(`the store refused ${refused} registration(s) (a weakstore bug: please report it)`,
@@ -291,16 +311,14 @@ function flushRegistrations(st) {
 /** Forgets the records of a dropped registry's cells (the store freed them). */
 function forgetEntry(st, entry) {
   entry.dropped = true // its queued registrations are skipped
-  if (entry.count === 0) return
-  const cells = st.cellEntry
+  const cells = entry.cells
   for (let i = 0; i < cells.length; i++) {
-    if (cells[i] === entry) {
-      cells[i] = undefined
-      st.cellHeld[i] = undefined
-      st.cellTokens[i] = null
-    }
+    const cell = cells[i]
+    st.cellEntry[cell] = undefined
+    st.cellHeld[cell] = undefined
+    st.cellTokens[cell] = null
   }
-  entry.count = 0
+  entry.cells = []
 }
 
 module.exports = {

@@ -44,16 +44,20 @@ class StoreState {
     this.deferred = []
     this.keepQueued = false
     this.registries = new Map() // core registry id -> V8 WeakRef(registry)
-    this.deliverTo = null // set by finalization.js: (state, registry, cell, held) => void
+    this.registryDeaths = null // V8 FinalizationRegistry (finalization.js)
+    this.deliverTo = null // set by finalization.js: (state, registry, registryId, cell, held) => void
     this.tables = new Map() // ephemeron table id -> V8 WeakRef(WeakMap or WeakSet)
+    this.tableDeaths = null // V8 FinalizationRegistry (weakmap.js)
     this.purgeTo = null // set by weakmap.js: (state, map, keyId) => void
     // Queued registrations and unregistrations (see registrations.js).
     this.pending = [] // Registration records, in order
     this.unregistered = [] // [registry, cell] pairs
-    // cell id -> entry / held value / token list (see registrations.js)
+    // cell id -> entry / held value / token list / index in the entry's
+    // cells (see registrations.js)
     this.cellEntry = []
     this.cellHeld = []
     this.cellTokens = []
+    this.cellPos = []
     this.pendingQueued = false // a microtask will flush them
     this.queuedIndex = null // token -> queued registrations
     this.indexedUpTo = 0 // how much of `pending` queuedIndex covers
@@ -140,7 +144,13 @@ class StoreState {
       r.token = undefined
       this.spare = r
     }
-    if (this.indexedUpTo > pending.length) this.indexedUpTo = pending.length
+    if (pending.length === 0) {
+      // Nothing queued: nothing for the token index to find.
+      this.queuedIndex = null
+      this.indexedUpTo = 0
+    } else if (this.indexedUpTo > pending.length) {
+      this.indexedUpTo = pending.length
+    }
   }
 
   /**
@@ -254,9 +264,9 @@ class StoreState {
           const ref = this.registries.get(id)
           registry = ref && ref.deref()
         }
-        // A collected registry's callbacks are dropped; finishDelivery
-        // drops the roots of its held handles.
-        if (registry !== undefined) this.deliverTo(this, registry, fired[i + 1] >>> 0, fired[i + 2])
+        // A collected registry's callbacks are dropped (deliverTo only
+        // forgets the cell); finishDelivery drops the roots of its held handles.
+        this.deliverTo(this, registry, id, fired[i + 1] >>> 0, fired[i + 2])
       }
     } finally {
       // Before finishDelivery frees the batch's ids and drops its held

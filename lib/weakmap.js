@@ -21,15 +21,20 @@
 
 const { inspect } = require('node:util')
 const native = require('../native.js')
-const { V8WeakRef, V8FinalizationRegistry } = require('./builtins')
+const { V8WeakRef, V8WeakMap, V8FinalizationRegistry } = require('./builtins')
 const { typeError, invalidThis, withCode, released, closed } = require('./errors')
+const { fallbackPrototype } = require('./construct')
 const { idOf, keyOf, stateOf } = require('./handle')
 
-// A map or set that V8 collects drops its table in every store it used.
-const tables = new V8FinalizationRegistry(({ st, table }) => {
+// A map or set that V8 collects drops its table in every store it used
+// that is still alive. Each store watches the maps and sets that used it
+// with a V8 FinalizationRegistry of its own (st.tableDeaths), which goes
+// with the store: a long-lived map keeps no store alive (its per-store
+// records are in a V8 WeakMap keyed by the store's state).
+function dropTable({ st, table }) {
   st.tables.delete(table)
   if (!st.closed) native.dropTable(st.index, table)
-})
+}
 
 // Strings with lone surrogates cannot round-trip through the store's UTF-8;
 // JavaScript keeps those.
@@ -55,7 +60,8 @@ function tableFor(self, perStore, st) {
     perStore.set(st, entry)
     st.tables.set(table, new V8WeakRef(self))
     st.purgeTo = purge
-    tables.register(self, { st, table })
+    if (st.tableDeaths === null) st.tableDeaths = new V8FinalizationRegistry(dropTable)
+    st.tableDeaths.register(self, { st, table })
   }
   return entry
 }
@@ -101,9 +107,10 @@ let checkMap
 let checkSet
 
 class WeakMap {
-  #perStore = new Map() // StoreState -> { table, js: Map<keyId, value> }
+  #perStore = new V8WeakMap() // StoreState -> { table, js: Map<keyId, value> }
 
   constructor(iterable = undefined) {
+    if (new.target !== WeakMap) fallbackPrototype(this, new.target, WeakMap.prototype)
     if (iterable !== undefined && iterable !== null) addAll(this, iterable, 'set', true)
   }
 
@@ -193,9 +200,10 @@ class WeakMap {
 }
 
 class WeakSet {
-  #perStore = new Map() // StoreState -> { table, js }
+  #perStore = new V8WeakMap() // StoreState -> { table, js }
 
   constructor(iterable = undefined) {
+    if (new.target !== WeakSet) fallbackPrototype(this, new.target, WeakSet.prototype)
     if (iterable !== undefined && iterable !== null) addAll(this, iterable, 'add', false)
   }
 

@@ -4,6 +4,7 @@
 // it can never name another object) and the store's state.
 
 const { isObject, typeError, invalidThis, released, closed } = require('./errors')
+const { fallbackPrototype } = require('./construct')
 const { idOf, stateOf, selfRefOf, existingSelfRef } = require('./handle')
 
 class WeakRef {
@@ -16,6 +17,7 @@ class WeakRef {
   #cell
 
   constructor(target) {
+    if (new.target !== WeakRef) fallbackPrototype(this, new.target, WeakRef.prototype)
     const id = idOf(target)
     if (id === undefined) throw typeError('WeakRef', 'a weakstore Handle as target', target)
     if (id === 0) throw released('WeakRef (target)')

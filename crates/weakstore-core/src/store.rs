@@ -290,7 +290,7 @@ impl Store {
                 }
                 return Err(Error::UnknownRegistry(registry));
             }
-            table.insert(Cell { registry, target, held, token, fired: false, delivering: false, cancelled: false })
+            table.insert(Cell { registry, target, held, token, fired: false, delivering: false, cancelled: false, pos: 0 })
         };
         match target_slot.lock_if(target) {
             Some(mut guard) => {

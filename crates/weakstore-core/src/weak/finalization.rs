@@ -26,6 +26,9 @@
 //!   until `finish_delivery`.
 //! - `tokens[(registry, token)]` holds exactly the live cells with that
 //!   registry and token; removing one is O(1) however many share the token.
+//! - `registries[r]` lists exactly the live cells of registry `r`, and each
+//!   such cell's `pos` is its index there: removing a cell is O(1), and
+//!   dropping a registry costs its own cells, not the table's.
 //! - A target's payload may still list cells that were unregistered (they
 //!   are dropped lazily, see `Store::release_cells`); every use of such a
 //!   list checks each id against this table (`fire`, `is_cell_of`).
@@ -47,6 +50,8 @@ pub(crate) struct Cell {
     /// Removed (unregistered, registry dropped) while delivering: a
     /// tombstone that keeps the id reserved until `finish_delivery`.
     pub(crate) cancelled: bool,
+    /// Its index in its registry's cell list (set by `insert`).
+    pub(crate) pos: u32,
 }
 
 /// What a removed cell leaves for the store to release. (Small and `Copy`:
@@ -120,7 +125,8 @@ pub(crate) struct FinalizationTable {
     cells: Vec<Option<Cell>>,
     free: Vec<u32>,
     live: usize,
-    registries: HashSet<u32>,
+    /// Live registries, each with its live cells.
+    registries: HashMap<u32, Vec<u32>>,
     next_registry: u32,
     tokens: HashMap<(u32, u64), TokenCells>,
     fired: Vec<u32>,
@@ -129,31 +135,31 @@ pub(crate) struct FinalizationTable {
 impl FinalizationTable {
     pub(crate) fn new_registry(&mut self) -> u32 {
         self.next_registry = self.next_registry.wrapping_add(1);
-        while self.registries.contains(&self.next_registry) {
+        while self.registries.contains_key(&self.next_registry) {
             self.next_registry = self.next_registry.wrapping_add(1);
         }
-        self.registries.insert(self.next_registry);
+        self.registries.insert(self.next_registry, Vec::new());
         self.next_registry
     }
 
     pub(crate) fn has_registry(&self, registry: u32) -> bool {
-        self.registries.contains(&registry)
+        self.registries.contains_key(&registry)
     }
 
     /// Forgets `registry` and returns its cells (fired or not).
     pub(crate) fn drop_registry(&mut self, registry: u32) -> Vec<(u32, Removed)> {
-        if !self.registries.remove(&registry) {
+        let Some(ids) = self.registries.remove(&registry) else {
             return Vec::new();
-        }
-        let ids: Vec<u32> = (0..self.cells.len() as u32)
-            .filter(|&i| matches!(&self.cells[i as usize], Some(c) if c.registry == registry))
-            .collect();
-        self.tokens.retain(|(r, _), _| *r != registry);
+        };
         ids.into_iter().filter_map(|id| Some((id, self.remove(id)?))).collect()
     }
 
-    pub(crate) fn insert(&mut self, cell: Cell) -> u32 {
+    /// Adds `cell` to the table and to its registry's list, which must exist
+    /// (the caller checked `has_registry`).
+    pub(crate) fn insert(&mut self, mut cell: Cell) -> u32 {
         let key = cell.token.map(|t| (cell.registry, t));
+        let list = self.registries.get_mut(&cell.registry).expect("insert: unknown registry");
+        cell.pos = list.len() as u32;
         let id = match self.free.pop() {
             Some(id) => {
                 self.cells[id as usize] = Some(cell);
@@ -164,6 +170,7 @@ impl FinalizationTable {
                 (self.cells.len() - 1) as u32
             }
         };
+        list.push(id);
         if let Some(key) = key {
             self.tokens.entry(key).or_insert_with(|| TokenCells::Few(Vec::new())).insert(id);
         }
@@ -183,6 +190,7 @@ impl FinalizationTable {
         }
         let removed = Removed { registry: cell.registry, target: cell.target, held: cell.held };
         let token = cell.token;
+        let pos = cell.pos as usize;
         if cell.delivering {
             cell.held = None;
             cell.token = None;
@@ -192,6 +200,16 @@ impl FinalizationTable {
             self.free.push(id);
         }
         self.live -= 1;
+        // Off its registry's list (already gone if the registry was dropped).
+        if let Some(list) = self.registries.get_mut(&removed.registry) {
+            debug_assert_eq!(list.get(pos), Some(&id));
+            list.swap_remove(pos);
+            if let Some(&moved) = list.get(pos) {
+                if let Some(Some(c)) = self.cells.get_mut(moved as usize) {
+                    c.pos = pos as u32;
+                }
+            }
+        }
         if let Some(token) = token {
             if let Some(cells) = self.tokens.get_mut(&(removed.registry, token)) {
                 if cells.remove(id) {

@@ -1,0 +1,224 @@
+'use strict'
+// The patterns of fuzz/churn.js: each is what a long-running program does
+// over and over. `setup({ short })` returns { job, store?, end? }: `job()` does about
+// a thousand operations (an API call counts as one) and returns how many
+// (or a promise of that); `store` (if any) is a long-lived store whose
+// stats() the driver samples; `end()` checks what the pattern can check
+// at the end and returns a string describing a failure, or undefined.
+
+const path = require('node:path')
+const { Worker } = require('node:worker_threads')
+
+const ROOT = path.resolve(__dirname, '..', '..')
+const { Store, FinalizationRegistry, WeakRef, WeakMap, WeakSet } = require(ROOT)
+
+const TARGETS = 1000
+const noop = () => {}
+
+/** A churn failure, thrown from a job: the driver reports it and stops the pattern. */
+function check(ok, what) {
+  if (!ok) throw new Error(what)
+}
+
+/** A long-lived store with TARGETS long-lived handles. */
+function longLived() {
+  const store = new Store()
+  const targets = Array.from({ length: TARGETS }, (_, i) => store.alloc({ i }))
+  return { store, targets }
+}
+
+/** Register + unregister on the same long-lived targets, tokens from `tokensOf`. */
+function sameTargets(tokensOf) {
+  return () => {
+    const { store, targets } = longLived()
+    const tokens = tokensOf(store, targets)
+    const reg = new FinalizationRegistry(noop)
+    let k = 0
+    const job = () => {
+      for (let i = 0; i < 500; i++) reg.register(targets[(k + i) % TARGETS], i, tokens[(k + i) % TARGETS])
+      for (let i = 0; i < 500; i++) check(reg.unregister(tokens[(k + i) % TARGETS]), 'unregister found no registration')
+      k += 500
+      return 1000
+    }
+    return { job, store, end: () => (store.stats().finalizationCells === 0 ? undefined : 'cells left behind') }
+  }
+}
+
+const patterns = {
+  'register/unregister, object tokens': sameTargets(() => Array.from({ length: TARGETS }, () => ({}))),
+  'register/unregister, target as token': sameTargets((store, targets) => targets),
+  'register/unregister, handle tokens': sameTargets((store) => Array.from({ length: TARGETS }, () => store.alloc())),
+
+  'register, unregister in the next job': () => {
+    const { store, targets } = longLived()
+    const tokens = Array.from({ length: TARGETS }, () => ({}))
+    const reg = new FinalizationRegistry(noop)
+    let k = 0
+    const job = () => {
+      for (let i = 0; i < 500; i++) reg.register(targets[(k + i) % TARGETS], i, tokens[(k + i) % TARGETS])
+      if (k > 0) for (let i = 0; i < 500; i++) check(reg.unregister(tokens[(k - 500 + i) % TARGETS]), 'unregister of a stored registration found nothing')
+      k += 500
+      return 1000
+    }
+    return { job, store }
+  },
+
+  'fresh targets registered and released': () => {
+    const store = new Store()
+    let called = 0
+    const reg = new FinalizationRegistry(() => called++)
+    let n = 0
+    const job = () => {
+      for (let i = 0; i < 250; i++) {
+        const h = store.alloc({ n: n++ })
+        reg.register(h, n, i % 3 === 0 ? {} : undefined)
+        if (i % 5 === 0) reg.register(h, store.alloc({ held: n })) // a held handle
+        if (i % 10 !== 0) h.release() // the rest are dropped for V8 to collect
+      }
+      return 1000
+    }
+    return { job, store, end: () => (called > 0 ? undefined : 'no cleanup callback ran') }
+  },
+
+  'new WeakRef + deref on long-lived targets': () => {
+    const { store, targets } = longLived()
+    let k = 0
+    const job = () => {
+      for (let i = 0; i < 500; i++) {
+        const t = targets[(k + i) % TARGETS]
+        check(new WeakRef(t).deref() === t, 'deref() of a live target')
+      }
+      k += 500
+      return 1000
+    }
+    return { job, store }
+  },
+
+  'WeakMap/WeakSet set/delete on the same keys': () => {
+    const { store, targets } = longLived()
+    const map = new WeakMap()
+    const set = new WeakSet()
+    let k = 0
+    const job = () => {
+      for (let i = 0; i < 200; i++) {
+        const key = targets[(k + i) % TARGETS]
+        map.set(key, i % 2 ? { i } : i)
+        check(map.delete(key), 'WeakMap.delete of a present key')
+        set.add(key)
+        check(set.has(key) && set.delete(key), 'WeakSet.delete of a present key')
+      }
+      k += 200
+      return 1000
+    }
+    return { job, store }
+  },
+
+  'WeakMap/WeakSet on fresh keys that die': () => {
+    const store = new Store()
+    const map = new WeakMap()
+    const set = new WeakSet()
+    const job = () => {
+      for (let i = 0; i < 250; i++) {
+        const key = store.alloc()
+        map.set(key, { i, payload: 'x'.repeat(i % 64) })
+        set.add(key)
+        if (i % 10 !== 0) key.release()
+      }
+      return 1000
+    }
+    return { job, store }
+  },
+
+  'registries, maps and sets created and dropped': () => {
+    const { store, targets } = longLived()
+    let k = 0
+    const job = () => {
+      for (let i = 0; i < 50; i++) {
+        const a = targets[(k + i) % TARGETS]
+        const b = targets[(k + i + 1) % TARGETS]
+        const reg = new FinalizationRegistry(noop)
+        reg.register(a, 1, {})
+        reg.register(b, targets[(k + i + 2) % TARGETS])
+        new WeakMap().set(a, { i }).set(b, i)
+        new WeakSet().add(a)
+      }
+      k += 50
+      return 50 * 9
+    }
+    return { job, store }
+  },
+
+  'short-lived stores seen by one long-lived registry and map': () => {
+    const reg = new FinalizationRegistry(noop)
+    const map = new WeakMap()
+    const set = new WeakSet()
+    const job = () => {
+      let ops = 0
+      for (let s = 0; s < 4; s++) {
+        const store = new Store({ threads: 1 })
+        let prev = store.alloc()
+        for (let i = 0; i < 40; i++) {
+          const h = store.alloc({ i })
+          h.set('prev', prev)
+          reg.register(h, i % 2 ? prev : { i }, i % 3 ? h : undefined)
+          map.set(h, i % 2 ? { i } : prev)
+          set.add(prev)
+          prev = h
+        }
+        ops += 1 + 1 + 40 * 5
+      }
+      return ops
+    }
+    return { job, end: () => (reg.unregister({}) === false ? undefined : 'unregister of a new token found something') }
+  },
+
+  'field set/delete with strings and Buffers': () => {
+    const { store, targets } = longLived()
+    const strings = Array.from({ length: 16 }, (_, i) => 's'.repeat(1 << (i % 11)))
+    let k = 0
+    const job = () => {
+      for (let i = 0; i < 200; i++) {
+        const h = targets[(k + i) % TARGETS]
+        h.set('s', strings[(k + i) % 16])
+        h.set('b', Buffer.alloc(1 << ((k + i) % 13)))
+        check(h.get('s').length === strings[(k + i) % 16].length, 'a string field reads back')
+        check(h.delete('s'), 'delete of a present string field')
+        check(h.delete('b'), 'delete of a present Buffer field')
+      }
+      k += 200
+      return 1000
+    }
+    return { job, store }
+  },
+
+  'workers that use a store and exit': ({ short }) => {
+    const source = `
+      const { parentPort, workerData } = require('node:worker_threads')
+      const { Store, FinalizationRegistry, WeakRef, WeakMap } = require(workerData.root)
+      const store = new Store({ threads: 1 })
+      const reg = new FinalizationRegistry(() => {})
+      const map = new WeakMap()
+      const keep = []
+      let ops = 1
+      for (let i = 0; i < workerData.ops / 5; i++) {
+        const h = store.alloc({ i, s: 'v' + i })
+        reg.register(h, i, i % 2 ? h : undefined)
+        map.set(h, { i })
+        if (new WeakRef(h).deref() !== h) throw new Error('deref')
+        if (i % 4 === 0) keep.push(h); else h.release()
+        ops += 5
+      }
+      store.collect().then(() => parentPort.postMessage(ops))
+    `
+    const job = () => new Promise((resolve, reject) => {
+      let ops = 0
+      const w = new Worker(source, { eval: true, workerData: { root: ROOT, ops: short ? 2000 : 20_000 } })
+      w.on('message', (n) => { ops = n })
+      w.on('error', reject)
+      w.on('exit', (code) => (code === 0 && ops > 0 ? resolve(ops) : reject(new Error(`worker exited with ${code} after ${ops} ops`))))
+    })
+    return { job }
+  },
+}
+
+module.exports = { patterns }
