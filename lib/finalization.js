@@ -50,6 +50,13 @@ class FinalizationRegistry {
   // (their store was collected) are pruned when the list has doubled.
   #entries = []
   #pruneAt = PRUNE_AT
+  // The entry register() used last, held strongly only until the end of the
+  // job (a microtask clears it): register() skips the WeakMap lookup, and
+  // unregister() in the same job the WeakRef when there is one store.
+  #hot = null
+  #cool = () => {
+    this.#hot = null
+  }
 
   constructor(cleanupCallback) {
     if (new.target !== FinalizationRegistry) fallbackPrototype(this, new.target, FinalizationRegistry.prototype)
@@ -87,10 +94,17 @@ class FinalizationRegistry {
   }
 
   #entry(st) {
-    let entry = this.#perStore.get(st)
-    if (entry !== undefined) return entry
+    const hot = this.#hot
+    if (hot !== null && hot.st === st) return hot
+    const entry = this.#perStore.get(st) ?? this.#newEntry(st)
+    if (hot === null) queueMicrotask(this.#cool)
+    this.#hot = entry
+    return entry
+  }
+
+  #newEntry(st) {
     const registry = native.newRegistry(st.index)
-    entry = newEntry(st, registry)
+    const entry = newEntry(st, registry)
     this.#perStore.set(st, entry)
     if (this.#entries.length >= this.#pruneAt) {
       this.#entries = this.#entries.filter((ref) => ref.deref() !== undefined)
@@ -149,6 +163,13 @@ class FinalizationRegistry {
     }
     let removed = false
     const entries = this.#entries
+    const hot = this.#hot
+    if (hot !== null && entries.length === 1) {
+      const token = tokenKeyOf(hot.st, unregisterToken)
+      if (hot.queuedTokens !== 0 && cancelQueued(hot.st, hot, token)) removed = true
+      if (hot.cells.length !== 0 && unregisterCells(hot.st, hot, token)) removed = true
+      return removed
+    }
     for (let e = 0; e < entries.length; e++) {
       const entry = entries[e].deref()
       if (entry === undefined) continue // its store was collected
