@@ -39,6 +39,18 @@ function dropEntry(entry) {
 /** How long #entries may grow (in weak references) before dead ones are pruned. */
 const PRUNE_AT = 8
 
+// The registries whose job-scoped cache (#hot) is set, as their clearing
+// functions; one microtask at the end of the job clears them all (a
+// microtask per registry would be one more closure that holds it).
+const hot = []
+let coolQueued = false
+
+function coolAll() {
+  coolQueued = false
+  for (let i = 0; i < hot.length; i++) hot[i]()
+  hot.length = 0
+}
+
 let deliver
 
 class FinalizationRegistry {
@@ -51,7 +63,7 @@ class FinalizationRegistry {
   #entries = []
   #pruneAt = PRUNE_AT
   // The entry register() used last, held strongly only until the end of the
-  // job (a microtask clears it): register() skips the WeakMap lookup, and
+  // job (coolAll clears it): register() skips the WeakMap lookup, and
   // unregister() in the same job the WeakRef when there is one store.
   #hot = null
   #cool = () => {
@@ -94,10 +106,16 @@ class FinalizationRegistry {
   }
 
   #entry(st) {
-    const hot = this.#hot
-    if (hot !== null && hot.st === st) return hot
+    const last = this.#hot
+    if (last !== null && last.st === st) return last
     const entry = this.#perStore.get(st) ?? this.#newEntry(st)
-    if (hot === null) queueMicrotask(this.#cool)
+    if (last === null) {
+      hot.push(this.#cool)
+      if (!coolQueued) {
+        coolQueued = true
+        queueMicrotask(coolAll)
+      }
+    }
     this.#hot = entry
     return entry
   }
