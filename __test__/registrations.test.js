@@ -200,3 +200,52 @@ test('a cell of a collected registry delivered before the registry is dropped le
   await store.collect()
   assert.deepEqual(seen, ['y again'])
 })
+
+test('two registries interleaved in one store: removals in any order, then one is dropped; the other keeps exactly its registrations', async (t) => {
+  if (typeof globalThis.gc !== 'function') return t.skip('needs --expose-gc')
+  const { stateOf } = require('../lib/store')
+  const store = new Store({ manual: true })
+  const st = stateOf(store)
+  const { seen, reg } = recorder()
+  const targets = Array.from({ length: 60 }, (_, i) => store.alloc({ i }))
+  const tokens = targets.map(() => ({}))
+  scoped(() => {
+    const doomed = new FinalizationRegistry(() => assert.fail('a dropped registry called back'))
+    targets.forEach((h, i) => {
+      reg.register(h, i, tokens[i])
+      doomed.register(h, -i, tokens[i])
+    })
+  })
+  await turn() // both registries' cells are in the store, interleaved
+  // Removals in mixed order: unregistered ones, and a few targets die.
+  for (let i = 0; i < 60; i += 4) assert.equal(reg.unregister(tokens[i]), true)
+  for (let i = 1; i < 60; i += 10) targets[i].release()
+  await store.collect() // the dead ones fire; the doomed registry is collected
+  for (let i = 0; i < 5; i++) {
+    globalThis.gc()
+    await turn() // ... and dropped, by a V8 finalization task
+  }
+  const expected = []
+  for (let i = 1; i < 60; i += 10) expected.push(i)
+  assert.deepEqual(seen.sort((x, y) => x - y), expected)
+  const live = 60 - 15 - expected.length
+  assert.equal(store.stats().finalizationCells, live, "only reg's live registrations are left")
+  const entries = new Set(st.cellEntry.filter((e) => e !== undefined))
+  assert.equal(entries.size, 1, 'one registry has records')
+  const [entry] = entries
+  assert.equal(entry.cells.length, live)
+  for (const cell of entry.cells) assert.equal(st.cellEntry[cell], entry, 'every listed cell is the entry\'s')
+  entry.cells.forEach((cell, at) => assert.equal(st.cellPos[cell], at))
+  // Every remaining registration still works: unregister half, the rest fire.
+  seen.length = 0
+  const rest = []
+  for (let i = 0; i < 60; i++) {
+    if (i % 4 === 0 || expected.includes(i)) continue
+    if (i % 2) assert.equal(reg.unregister(tokens[i]), true, `token ${i}`)
+    else rest.push(i)
+  }
+  targets.forEach((h) => h.release())
+  await store.collect()
+  assert.deepEqual(seen.sort((x, y) => x - y), rest)
+  assert.equal(store.stats().finalizationCells, 0)
+})

@@ -169,3 +169,18 @@ test('a long-lived WeakMap or WeakSet does not keep the short-lived stores it sa
   map.set(h, 'ok')
   assert.equal(map.get(h), 'ok', 'the map still works')
 })
+
+test('registries used in one job and dropped are all collected by the next gc(): nothing of the job holds one', async (t) => {
+  if (typeof globalThis.gc !== 'function') return t.skip('needs --expose-gc')
+  const store = new Store({ manual: true })
+  const targets = Array.from({ length: 100 }, () => store.alloc())
+  scoped(() => {
+    for (let i = 0; i < 1000; i++) new FinalizationRegistry(() => {}).register(targets[i % 100], i)
+  })
+  await turn() // the registrations reach the store; the job's caches are cleared
+  assert.equal(store.stats().finalizationCells, 1000)
+  globalThis.gc() // once: every registry must be unreachable by now
+  for (let i = 0; i < 20 && store.stats().finalizationCells !== 0; i++) await turn()
+  assert.equal(store.stats().finalizationCells, 0, 'every dropped registry was dropped from the store')
+  targets.forEach((h) => h.release())
+})

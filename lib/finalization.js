@@ -40,6 +40,18 @@ function dropEntry(entry) {
 /** How long #entries may grow (in weak references) before dead ones are pruned. */
 const PRUNE_AT = 8
 
+// The registries whose job-scoped cache (#hot) is set, as their clearing
+// functions; one microtask at the end of the job clears them all (a
+// microtask per registry would be one more closure that holds it).
+const hot = []
+let coolQueued = false
+
+function coolAll() {
+  coolQueued = false
+  for (let i = 0; i < hot.length; i++) hot[i]()
+  hot.length = 0
+}
+
 let deliver
 
 class FinalizationRegistry {
@@ -51,6 +63,13 @@ class FinalizationRegistry {
   // (their store was collected) are pruned when the list has doubled.
   #entries = []
   #pruneAt = PRUNE_AT
+  // The entry register() used last, held strongly only until the end of the
+  // job (coolAll clears it): register() skips the WeakMap lookup, and
+  // unregister() in the same job the WeakRef when there is one store.
+  #hot = null
+  #cool = () => {
+    this.#hot = null
+  }
 
   constructor(cleanupCallback) {
     if (new.target !== FinalizationRegistry) fallbackPrototype(this, new.target, FinalizationRegistry.prototype)
@@ -89,10 +108,23 @@ class FinalizationRegistry {
   }
 
   #entry(st) {
-    let entry = this.#perStore.get(st)
-    if (entry !== undefined) return entry
+    const last = this.#hot
+    if (last !== null && last.st === st) return last
+    const entry = this.#perStore.get(st) ?? this.#newEntry(st)
+    if (last === null) {
+      hot.push(this.#cool)
+      if (!coolQueued) {
+        coolQueued = true
+        queueMicrotask(coolAll)
+      }
+    }
+    this.#hot = entry
+    return entry
+  }
+
+  #newEntry(st) {
     const registry = native.newRegistry(st.index)
-    entry = newEntry(st, registry)
+    const entry = newEntry(st, registry)
     this.#perStore.set(st, entry)
     if (this.#entries.length >= this.#pruneAt) {
       this.#entries = this.#entries.filter((ref) => ref.deref() !== undefined)
@@ -152,6 +184,13 @@ class FinalizationRegistry {
     }
     let removed = false
     const entries = this.#entries
+    const hot = this.#hot
+    if (hot !== null && entries.length === 1) {
+      const token = tokenKeyOf(hot.st, unregisterToken)
+      if (hot.queuedTokens !== 0 && cancelQueued(hot.st, hot, token)) removed = true
+      if (hot.cells.length !== 0 && unregisterCells(hot.st, hot, token)) removed = true
+      return removed
+    }
     for (let e = 0; e < entries.length; e++) {
       const entry = entries[e].deref()
       if (entry === undefined) continue // its store was collected

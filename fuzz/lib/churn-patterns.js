@@ -172,6 +172,25 @@ const patterns = {
     return { job, end: () => (reg.unregister({}) === false ? undefined : 'unregister of a new token found something') }
   },
 
+  'handles made by get() and dropped': () => {
+    const { store, targets } = longLived()
+    let k = 0
+    const job = () => {
+      for (let i = 0; i < 250; i++) {
+        const parent = targets[(k + i) % TARGETS]
+        const child = store.alloc({ i })
+        parent.set('child', child)
+        child.release()
+        check(parent.get('child').get('i') === i, 'a new wrapper of a live object')
+        // The second wrapper is dropped for V8 to collect; the next job's
+        // set() replaces the field, and the child dies.
+      }
+      k += 250
+      return 1000
+    }
+    return { job, store }
+  },
+
   'field set/delete with strings and Buffers': () => {
     const { store, targets } = longLived()
     const strings = Array.from({ length: 16 }, (_, i) => 's'.repeat(1 << (i % 11)))
@@ -212,7 +231,7 @@ const patterns = {
     `
     const job = () => new Promise((resolve, reject) => {
       let ops = 0
-      const w = new Worker(source, { eval: true, workerData: { root: ROOT, ops: short ? 2000 : 20_000 } })
+      const w = new Worker(source, { eval: true, workerData: { root: ROOT, ops: short ? 1000 : 20_000 } })
       w.on('message', (n) => { ops = n })
       w.on('error', reject)
       w.on('exit', (code) => (code === 0 && ops > 0 ? resolve(ops) : reject(new Error(`worker exited with ${code} after ${ops} ops`))))
