@@ -46,7 +46,7 @@ const WINDOWS = Math.max(3, Number(option('windows') ?? 6))
 // Operations per pattern; the slow patterns (stores, workers) do fewer in
 // short mode, where the whole suite must stay within about a minute.
 const OPS = Number(option('ops') ?? (SHORT ? 400_000 : 10_000_000))
-const SHORT_OPS = { 'short-lived stores': 100_000, workers: 60_000 }
+const SHORT_OPS = { 'short-lived stores': 100_000, workers: 60_000, 'stores opened': 100_000, 'heap snapshots': 100_000 }
 const only = option('pattern')
 
 const HEAP_SLACK = 4 * 2 ** 20

@@ -6,7 +6,10 @@
 // stats() the driver samples; `end()` checks what the pattern can check
 // at the end and returns a string describing a failure, or undefined.
 
+const fs = require('node:fs')
+const os = require('node:os')
 const path = require('node:path')
+const { inspect } = require('node:util')
 const { Worker } = require('node:worker_threads')
 
 const ROOT = path.resolve(__dirname, '..', '..')
@@ -189,6 +192,57 @@ const patterns = {
       return 1000
     }
     return { job, store }
+  },
+
+  'stores opened, used and closed': () => {
+    const reg = new FinalizationRegistry(noop)
+    const map = new WeakMap()
+    const job = async () => {
+      let ops = 0
+      for (let s = 0; s < 4; s++) {
+        const store = new Store({ threads: 1 })
+        let prev = store.alloc()
+        for (let i = 0; i < 40; i++) {
+          const h = store.alloc({ i }).set('prev', prev)
+          reg.register(h, i, i % 2 ? h : undefined)
+          map.set(h, { i })
+          prev.release()
+          prev = h
+        }
+        await store.close()
+        check(store.closed && map.get(prev) === undefined, 'a closed store\'s key still maps')
+        ops += 2 + 40 * 5
+      }
+      return ops
+    }
+    return { job, end: () => (reg.unregister({}) === false ? undefined : 'unregister of a new token found something') }
+  },
+
+  'whyAlive and util.inspect on a long-lived graph': () => {
+    const { store, targets } = longLived()
+    let k = 0
+    const job = async () => {
+      for (let i = 0; i < 900; i++) targets[(k + i) % TARGETS].set('next', targets[(k + 7 * i + 1) % TARGETS])
+      for (let i = 0; i < 99; i++) check(inspect(targets[(k + i) % TARGETS], { depth: 1 }).startsWith('Handle {'), 'inspect of a live handle')
+      const path = await store.whyAlive(targets[k % TARGETS])
+      check(path === null || path[0].root === 'handle', 'a path from a handle')
+      k += 900
+      return 1000
+    }
+    return { job, store }
+  },
+
+  'heap snapshots of a long-lived store': () => {
+    const { store, targets } = longLived()
+    const file = path.join(os.tmpdir(), `weakstore-churn-${process.pid}.heapsnapshot`)
+    let k = 0
+    const job = async () => {
+      for (let i = 0; i < 999; i++) targets[(k + i) % TARGETS].set('peer', targets[(k + 3 * i) % TARGETS])
+      check((await store.writeHeapSnapshot(file)) === file, 'the snapshot\'s path')
+      k += 999
+      return 1000
+    }
+    return { job, store, end: () => { fs.rmSync(file, { force: true }) } }
   },
 
   'field set/delete with strings and Buffers': () => {
