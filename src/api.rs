@@ -206,7 +206,7 @@ pub fn register_many(env: &Env, store: u32, triples: Float64ArraySlice) -> Resul
                         None => return u32::MAX,
                     }
                 };
-                e.store.register(t[0] as u32, target, held, None).unwrap_or(u32::MAX)
+                e.store.register(t[0] as u32, target, held).unwrap_or(u32::MAX)
             })
             .collect::<Vec<u32>>();
         Ok(Uint32Array::new(cells))

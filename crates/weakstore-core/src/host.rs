@@ -4,9 +4,9 @@
 //! a collector thread, after each cycle: that there may be finalization
 //! cells and finished cycles to hand out (the host wakes its cleanup pump,
 //! which then calls [`crate::Store::begin_delivery`] and
-//! [`crate::Store::finish_delivery`], or [`crate::Store::take_finalized`],
-//! on its own thread), and how many bytes the store now holds (so the host can tell its own
-//! garbage collector about external memory).
+//! [`crate::Store::finish_delivery`] on its own thread), and how many
+//! bytes the store now holds (so the host can tell its own garbage
+//! collector about external memory).
 //!
 //! # Invariants
 //! - Host methods are called without any core lock held, and must not

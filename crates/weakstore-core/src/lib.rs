@@ -20,7 +20,7 @@
 //!   collector.
 //! - `store`: the mutator operations and their barriers.
 //! - [`weak`]: ephemeron tables (`WeakMap`/`WeakSet`) and finalization
-//!   registries, cells and tokens.
+//!   registries and cells.
 //! - [`inspect`]: copies of the graph taken while everything runs, for
 //!   heap snapshots and "why is this alive".
 //! - [`host`]: the one trait the embedder implements.

@@ -3,7 +3,7 @@
 //!
 //! Every operation takes the phase lock for reading once, so it runs
 //! entirely inside one phase, and runs the barriers that phase asks for
-//! ([`Phase::barriers_on`], [`Phase::unmarked_is_dead`]).
+//! ([`crate::Phase::barriers_on`], [`crate::Phase::unmarked_is_dead`]).
 //!
 //! # Invariants
 //! - An id returned by `alloc` carries one root owned by the caller; so
@@ -17,7 +17,7 @@
 //!   mutator thread per store, as in the Node binding). Threads sharing a
 //!   store use `get_rooted`.
 
-use crate::collector::phase::{Phase, PhaseState};
+use crate::collector::phase::PhaseState;
 use crate::collector::scheduler;
 use crate::error::{Error, Result};
 use crate::heap::object::Object;
@@ -271,7 +271,7 @@ impl Store {
 
     /// Registers `target` in `registry`. `held` (if any) gains a root owned
     /// by the cell. Returns the cell id.
-    pub fn register(&self, registry: u32, target: ObjId, held: Option<ObjId>, token: Option<u64>) -> Result<u32> {
+    pub fn register(&self, registry: u32, target: ObjId, held: Option<ObjId>) -> Result<u32> {
         if held == Some(target) {
             return Err(Error::HeldIsTarget(target));
         }
@@ -290,7 +290,7 @@ impl Store {
                 }
                 return Err(Error::UnknownRegistry(registry));
             }
-            table.insert(Cell { registry, target, held, token, fired: false, delivering: false, cancelled: false, pos: 0 })
+            table.insert(Cell { registry, target, held, fired: false, delivering: false, cancelled: false, pos: 0 })
         };
         match target_slot.lock_if(target) {
             Some(mut guard) => {
@@ -309,23 +309,8 @@ impl Store {
         }
     }
 
-    /// Removes every cell of `registry` registered with `token` (fired and
-    /// not yet taken ones included); returns how many.
-    pub fn unregister(&self, registry: u32, token: u64) -> usize {
-        self.unregister_cells(registry, token).len()
-    }
-
-    /// Like [`Store::unregister`], returning the removed cells' ids.
-    pub fn unregister_cells(&self, registry: u32, token: u64) -> Vec<u32> {
-        let state = self.shared.phase.read();
-        let cells = self.shared.finalization.lock().unregister(registry, token);
-        let ids = cells.iter().map(|(id, _)| *id).collect();
-        self.release_cells(cells, &state);
-        ids
-    }
-
     /// Removes the given cells, each named with its registry as
-    /// `(registry, cell)` (for embedders that keep tokens themselves); a
+    /// `(registry, cell)` (the embedder keeps unregister tokens itself); a
     /// pair that names no live cell of that registry is skipped. Returns how
     /// many were removed. A cell of a delivery batch in progress is
     /// cancelled: its id stays reserved until the batch finishes.
@@ -338,12 +323,6 @@ impl Store {
         let n = removed.len();
         self.release_cells(removed, &state);
         n
-    }
-
-    /// Moves every fired cell to `out`, oldest first. The root of each
-    /// `held` object now belongs to the caller.
-    pub fn take_finalized(&self, out: &mut Vec<Fired>) {
-        self.shared.finalization.lock().take_fired(out);
     }
 
     /// First step of a delivery batch: appends the fired cells not yet
@@ -438,11 +417,6 @@ impl Store {
     /// report external memory on every allocation).
     pub fn live_bytes(&self) -> usize {
         self.shared.bytes.load(Ordering::Relaxed)
-    }
-
-    /// The phase the collector is in now (for tests and diagnostics).
-    pub fn phase(&self) -> Phase {
-        self.shared.phase.read().phase
     }
 }
 

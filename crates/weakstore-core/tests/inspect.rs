@@ -68,7 +68,7 @@ fn why_alive_names_held_values_ephemerons_and_unnamed_roots() {
     let registry = store.new_registry();
     let target = obj(&store, &[]);
     let held = obj(&store, &[]);
-    store.register(registry, target, Some(held), None).unwrap();
+    store.register(registry, target, Some(held)).unwrap();
     let g = store.inspector().graph();
     let path = why_alive(&g, &handles(&[target, held]), held).unwrap();
     assert_eq!(path, vec![Step::Root { kind: RootKind::Held, thread: None, id: held }]);
@@ -99,7 +99,7 @@ fn the_snapshot_has_one_node_per_object_plus_the_synthetic_ones() {
     store.unroot(b).unwrap();
     store.unroot(garbage).unwrap();
     let registry = store.new_registry();
-    store.register(registry, a, None, None).unwrap();
+    store.register(registry, a, None).unwrap();
     let g = store.inspector().graph();
     let mut out = Vec::new();
     let w = snapshot::write(&g, &handles(&[a]), &mut out).unwrap();
