@@ -89,6 +89,7 @@ impl Store {
         // neither this cycle's sweep nor its marker needs to visit it.
         let id = self.shared.table.publish(index, object, state.epoch, 1);
         drop(state);
+        // Relaxed: statistics (see `Shared::objects`).
         self.shared.objects.fetch_add(1, Ordering::Relaxed);
         self.shared.bytes.fetch_add(bytes, Ordering::Relaxed);
         scheduler::on_allocate(&self.shared, bytes);
@@ -171,7 +172,13 @@ impl Store {
     }
 
     fn add_root(&self, slot: &Slot, id: ObjId, state: &PhaseState) {
-        slot.roots.fetch_add(1, Ordering::AcqRel);
+        // Relaxed: the count publishes no other data. The root scan reads
+        // it with Relaxed too (`Marker::scan_roots`): a change made before
+        // the `Snapshot` pause is ordered before the scan by the phase lock
+        // (this operation holds it for reading), and a change made while
+        // barriers are on shades the object below, which is what makes it
+        // count for this cycle.
+        slot.roots.fetch_add(1, Ordering::Relaxed);
         if state.phase.barriers_on() {
             self.shared.shade(id.index(), state.epoch);
         }
@@ -180,7 +187,9 @@ impl Store {
     fn drop_root(&self, id: ObjId, state: &PhaseState) -> Result<()> {
         let slot = self.shared.table.live(id).ok_or(Error::Dead(id))?;
         slot.roots
-            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |r| r.checked_sub(1))
+            // Relaxed: as in `add_root`; the phase lock and the barrier
+            // below order it against the root scan.
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |r| r.checked_sub(1))
             .map_err(|_| Error::NotRooted(id))?;
         // Deletion barrier for roots: the object was reachable at the
         // snapshot through this root, so it must end up marked.
@@ -224,7 +233,8 @@ impl Store {
 
     /// Current root count of `id` (0 for dead ids).
     pub fn root_count(&self, id: ObjId) -> u32 {
-        self.shared.table.live(id).map_or(0, |s| s.roots.load(Ordering::Acquire))
+        // Relaxed: a figure for the caller; it orders nothing.
+        self.shared.table.live(id).map_or(0, |s| s.roots.load(Ordering::Relaxed))
     }
 
     /// A new finalization registry.
@@ -393,6 +403,8 @@ impl Store {
         };
         let phase = self.shared.phase.read().phase;
         let finalization = self.shared.finalization.lock();
+        // Relaxed loads below: statistics, each exact on its own; they are
+        // not a consistent snapshot of one another.
         Stats {
             objects: self.shared.objects.load(Ordering::Relaxed),
             bytes: self.shared.bytes.load(Ordering::Relaxed),
@@ -416,6 +428,7 @@ impl Store {
     /// Bytes held by live objects now (one atomic load; for embedders that
     /// report external memory on every allocation).
     pub fn live_bytes(&self) -> usize {
+        // Relaxed: a statistic (see `Shared::bytes`).
         self.shared.bytes.load(Ordering::Relaxed)
     }
 }

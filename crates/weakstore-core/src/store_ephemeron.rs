@@ -16,6 +16,7 @@ use crate::weak::ephemeron::{EphemeronTable, EphemeronValue, Entry};
 impl Store {
     /// A new, empty ephemeron table.
     pub fn new_ephemeron_table(&self) -> Arc<EphemeronTable> {
+        // Relaxed: a unique number (the RMW's atomicity) and statistics.
         let id = self.shared.next_table.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         self.shared.ephemeron_tables.fetch_add(1, Ordering::Relaxed);
         EphemeronTable::new(id)
@@ -26,6 +27,7 @@ impl Store {
     pub fn drop_ephemeron_table(&self, table: &EphemeronTable) {
         if table.is_alive() {
             table.kill();
+            // Relaxed: statistics.
             self.shared.ephemeron_tables.fetch_sub(1, Ordering::Relaxed);
         }
     }
@@ -55,6 +57,7 @@ impl Store {
         }
         drop(state);
         if old.is_none() {
+            // Relaxed: statistics.
             self.shared.ephemeron_entries.fetch_add(1, Ordering::Relaxed);
         }
         self.shared.add_bytes(added as isize - removed as isize);
@@ -101,6 +104,7 @@ impl Store {
             self.forget(Some(old), &state);
         }
         drop(state);
+        // Relaxed: statistics.
         self.shared.ephemeron_entries.fetch_sub(1, Ordering::Relaxed);
         self.shared.add_bytes(-(removed as isize));
         table.is_alive()

@@ -26,25 +26,15 @@ use crate::heap::Shared;
 use crate::stats::CycleStats;
 use crate::sync::Ordering;
 
-/// Runs `work(worker)` for every worker, in parallel; helpers inherit the
-/// coordinator's (lowered) priority when `background` is set.
-fn parallel<T: Send>(workers: usize, background: bool, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    if workers == 1 {
-        return vec![work(0)];
-    }
-    std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..workers).map(|w| scope.spawn({
-            let work = &work;
-            move || {
-                if background {
-                    crate::collector::priority::lower_current_thread();
-                }
-                work(w)
-            }
-        })).collect();
-        let mut results = vec![work(0)];
-        results.extend(helpers.into_iter().map(|h| h.join().expect("collector worker panicked")));
-        results
+/// Runs `work(worker)` for every worker, in parallel (worker 0 on this
+/// thread); helpers inherit the coordinator's (lowered) priority when
+/// `background` is set.
+fn parallel<T: Send + 'static>(workers: usize, background: bool, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    crate::sync::fork_join(workers, |w| {
+        if background && w != 0 {
+            crate::collector::priority::lower_current_thread();
+        }
+        work(w)
     })
 }
 
@@ -73,6 +63,7 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64) -> CycleStats {
     let epoch = pauses.enter(shared, Phase::Snapshot, |state| {
         state.epoch = state.epoch.wrapping_add(1).max(1);
         state.phase = Phase::ScanRoots;
+        // Relaxed: pacing counters and hints (`scheduler::on_allocate`).
         shared.allocated.store(0, Ordering::Relaxed);
         shared.auto_requested.store(false, Ordering::Relaxed);
         shared.behind.store(false, Ordering::Relaxed);
@@ -96,6 +87,7 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64) -> CycleStats {
     loop {
         let marker = Marker::new(shared, epoch, workers, std::mem::take(&mut gray));
         parallel(workers, shared.config.background, |_| marker.run());
+        // Relaxed: the workers' adds happen-before their threads' joins.
         marked += marker.traced.load(Ordering::Relaxed);
         entries_traced += marker.entries_traced.load(Ordering::Relaxed);
         let leftover = pauses.enter(shared, Phase::FinishMarking, |state| {
@@ -141,6 +133,7 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64) -> CycleStats {
         mark_ns,
         sweep_ns,
         total_ns: 0,
+        // Relaxed: statistics (see `Shared::objects`).
         live_objects: shared.objects.load(Ordering::Relaxed),
         live_bytes: shared.bytes.load(Ordering::Relaxed),
         // Filled in by the scheduler, which knows why the cycle ran.

@@ -104,6 +104,8 @@ impl<'a> Marker<'a> {
                 if traced.is_multiple_of(4096) {
                     self.shared.keep_pace();
                 }
+                // Relaxed: `hungry` is a hint; the pool's mutex orders the
+                // packet itself.
                 if local.len() > 2 * PACKET && self.hungry.load(Ordering::Relaxed) > 0 {
                     let half = local.split_off(local.len() / 2);
                     self.pool.lock().packets.push(half);
@@ -118,6 +120,7 @@ impl<'a> Marker<'a> {
                 None => break,
             }
         }
+        // Relaxed: read after this thread is joined (`run_cycle`).
         self.traced.fetch_add(traced, Ordering::Relaxed);
     }
 
@@ -145,6 +148,7 @@ impl<'a> Marker<'a> {
                     alive
                 });
                 if purged > 0 {
+                    // Relaxed: statistics (see `Shared::objects`).
                     self.shared.ephemeron_entries.fetch_sub(purged, Ordering::Relaxed);
                     // The store's byte total is the sum of live objects'
                     // `measure`, which no longer counts these entries.
@@ -153,6 +157,7 @@ impl<'a> Marker<'a> {
                 for child in weak.entries.iter().filter_map(|e| e.value.as_ref()) {
                     self.shade_child(child, local);
                 }
+                // Relaxed: read after this thread is joined.
                 self.entries_traced.fetch_add(weak.entries.len(), Ordering::Relaxed);
             }
         }
@@ -174,6 +179,8 @@ impl<'a> Marker<'a> {
             return false;
         }
         let mut buffer = self.shared.barrier.lock();
+        // Relaxed: written under the buffer's mutex, which orders it with
+        // `Shared::shade`'s push and store.
         self.shared.barrier_pending.store(false, Ordering::Relaxed);
         if buffer.is_empty() {
             return false;
@@ -198,6 +205,7 @@ impl<'a> Marker<'a> {
                 return None;
             }
             pool.idle += 1;
+            // Relaxed: a hint (see `run`).
             self.hungry.fetch_add(1, Ordering::Relaxed);
             pool = self.work_added.wait(pool);
             self.hungry.fetch_sub(1, Ordering::Relaxed);

@@ -55,14 +55,23 @@ pub(crate) fn sweep(shared: &Shared, epoch: u32, worker: usize, workers: usize) 
             // Acquire; pairs with the Release in `Table::publish`, so the
             // mark stored before publication is visible.
             let state = slot.state.load(Ordering::Acquire);
+            // Relaxed: marks set by markers were stored before the pause
+            // that ended marking (the phase lock orders them before this
+            // phase); marks of objects allocated since were stored before
+            // the state the Acquire load above read.
             if state & 1 == 0 || slot.mark.load(Ordering::Relaxed) == epoch {
                 continue;
             }
             let mut guard = slot.lock();
+            // Relaxed: `state` only changes under the slot lock we hold;
+            // the mark as above.
             if slot.state.load(Ordering::Relaxed) != state || slot.mark.load(Ordering::Relaxed) == epoch {
                 continue;
             }
-            if slot.roots.load(Ordering::Acquire) > 0 {
+            // Relaxed: as in `Marker::scan_roots`. An object that is
+            // rooted now was rooted while `visible` let mutators name it,
+            // i.e. before `ProcessWeak` (phase lock) with the root barrier.
+            if slot.roots.load(Ordering::Relaxed) > 0 {
                 // Counted in `Stats::anomalies`; every test asserts it is 0.
                 swept.anomalies += 1;
                 continue;
@@ -102,6 +111,7 @@ pub(crate) fn sweep(shared: &Shared, epoch: u32, worker: usize, workers: usize) 
     if !dead_external.is_empty() {
         shared.dead_external.lock().append(&mut dead_external);
     }
+    // Relaxed: statistics (see `Shared::objects`).
     shared.ephemeron_entries.fetch_sub(swept.entries, Ordering::Relaxed);
     shared.anomalies.fetch_add(swept.anomalies, Ordering::Relaxed);
     shared.objects.fetch_sub(swept.freed, Ordering::Relaxed);

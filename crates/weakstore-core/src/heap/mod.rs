@@ -108,6 +108,9 @@ pub(crate) struct Shared {
     pub(crate) next_table: AtomicU32,
     /// `(table, key)` of freed keys whose entry's value the embedder holds.
     pub(crate) dead_external: Mutex<Vec<(u32, ObjId)>>,
+    /// Live objects. This and the other counters here (`bytes`,
+    /// `allocated`, `anomalies`, `ephemeron_*`) are statistics and pacing
+    /// inputs: updated and read with Relaxed, they order no other data.
     pub(crate) objects: AtomicUsize,
     /// Rooted objects the sweeper found unmarked (and kept): collector bugs.
     pub(crate) anomalies: AtomicUsize,
@@ -169,9 +172,12 @@ impl Shared {
         if slot.mark.load(Ordering::Relaxed) == epoch {
             return false;
         }
-        // AcqRel; the winner of this swap is the one thread that traces the
-        // slot, and it pairs with other markers' swaps of the same slot.
-        slot.mark.swap(epoch, Ordering::AcqRel) != epoch
+        // Relaxed: the swap's atomicity alone makes one caller the winner
+        // (the one thread that traces the slot); the payload it then reads
+        // is ordered by the slot lock, the gray index it hands on by the
+        // barrier buffer's or the mark pool's mutex. Readers of the mark
+        // after marking are ordered by the phase lock (`visible`, sweep).
+        slot.mark.swap(epoch, Ordering::Relaxed) != epoch
     }
 
     /// The mutator's shade: mark `index` and hand it to the marker through
@@ -189,7 +195,14 @@ impl Shared {
     /// Whether `slot` counts as alive for a mutator in `state`.
     #[inline]
     pub(crate) fn visible(slot: &Slot, state: &PhaseState) -> bool {
-        !state.phase.unmarked_is_dead() || slot.mark.load(Ordering::Acquire) == state.epoch
+        // Relaxed: while unmarked objects are dead (`ProcessWeak`, `Sweep`)
+        // barriers are off, so marks change only by allocation. Every mark
+        // a marker set was stored before the `FinishMarking` pause that
+        // entered `ProcessWeak` (collector threads joined, then the phase
+        // lock's write side released) and this operation holds the read
+        // side; a new object's mark was stored before the Release store of
+        // its state that the caller's `Table::live` (Acquire) read.
+        !state.phase.unmarked_is_dead() || slot.mark.load(Ordering::Relaxed) == state.epoch
     }
 
     /// On a collector thread: if the program is outrunning the cycle, stop
@@ -210,6 +223,7 @@ impl Shared {
     }
 
     pub(crate) fn add_bytes(&self, delta: isize) {
+        // Relaxed: statistics (see `Shared::objects`).
         if delta >= 0 {
             self.bytes.fetch_add(delta as usize, Ordering::Relaxed);
         } else {

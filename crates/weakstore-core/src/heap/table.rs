@@ -19,14 +19,12 @@
 //! - A free slot is on exactly one free list, or retired (generation at
 //!   [`MAX_GEN`]) and never handed out again.
 
-use std::cell::UnsafeCell;
 use std::ops::{Deref, DerefMut};
-use std::sync::OnceLock;
 
 use crate::heap::chunk::Chunk;
 use crate::heap::object::Object;
 use crate::id::{ObjId, MAX_GEN};
-use crate::sync::{AtomicU32, Mutex, Ordering, RawLock};
+use crate::sync::{AtomicU32, CellMut, Mutex, OnceLock, Ordering, RawLock, UnsafeCell};
 
 #[cfg(not(loom))]
 const FIRST_CHUNK_BITS: u32 = 10;
@@ -72,6 +70,11 @@ const _: () = {
 /// Exclusive access to a slot's payload; unlocks when dropped.
 pub(crate) struct ObjectGuard<'a> {
     slot: &'a Slot,
+    /// The payload, borrowed for as long as the lock is held (dropped before
+    /// the unlock in `Drop`: fields drop after `drop` runs, but the access
+    /// it records ends with the guard, which loom sees at the unlock's
+    /// Release).
+    object: std::mem::ManuallyDrop<CellMut<'a, Option<Object>>>,
     /// Not `Send`: the thread that locked unlocks.
     _not_send: std::marker::PhantomData<*const ()>,
 }
@@ -80,24 +83,23 @@ impl Deref for ObjectGuard<'_> {
     type Target = Option<Object>;
     #[inline]
     fn deref(&self) -> &Option<Object> {
-        // SAFETY: this guard holds the slot's lock (taken in `Slot::lock`,
-        // released in `drop`), so no other reference to `object` exists.
-        unsafe { &*self.slot.object.get() }
+        &self.object
     }
 }
 
 impl DerefMut for ObjectGuard<'_> {
     #[inline]
     fn deref_mut(&mut self) -> &mut Option<Object> {
-        // SAFETY: as in `deref`; `&mut self` makes this borrow unique among
-        // the guard's own borrows too.
-        unsafe { &mut *self.slot.object.get() }
+        &mut self.object
     }
 }
 
 impl Drop for ObjectGuard<'_> {
     #[inline]
     fn drop(&mut self) {
+        // SAFETY: dropped once, here, before the unlock: the payload access
+        // ends while the lock is still held.
+        unsafe { std::mem::ManuallyDrop::drop(&mut self.object) };
         // SAFETY: the guard was created holding the lock and is dropped once.
         unsafe { self.slot.lock.unlock() }
     }
@@ -118,7 +120,11 @@ impl Slot {
     #[inline]
     pub(crate) fn lock(&self) -> ObjectGuard<'_> {
         self.lock.lock();
-        ObjectGuard { slot: self, _not_send: std::marker::PhantomData }
+        // SAFETY: this thread holds `lock` until the guard drops (which ends
+        // this access first), and the previous holder's access ended before
+        // its unlock, which happens-before our lock.
+        let object = std::mem::ManuallyDrop::new(unsafe { self.object.get_mut() });
+        ObjectGuard { slot: self, object, _not_send: std::marker::PhantomData }
     }
 
     /// Whether `id`'s incarnation is the live one.
@@ -198,7 +204,8 @@ impl Table {
             return index;
         }
         // Bump allocation happens under the free-list lock, so only one
-        // thread grows the table at a time.
+        // thread grows the table at a time; Relaxed: that lock orders this
+        // load after the previous bump.
         let index = self.high_water.load(Ordering::Relaxed);
         assert!(index < u32::MAX, "weakstore: object table is full (2^32 slots)");
         let (chunk, offset) = locate(index);
@@ -219,6 +226,8 @@ impl Table {
         let mut guard = slot.lock();
         debug_assert!(guard.is_none());
         *guard = Some(object);
+        // Relaxed: published by the Release store of `state` below; the
+        // generation only changes under the slot lock, which we hold.
         slot.roots.store(roots, Ordering::Relaxed);
         slot.mark.store(mark, Ordering::Relaxed);
         let generation = slot.state.load(Ordering::Relaxed) >> 1;
@@ -233,10 +242,12 @@ impl Table {
     /// reused.
     pub(crate) fn kill(&self, slot: &Slot, guard: &mut ObjectGuard<'_>) -> bool {
         debug_assert!(guard.is_none());
+        // Relaxed: `state` only changes under the slot lock (`guard`).
         let generation = slot.state.load(Ordering::Relaxed) >> 1;
         if generation >= MAX_GEN {
             // Release: readers that see the slot dead see it dead for good.
             slot.state.store(generation << 1, Ordering::Release);
+            // Relaxed: a statistic.
             self.retired.fetch_add(1, Ordering::Relaxed);
             return false;
         }
@@ -255,6 +266,7 @@ impl Table {
     }
 
     pub(crate) fn retired(&self) -> u32 {
+        // Relaxed: a statistic.
         self.retired.load(Ordering::Relaxed)
     }
 }

@@ -54,6 +54,9 @@ impl EphemeronTable {
     }
 
     pub(crate) fn kill(&self) {
+        // Release; pairs with the Acquire in `is_alive`: a marker that sees
+        // the table dead (and purges its entries) also sees whatever the
+        // dropping thread did before.
         self.alive.store(false, Ordering::Release);
     }
 }
