@@ -22,7 +22,7 @@ const ROOT_PACKET: usize = 64;
 const ROOT_PACKET: usize = 1;
 use crate::collector::phase::Phase;
 use crate::collector::sweep::{sweep, Swept};
-use crate::heap::Shared;
+use crate::shared::Shared;
 use crate::stats::CycleStats;
 use crate::sync::Ordering;
 
@@ -64,9 +64,9 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64) -> CycleStats {
         state.epoch = state.epoch.wrapping_add(1).max(1);
         state.phase = Phase::ScanRoots;
         // Relaxed: pacing counters and hints (`scheduler::on_allocate`).
-        shared.allocated.store(0, Ordering::Relaxed);
-        shared.auto_requested.store(false, Ordering::Relaxed);
-        shared.behind.store(false, Ordering::Relaxed);
+        shared.scheduler.pacing.allocated.store(0, Ordering::Relaxed);
+        shared.scheduler.pacing.auto_requested.store(false, Ordering::Relaxed);
+        shared.scheduler.pacing.behind.store(false, Ordering::Relaxed);
         state.epoch
     });
 
@@ -91,7 +91,7 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64) -> CycleStats {
         marked += marker.traced.load(Ordering::Relaxed);
         entries_traced += marker.entries_traced.load(Ordering::Relaxed);
         let leftover = pauses.enter(shared, Phase::FinishMarking, |state| {
-            let leftover = std::mem::take(&mut *shared.barrier.lock());
+            let leftover = shared.barrier.drain();
             state.phase = if leftover.is_empty() { Phase::ProcessWeak } else { Phase::Mark };
             leftover
         });

@@ -8,13 +8,13 @@
 //!
 //! # Invariants
 //! - An object is traced by exactly one worker per cycle: the one whose
-//!   `try_mark` swap turned it black (`Shared::try_mark`).
+//!   `try_mark` swap turned it black (`Slot::try_mark`).
 //! - Termination is exact: `idle == workers` is only reached with the pool
 //!   empty and every local stack empty. Work mutators add afterwards is
 //!   picked up by `FinishMarking`, under the phase lock.
 
 use crate::heap::object::entry_bytes;
-use crate::heap::Shared;
+use crate::shared::Shared;
 use crate::sync::{AtomicUsize, Condvar, Mutex, Ordering};
 
 /// Gray objects handed between workers in one go.
@@ -76,7 +76,7 @@ impl<'a> Marker<'a> {
         // Slots published after this load were allocated black.
         let end = shared.table.high_water();
         for range in blocks(worker, workers, end) {
-            shared.keep_pace();
+            crate::collector::scheduler::keep_pace(shared);
             for index in range {
                 let Some(slot) = shared.table.slot(index) else { continue };
                 // Relaxed suffices: every root change made before the
@@ -84,7 +84,7 @@ impl<'a> Marker<'a> {
                 // lock; changes made since shade through the root barrier.
                 if slot.state.load(Ordering::Relaxed) & 1 == 1
                     && slot.roots.load(Ordering::Relaxed) > 0
-                    && Shared::try_mark(slot, epoch)
+                    && slot.try_mark(epoch)
                 {
                     gray.push(index);
                 }
@@ -102,7 +102,7 @@ impl<'a> Marker<'a> {
                 self.trace(index, &mut local);
                 traced += 1;
                 if traced.is_multiple_of(4096) {
-                    self.shared.keep_pace();
+                    crate::collector::scheduler::keep_pace(self.shared);
                 }
                 // Relaxed: `hungry` is a hint; the pool's mutex orders the
                 // packet itself.
@@ -112,7 +112,7 @@ impl<'a> Marker<'a> {
                     self.work_added.notify_one();
                 }
             }
-            if self.take_barrier(&mut local) {
+            if self.shared.barrier.take(&mut local) {
                 continue;
             }
             match self.steal() {
@@ -149,7 +149,7 @@ impl<'a> Marker<'a> {
                 });
                 if purged > 0 {
                     // Relaxed: statistics (see `Shared::objects`).
-                    self.shared.ephemeron_entries.fetch_sub(purged, Ordering::Relaxed);
+                    self.shared.weak.ephemeron_entries.fetch_sub(purged, Ordering::Relaxed);
                     // The store's byte total is the sum of live objects'
                     // `measure`, which no longer counts these entries.
                     self.shared.add_bytes(-(bytes as isize));
@@ -166,27 +166,10 @@ impl<'a> Marker<'a> {
     #[inline]
     fn shade_child(&self, child: crate::id::ObjId, local: &mut Vec<u32>) {
         if let Some(child_slot) = self.shared.table.live(child) {
-            if Shared::try_mark(child_slot, self.epoch) {
+            if child_slot.try_mark(self.epoch) {
                 local.push(child.index());
             }
         }
-    }
-
-    /// Moves the mutators' shaded objects onto `local`.
-    fn take_barrier(&self, local: &mut Vec<u32>) -> bool {
-        // Acquire; pairs with the Release in `Shared::shade`.
-        if !self.shared.barrier_pending.load(Ordering::Acquire) {
-            return false;
-        }
-        let mut buffer = self.shared.barrier.lock();
-        // Relaxed: written under the buffer's mutex, which orders it with
-        // `Shared::shade`'s push and store.
-        self.shared.barrier_pending.store(false, Ordering::Relaxed);
-        if buffer.is_empty() {
-            return false;
-        }
-        std::mem::swap(local, &mut *buffer);
-        true
     }
 
     /// Takes a packet, or waits; `None` once every worker is out of work.

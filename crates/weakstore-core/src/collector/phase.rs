@@ -92,3 +92,19 @@ pub(crate) struct PhaseState {
     /// A slot is marked in this cycle iff its `mark` equals `epoch`.
     pub(crate) epoch: u32,
 }
+
+impl PhaseState {
+    /// Whether a mutator in this state may see `slot`'s object as alive
+    /// (its caller checked the slot is live).
+    #[inline]
+    pub(crate) fn sees(&self, slot: &crate::heap::table::Slot) -> bool {
+        // Relaxed: while unmarked objects are dead (`ProcessWeak`, `Sweep`)
+        // barriers are off, so marks change only by allocation. Every mark
+        // a marker set was stored before the `FinishMarking` pause that
+        // entered `ProcessWeak` (collector threads joined, then the phase
+        // lock's write side released) and the caller holds the read side;
+        // a new object's mark was stored before the Release store of its
+        // state that the caller's `Table::live` (Acquire) read.
+        !self.phase.unmarked_is_dead() || slot.mark.load(crate::sync::Ordering::Relaxed) == self.epoch
+    }
+}

@@ -18,7 +18,7 @@
 //!   which every test checks) rather than turned into a use-after-free.
 
 use crate::collector::mark::blocks;
-use crate::heap::Shared;
+use crate::shared::Shared;
 use crate::id::ObjId;
 use crate::sync::Ordering;
 use crate::weak::ephemeron::EphemeronValue;
@@ -49,7 +49,7 @@ pub(crate) fn sweep(shared: &Shared, epoch: u32, worker: usize, workers: usize) 
     let mut dead_external = Vec::new();
     let end = shared.table.high_water();
     for range in blocks(worker, workers, end) {
-        shared.keep_pace();
+        crate::collector::scheduler::keep_pace(shared);
         for index in range {
             let Some(slot) = shared.table.slot(index) else { continue };
             // Acquire; pairs with the Release in `Table::publish`, so the
@@ -86,7 +86,7 @@ pub(crate) fn sweep(shared: &Shared, epoch: u32, worker: usize, workers: usize) 
             if let Some(weak) = &object.weak {
                 let id = ObjId::new(index, state >> 1);
                 if !weak.cells.is_empty() {
-                    let mut table = shared.finalization.lock();
+                    let mut table = shared.weak.finalization.lock();
                     for &cell in &weak.cells {
                         swept.fired += usize::from(table.fire(cell, id));
                     }
@@ -109,10 +109,10 @@ pub(crate) fn sweep(shared: &Shared, epoch: u32, worker: usize, workers: usize) 
     }
     shared.table.recycle(&mut recycled);
     if !dead_external.is_empty() {
-        shared.dead_external.lock().append(&mut dead_external);
+        shared.weak.dead_external.lock().append(&mut dead_external);
     }
     // Relaxed: statistics (see `Shared::objects`).
-    shared.ephemeron_entries.fetch_sub(swept.entries, Ordering::Relaxed);
+    shared.weak.ephemeron_entries.fetch_sub(swept.entries, Ordering::Relaxed);
     shared.anomalies.fetch_add(swept.anomalies, Ordering::Relaxed);
     shared.objects.fetch_sub(swept.freed, Ordering::Relaxed);
     shared.bytes.fetch_sub(swept.freed_bytes, Ordering::Relaxed);

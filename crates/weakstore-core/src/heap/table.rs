@@ -135,6 +135,23 @@ impl Slot {
         self.state.load(Ordering::Acquire) == (id.generation() << 1 | 1)
     }
 
+    /// Marks this slot in `epoch`; true if this call did it (the caller then
+    /// owns tracing it).
+    #[inline]
+    pub(crate) fn try_mark(&self, epoch: u32) -> bool {
+        // Relaxed pre-check: a stale read only costs the swap below.
+        if self.mark.load(Ordering::Relaxed) == epoch {
+            return false;
+        }
+        // Relaxed: the swap's atomicity alone makes one caller the winner
+        // (the one thread that traces the slot); the payload it then reads
+        // is ordered by the slot lock, the gray index it hands on by the
+        // barrier buffer's or the mark pool's mutex. Readers of the mark
+        // after marking are ordered by the phase lock
+        // (`PhaseState::sees`, sweep).
+        self.mark.swap(epoch, Ordering::Relaxed) != epoch
+    }
+
     /// Locks the payload if `id` still names it.
     pub(crate) fn lock_if(&self, id: ObjId) -> Option<ObjectGuard<'_>> {
         let guard = self.lock();

@@ -24,7 +24,7 @@ pub mod snapshot;
 
 use std::collections::HashMap;
 
-use crate::heap::Shared;
+use crate::shared::Shared;
 use crate::id::ObjId;
 use crate::sync::{Arc, Ordering};
 use crate::value::Value;
@@ -184,7 +184,7 @@ impl Inspector {
                 let Some(slot) = shared.table.slot(i) else { continue };
                 // Acquire; pairs with the Release in `Table::publish`.
                 let word = slot.state.load(Ordering::Acquire);
-                if word & 1 == 0 || !Shared::visible(slot, &state) {
+                if word & 1 == 0 || !state.sees(slot) {
                     continue;
                 }
                 let id = ObjId::new(i, word >> 1);
@@ -241,7 +241,7 @@ impl Inspector {
         }
         g.edge_start.push(g.edge_to.len() as u32);
         g.entries = raw_entries.into_iter().filter_map(|(t, key)| Some((t, g.node_of(key)?))).collect();
-        let cells = shared.finalization.lock().cells();
+        let cells = shared.weak.finalization.lock().cells();
         g.cells = cells
             .into_iter()
             .map(|(registry, target, held)| (registry, g.node_of(target), held.and_then(|h| g.node_of(h))))
