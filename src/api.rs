@@ -127,7 +127,10 @@ pub fn set_ref(env: &Env, store: u32, id: f64, key: String, target: f64) -> Resu
 /// The value of a field; a reference comes back as its object's live
 /// canonical handle, or else as `[id]`, unrooted (the JavaScript layer
 /// roots it before anything else can run).
-#[napi(catch_unwind, ts_return_type = "null | boolean | number | string | bigint | Buffer | object | [number] | undefined")]
+#[napi(
+    catch_unwind,
+    ts_return_type = "null | boolean | number | string | bigint | Buffer | object | [number] | undefined"
+)]
 pub fn get(env: &Env, store: u32, id: f64, key: String) -> Result<Out> {
     const WHERE: &str = "Handle.prototype.get";
     let id = object_id(env, WHERE, id)?;

@@ -109,7 +109,11 @@ impl Wrappers {
             .chunks
             .iter()
             .flat_map(|(&key, places)| {
-                places.iter().enumerate().filter_map(move |(i, p)| p.tracked(key * CHUNK as u32 + i as u32)).map(|t| t.id)
+                places
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(i, p)| p.tracked(key * CHUNK as u32 + i as u32))
+                    .map(|t| t.id)
             })
             .collect();
         ids.sort_unstable_by_key(|id| id.index());

@@ -55,8 +55,8 @@ mod value;
 pub mod weak;
 
 pub use collector::phase::Phase;
-pub use error::{Error, Result};
 pub use config::{Config, PhaseObserver};
+pub use error::{Error, Result};
 pub use host::{Host, NoopHost, WakeLatch};
 pub use id::{ObjId, GEN_BITS, MAX_GEN};
 pub use inspect::{Graph, Inspector, RootSets};

@@ -45,11 +45,14 @@ fn why_alive_finds_the_shortest_path_and_ignores_the_handle_asked_about() {
     // Roots: target (the handle asked about), long, holder. Shortest: holder.mid.t.
     let g = store.inspector().graph();
     let path = why_alive(&g, &handles(&[target, long, holder]), target).unwrap();
-    assert_eq!(path, vec![
-        Step::Root { kind: RootKind::Handle, thread: Some("main".into()), id: holder },
-        Step::Field { key: "mid".into(), id: mid },
-        Step::Field { key: "t".into(), id: target },
-    ]);
+    assert_eq!(
+        path,
+        vec![
+            Step::Root { kind: RootKind::Handle, thread: Some("main".into()), id: holder },
+            Step::Field { key: "mid".into(), id: mid },
+            Step::Field { key: "t".into(), id: target },
+        ]
+    );
     // Without the holder, only the longer path is left.
     store.unroot(holder).unwrap();
     let g = store.inspector().graph();
@@ -80,10 +83,13 @@ fn why_alive_names_held_values_ephemerons_and_unnamed_roots() {
     store.unroot(value).unwrap();
     let g = store.inspector().graph();
     let path = why_alive(&g, &handles(&[key]), value).unwrap();
-    assert_eq!(path, vec![
-        Step::Root { kind: RootKind::Handle, thread: Some("main".into()), id: key },
-        Step::Ephemeron { table: table.id(), id: value },
-    ]);
+    assert_eq!(
+        path,
+        vec![
+            Step::Root { kind: RootKind::Handle, thread: Some("main".into()), id: key },
+            Step::Ephemeron { table: table.id(), id: value },
+        ]
+    );
     // A root the embedder does not name.
     let g = store.inspector().graph();
     let path = why_alive(&g, &RootSets::default(), key).unwrap();

@@ -22,7 +22,17 @@ fn store() -> Store {
 /// As [`store`], with `threads` collector threads.
 fn store_with_threads(threads: usize) -> Store {
     let yield_at_phases: weakstore_core::PhaseObserver = std::sync::Arc::new(|_| thread::yield_now());
-    Store::new(Config { threads, budget_bytes: usize::MAX, growth_percent: 0, manual: true, background: false, on_phase: Some(yield_at_phases) }, NoopHost)
+    Store::new(
+        Config {
+            threads,
+            budget_bytes: usize::MAX,
+            growth_percent: 0,
+            manual: true,
+            background: false,
+            on_phase: Some(yield_at_phases),
+        },
+        NoopHost,
+    )
 }
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
@@ -121,7 +131,14 @@ fn root_add_and_remove_against_root_scanning() {
             })
         };
         let s = Arc::new(Store::new(
-            Config { threads: 1, budget_bytes: usize::MAX, growth_percent: 0, manual: true, background: false, on_phase: Some(observer) },
+            Config {
+                threads: 1,
+                budget_bytes: usize::MAX,
+                growth_percent: 0,
+                manual: true,
+                background: false,
+                on_phase: Some(observer),
+            },
             NoopHost,
         ));
         let holder = obj(&s);

@@ -125,7 +125,10 @@ impl Model {
                 }
             }
             stack.extend(
-                self.ephemerons.iter().filter(|((_, k), v)| reached.contains(k) && !reached.contains(*v)).map(|(_, v)| *v),
+                self.ephemerons
+                    .iter()
+                    .filter(|((_, k), v)| reached.contains(k) && !reached.contains(*v))
+                    .map(|(_, v)| *v),
             );
             if stack.is_empty() {
                 break;
@@ -234,10 +237,9 @@ fn run(mut ops: Vec<Op>) -> Result<(), TestCaseError> {
                             "cell {} of the running batch reused",
                             cell
                         );
-                        model.cells.insert(
-                            cell,
-                            MCell { registry, target: t, held, token, fired: false, delivering: false },
-                        );
+                        model
+                            .cells
+                            .insert(cell, MCell { registry, target: t, held, token, fired: false, delivering: false });
                     }
                 }
             }

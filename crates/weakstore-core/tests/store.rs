@@ -410,7 +410,11 @@ fn unregister_many_removes_named_cells_of_their_registry_only() {
     store.begin_delivery(&mut batch);
     let mut cells: Vec<u32> = batch.iter().map(|f| f.cell).collect();
     cells.sort_unstable();
-    assert_eq!(cells, { let mut v = vec![cb, co]; v.sort_unstable(); v });
+    assert_eq!(cells, {
+        let mut v = vec![cb, co];
+        v.sort_unstable();
+        v
+    });
     assert_eq!(store.unregister_many([(reg, cb)]), 1);
     let fresh_target = obj(&store, &[]);
     let fresh = store.register(reg, fresh_target, None).unwrap();
@@ -437,7 +441,13 @@ fn collector_threads_run_at_background_priority() {
     for (background, expected) in [(true, weakstore_core::collector::priority::COLLECTOR_NICE), (false, 0)] {
         seen.lock().unwrap().clear();
         let store = weakstore_core::Store::new(
-            weakstore_core::Config { threads: 1, manual: true, background, on_phase: Some(Arc::new(observer.clone())), ..Default::default() },
+            weakstore_core::Config {
+                threads: 1,
+                manual: true,
+                background,
+                on_phase: Some(Arc::new(observer.clone())),
+                ..Default::default()
+            },
             weakstore_core::NoopHost,
         );
         store.collect();
@@ -474,14 +484,21 @@ fn a_collector_falling_behind_leaves_the_background() {
             }
             if phase == Phase::Deliver {
                 // SAFETY: gettid/getpriority read no memory of ours.
-                let nice = unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::syscall(libc::SYS_gettid) as libc::id_t) };
+                let nice =
+                    unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::syscall(libc::SYS_gettid) as libc::id_t) };
                 nice_at_deliver.lock().unwrap().push(nice);
             }
         }
     };
     let budget = 64 * 1024;
     let store = weakstore_core::Store::new(
-        weakstore_core::Config { threads: 1, budget_bytes: budget, manual: true, on_phase: Some(Arc::new(observer)), ..Default::default() },
+        weakstore_core::Config {
+            threads: 1,
+            budget_bytes: budget,
+            manual: true,
+            on_phase: Some(Arc::new(observer)),
+            ..Default::default()
+        },
         weakstore_core::NoopHost,
     );
     let cycle = store.request_collection();
@@ -492,7 +509,7 @@ fn a_collector_falling_behind_leaves_the_background() {
     store.wait_for(cycle);
     store.unroot(big).unwrap();
     store.collect(); // a quiet cycle
-    // SAFETY: as above.
+                     // SAFETY: as above.
     let base = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
     let seen = nice_at_deliver.lock().unwrap().clone();
     assert_eq!(seen, vec![base, (base + weakstore_core::collector::priority::COLLECTOR_NICE).min(19)]);
@@ -533,7 +550,13 @@ fn a_cell_cancelled_mid_batch_keeps_its_id_until_the_batch_ends() {
 fn the_next_cycle_is_paced_on_the_live_size() {
     let paced = |growth_percent| {
         weakstore_core::Store::new(
-            weakstore_core::Config { threads: 1, budget_bytes: 1 << 20, growth_percent, manual: true, ..Default::default() },
+            weakstore_core::Config {
+                threads: 1,
+                budget_bytes: 1 << 20,
+                growth_percent,
+                manual: true,
+                ..Default::default()
+            },
             weakstore_core::NoopHost,
         )
     };
@@ -541,7 +564,8 @@ fn the_next_cycle_is_paced_on_the_live_size() {
         let store = paced(growth);
         assert_eq!(store.stats().next_cycle_at, 1 << 20, "before any cycle: the budget");
         // 4 MiB kept alive: above the budget.
-        let ids: Vec<_> = (0..64).map(|_| store.alloc(vec![("b".into(), Value::Bytes(vec![0; 64 << 10].into()))]).unwrap()).collect();
+        let ids: Vec<_> =
+            (0..64).map(|_| store.alloc(vec![("b".into(), Value::Bytes(vec![0; 64 << 10].into()))]).unwrap()).collect();
         store.collect();
         let live = store.stats().bytes;
         assert!(live >= 4 << 20);
@@ -601,7 +625,10 @@ fn a_lowered_trigger_already_passed_still_starts_a_cycle() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let mut n = 0;
     while store.stats().collections == done {
-        assert!(std::time::Instant::now() < deadline, "no automatic cycle after {n} more allocations: the store would grow without bound");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no automatic cycle after {n} more allocations: the store would grow without bound"
+        );
         store.set(x, "b", Value::Null).unwrap();
         store.set(x, "b", blob(1 << 10)).unwrap();
         n += 1;

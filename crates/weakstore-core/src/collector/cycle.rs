@@ -44,7 +44,12 @@ struct Pauses {
 
 impl Pauses {
     /// Moves to `phase` under the write lock; `extra` runs inside the pause.
-    fn enter<R>(&mut self, shared: &Shared, phase: Phase, extra: impl FnOnce(&mut crate::collector::phase::PhaseState) -> R) -> R {
+    fn enter<R>(
+        &mut self,
+        shared: &Shared,
+        phase: Phase,
+        extra: impl FnOnce(&mut crate::collector::phase::PhaseState) -> R,
+    ) -> R {
         let mut state = shared.phase.write();
         let start = Instant::now();
         state.phase = phase;
@@ -74,10 +79,11 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64) -> CycleStats {
     shared.observe(Phase::ScanRoots);
     // Roots cluster in the table (long-lived objects are allocated first),
     // so hand them out in packets rather than per scanning worker.
-    let mut gray: Vec<Vec<u32>> = parallel(workers, shared.config.background, |w| Marker::scan_roots(shared, epoch, w, workers))
-        .into_iter()
-        .flat_map(|roots| roots.chunks(ROOT_PACKET).map(<[u32]>::to_vec).collect::<Vec<_>>())
-        .collect();
+    let mut gray: Vec<Vec<u32>> =
+        parallel(workers, shared.config.background, |w| Marker::scan_roots(shared, epoch, w, workers))
+            .into_iter()
+            .flat_map(|roots| roots.chunks(ROOT_PACKET).map(<[u32]>::to_vec).collect::<Vec<_>>())
+            .collect();
     pauses.enter(shared, Phase::Mark, |_| ());
     shared.observe(Phase::Mark);
     // Every gray object (roots included) is traced exactly once.

@@ -9,10 +9,10 @@
 //! - `scheduler`: the coordinator thread, requests and the budget.
 //! - [`priority`]: collector threads yield the CPU to the program's.
 
-pub mod phase;
 pub(crate) mod barrier;
 pub(crate) mod cycle;
 pub(crate) mod mark;
+pub mod phase;
 pub mod priority;
 pub(crate) mod scheduler;
 pub(crate) mod sweep;

@@ -18,8 +18,8 @@
 //!   which every test checks) rather than turned into a use-after-free.
 
 use crate::collector::mark::blocks;
-use crate::shared::Shared;
 use crate::id::ObjId;
+use crate::shared::Shared;
 use crate::sync::Ordering;
 use crate::weak::ephemeron::EphemeronValue;
 

@@ -382,6 +382,8 @@ mod tests {
                 });
             }
         });
-        assert!(matches!(slot.lock().as_ref().and_then(|o| o.get("n")), Some(crate::value::Value::Number(n)) if *n == f64::from(2 * rounds)));
+        assert!(
+            matches!(slot.lock().as_ref().and_then(|o| o.get("n")), Some(crate::value::Value::Number(n)) if *n == f64::from(2 * rounds))
+        );
     }
 }

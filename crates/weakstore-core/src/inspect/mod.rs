@@ -24,8 +24,8 @@ pub mod snapshot;
 
 use std::collections::HashMap;
 
-use crate::shared::Shared;
 use crate::id::ObjId;
+use crate::shared::Shared;
 use crate::sync::{Arc, Ordering};
 use crate::value::Value;
 
@@ -91,7 +91,10 @@ impl Graph {
 
     /// The node of object `id`, if the walk copied it.
     pub fn node_of(&self, id: ObjId) -> Option<u32> {
-        self.ids.binary_search_by_key(&(id.index(), id.generation()), |i| (i.index(), i.generation())).ok().map(|n| n as u32)
+        self.ids
+            .binary_search_by_key(&(id.index(), id.generation()), |i| (i.index(), i.generation()))
+            .ok()
+            .map(|n| n as u32)
     }
 
     /// The edges of node `n`: (target node, name, kind).

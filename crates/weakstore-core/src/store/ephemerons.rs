@@ -11,7 +11,7 @@ use crate::heap::object::entry_bytes;
 use crate::id::ObjId;
 use crate::store::Store;
 use crate::sync::{Arc, Ordering};
-use crate::weak::ephemeron::{EphemeronTable, EphemeronValue, Entry};
+use crate::weak::ephemeron::{Entry, EphemeronTable, EphemeronValue};
 
 impl Store {
     /// A new, empty ephemeron table.

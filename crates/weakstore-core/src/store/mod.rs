@@ -61,11 +61,7 @@ impl Store {
     /// The slot of `id` if a mutator in `state` may use it: live, and not
     /// known dead (`PhaseState::sees`).
     pub(crate) fn live_slot(&self, id: ObjId, state: &PhaseState) -> Result<&Slot> {
-        self.shared
-            .table
-            .live(id)
-            .filter(|slot| state.sees(slot))
-            .ok_or(Error::Dead(id))
+        self.shared.table.live(id).filter(|slot| state.sees(slot)).ok_or(Error::Dead(id))
     }
 
     /// Checks that `value`'s reference (if any) may be stored now (alive

@@ -228,4 +228,3 @@ impl FinalizationTable {
         self.fired.len()
     }
 }
-
