@@ -10,24 +10,11 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use weakstore_core::{Config, CycleStats, Fired, ObjId, Store, Trigger, Value};
 
-use crate::errors::{core_error, range_error, type_error, INVALID_ARG_VALUE};
+use crate::errors::{core_error, range_error};
 use crate::host::{NodeHost, PumpFn, Wake};
+use crate::ids::{object_id, parse_id};
 use crate::stores::{self, sync_external_memory, Entry};
 use crate::values::{from_js, Out};
-
-/// An object id from a JavaScript number: a positive safe integer that
-/// `ObjId::from_bits` accepts; `None` for anything else (NaN, fractions,
-/// negatives, impossible generations).
-pub(crate) fn parse_id(id: f64) -> Option<ObjId> {
-    (id.fract() == 0.0 && id > 0.0 && id < 9007199254740992.0).then(|| ObjId::from_bits(id as u64)).flatten()
-}
-
-pub(crate) fn object_id(env: &Env, where_: &str, id: f64) -> Result<ObjId> {
-    match parse_id(id) {
-        Some(id) => Ok(id),
-        None => type_error(env, INVALID_ARG_VALUE, &format!("{where_}: {id} is not an object id")),
-    }
-}
 
 /// Creates a store; `threads` and `budget` 0 and a negative `growth` mean
 /// the defaults; `background` runs the collector below the program's

@@ -5,8 +5,8 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use weakstore_core::{EphemeronValue, Value};
 
-use crate::api::{object_id, parse_id};
 use crate::errors::{core_error, type_error, INVALID_ARG_TYPE};
+use crate::ids::{object_id, parse_id};
 use crate::stores;
 use crate::values::{from_js, Out};
 

@@ -15,7 +15,7 @@ use weakstore_core::inspect::path::{why_alive as shortest_path, RootKind, Step};
 use weakstore_core::inspect::snapshot;
 use weakstore_core::{Inspector, ObjId, RootSets};
 
-use crate::api::{object_id, parse_id};
+use crate::ids::{object_id, parse_id};
 use crate::stores;
 
 /// The root sets of the calling thread: its handles, and `job` (object ids).

@@ -19,8 +19,11 @@ mod ephemeron_api;
 mod errors;
 mod handle_api;
 mod host;
+mod ids;
 mod inspect_api;
+mod sentinels;
 mod stores;
+mod tracked;
 mod values;
 mod wrappers;
 

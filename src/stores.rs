@@ -17,7 +17,7 @@ use weakstore_core::{EphemeronTable, Store};
 
 use crate::errors::{type_error, CLOSED};
 use crate::host::Wake;
-use crate::wrappers::Wrappers;
+use crate::tracked::Wrappers;
 
 pub struct Entry {
     pub store: Store,
