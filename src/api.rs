@@ -13,7 +13,7 @@ use weakstore_core::{Config, CycleStats, Fired, ObjId, Store, Trigger, Value};
 use crate::errors::{core_error, range_error};
 use crate::host::{NodeHost, PumpFn, Wake};
 use crate::ids::{object_id, parse_id};
-use crate::stores::{self, sync_external_memory, Entry};
+use crate::stores::{self, sync_external_memory, NativeStore};
 use crate::values::{from_js, Out};
 
 /// Creates a store; `threads` and `budget` 0 and a negative `growth` mean
@@ -49,7 +49,7 @@ pub fn create_store(
     let index = stores::next_index();
     let wake = Wake::new(index, pump);
     let store = Store::new(config, NodeHost(wake.clone()));
-    let got = stores::insert(Entry {
+    let got = stores::insert(NativeStore {
         store,
         wake,
         reported: Cell::new(0),
@@ -64,8 +64,8 @@ pub fn create_store(
 /// Drops a store (its collector finishes the cycle in flight, detached).
 #[napi(catch_unwind)]
 pub fn destroy_store(env: &Env, store: u32) -> Result<()> {
-    if let Some(entry) = remove_store(env, store) {
-        drop(entry);
+    if let Some(native) = remove_store(env, store) {
+        drop(native);
     }
     Ok(())
 }
@@ -74,19 +74,19 @@ pub fn destroy_store(env: &Env, store: u32) -> Result<()> {
 /// and its objects are freed before this returns.
 #[napi(catch_unwind)]
 pub fn close_store(env: &Env, store: u32) -> Result<()> {
-    if let Some(entry) = remove_store(env, store) {
-        entry.store.close();
+    if let Some(native) = remove_store(env, store) {
+        native.store.close();
     }
     Ok(())
 }
 
 /// Takes the store out of the thread's table, with its handles' tracking
 /// and its external-memory report.
-fn remove_store(env: &Env, store: u32) -> Option<Entry> {
-    let entry = stores::remove(store)?;
-    crate::wrappers::destroy(env, &entry);
-    let _ = env.adjust_external_memory(-entry.reported.get());
-    Some(entry)
+fn remove_store(env: &Env, store: u32) -> Option<NativeStore> {
+    let native = stores::remove(store)?;
+    crate::wrappers::destroy(env, &native);
+    let _ = env.adjust_external_memory(-native.reported.get());
+    Some(native)
 }
 
 /// Sets a plain-data field.
@@ -167,7 +167,7 @@ pub fn drop_registry(store: u32, registry: u32) {
     // The store may already be gone (closed, or collected before the
     // registry's finalizer ran): nothing left to drop then, and nothing to
     // throw.
-    stores::try_with_entry(store, |e| e.store.drop_registry(registry));
+    stores::try_with_store(store, |e| e.store.drop_registry(registry));
 }
 
 /// Registers a batch: `triples` holds `[registry, target, held]` per

@@ -25,7 +25,7 @@ pub fn new_table(env: &Env, store: u32) -> Result<u32> {
 pub fn drop_table(store: u32, table: u32) {
     // The store may already be gone (closed, or collected before the
     // table's finalizer ran): nothing left to drop then, and nothing to throw.
-    stores::try_with_entry(store, |e| {
+    stores::try_with_store(store, |e| {
         if let Some(t) = e.tables.borrow_mut().remove(&table) {
             e.store.drop_ephemeron_table(&t);
         }

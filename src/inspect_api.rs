@@ -19,7 +19,7 @@ use crate::ids::{object_id, parse_id};
 use crate::stores;
 
 /// The root sets of the calling thread: its handles, and `job` (object ids).
-fn root_sets(e: &stores::Entry, thread: String, job: &[f64]) -> RootSets {
+fn root_sets(e: &stores::NativeStore, thread: String, job: &[f64]) -> RootSets {
     let handles = e.wrappers.borrow().ids();
     RootSets { handles: vec![(thread, handles)], job: job.iter().filter_map(|&id| parse_id(id)).collect() }
 }

@@ -20,7 +20,7 @@ pub struct Tracked {
     pub reference: sys::napi_ref,
 }
 
-/// How many consecutive slots share one table entry.
+/// How many consecutive slots share one chunk of the map.
 const CHUNK: usize = 8;
 
 /// A tracked handle as the table keeps it (16 bytes): its slot is implied
@@ -50,16 +50,12 @@ impl Place {
 /// consecutive slots in a hash map (FxHash).
 ///
 /// Why chunks: allocation hands out consecutive slots, and a program
-/// releases or drops its handles in about the order it made them. One
-/// entry per slot with a scattering hash cost a cache miss per operation
-/// (a million handles: `release()` of all of them 265 → 556–659 ms, the
-/// dropped-wrapper collection 638 → 1,049–1,296 ms); a hash that kept
-/// consecutive slots in consecutive buckets avoided the misses but left
-/// long runs of tombstones once entries were removed, and a lookup that
-/// misses (every fresh object's) scanned whole runs (28% of a loop
-/// allocating into reused slots). A chunk is removed when its last place
-/// empties, so tombstones stay few and scattered, and a handle alone in
-/// its chunk costs 128 bytes instead of 16.
+/// releases or drops its handles in about the order it made them, so
+/// consecutive operations hit one chunk instead of missing the cache once
+/// each. A chunk is removed when its last place empties, so hash tombstones
+/// stay few and scattered; a handle alone in its chunk costs 128 bytes
+/// instead of 16. The layouts measured against this one: docs/BENCHMARKS.md,
+/// "The wrapper cache".
 #[derive(Default)]
 pub struct Wrappers {
     chunks: FxHashMap<u32, [Place; CHUNK]>,

@@ -75,7 +75,7 @@ pub enum Out {
 impl Out {
     /// A reference becomes its object's live canonical handle, if it has
     /// one (so JavaScript needs no second call to find it).
-    pub fn canonical(self, env: &Env, e: &crate::stores::Entry) -> Out {
+    pub fn canonical(self, env: &Env, e: &crate::stores::NativeStore) -> Out {
         match self {
             Out::Value(Value::Ref(id)) => match crate::wrappers::handle_of(env, e, id) {
                 Some(handle) => Out::Handle(handle),

@@ -8,8 +8,8 @@
 //!
 //! # Invariants
 //! - A queued death is handled exactly once, or dropped when its store is
-//!   gone; `handles_died` acts only on the entry whose slot *and* ticket
-//!   match, so a stale death (its entry released or replaced) does nothing.
+//!   gone; `handles_died` acts only on the tracked handle whose slot *and* ticket
+//!   match, so a stale death (its handle released or replaced) does nothing.
 //! - Nothing here runs JavaScript or unwinds into Node.
 
 use std::cell::{Cell, RefCell};
@@ -29,11 +29,11 @@ thread_local! {
 }
 
 /// Tracked handles of one store died (`deaths`: the finalizers' data):
-/// drop each entry's root and reference, if the entry is still its own.
+/// drop each one's root and reference, if it is still tracked (same ticket).
 /// `None`: the tables were busy.
 fn handles_died(env: &Env, hint: u64, deaths: &[(u64, u64)]) -> Option<()> {
     let (index, serial) = (hint as u32, (hint >> 32) as u32);
-    stores::try_with_entry(index, |e| {
+    stores::try_with_store(index, |e| {
         if e.serial != serial {
             return Some(()); // another store now; ours is gone
         }
@@ -47,7 +47,7 @@ fn handles_died(env: &Env, hint: u64, deaths: &[(u64, u64)]) -> Option<()> {
             }
         }
         drop(w);
-        // The entries' roots: they exist (entries own one), so no drop can
+        // The tracked handles' roots: they exist (each owns one), so no drop can
         // be refused short of a weakstore bug, which a finalizer has
         // nobody to report to.
         e.store.unroot_many(roots);
@@ -73,7 +73,7 @@ pub(super) unsafe extern "C" fn on_handle_death(_env: sys::napi_env, data: *mut 
             .unwrap_or(false);
         if was_empty {
             // The wake is a threadsafe function: safe from anywhere.
-            stores::try_with_entry(hint as u32, |e| e.wake.poke());
+            stores::try_with_store(hint as u32, |e| e.wake.poke());
         }
     });
     // A panic must not unwind into Node; nothing useful is left to do.
@@ -99,7 +99,7 @@ pub fn drain_backlog(env: &Env) {
 
 /// Tests only: while `hold` is set, deaths stay queued. A test can then
 /// make a handle die and read its object again before its death is
-/// handled: the entry is replaced, and the queued death turns stale.
+/// handled: the tracked handle is replaced, and the queued death turns stale.
 /// (Otherwise the window is short: Node runs finalizers a turn after the
 /// collection, and the next use of the tables handles what they queued.)
 pub fn hold_deaths(hold: bool) {

@@ -11,16 +11,16 @@
 //! `FinalizationRegistry`: docs/BENCHMARKS.md, "The wrapper cache".
 //!
 //! # Invariants
-//! - **Each table entry owns exactly one root** on its object. The root
-//!   is dropped by whoever removes the entry: `release`, the entry's own
-//!   finalizer, or `destroy`. An entry replaced because its handle died
-//!   before its finalizer ran passes its root to the new entry.
-//! - **A finalizer acts only on its own entry**: its data is the slot and
-//!   the entry's ticket. A finalizer whose entry was released or replaced
+//! - **Each tracked handle owns exactly one root** on its object. The root
+//!   is dropped by whoever untracks it: `release`, its own
+//!   finalizer, or `destroy`. A tracked handle replaced because it died
+//!   before its finalizer ran passes its root to its replacement.
+//! - **A finalizer acts only on its own tracked handle**: its data is the slot
+//!   and the ticket. A finalizer whose handle was released or replaced
 //!   finds another ticket (or none) and does nothing, so correctness does
 //!   not depend on whether Node still runs a finalizer whose reference was
 //!   deleted (Node 20 does not, as far as the tests can see; a death queued
-//!   before the entry was replaced reaches us either way).
+//!   before the handle was replaced reaches us either way).
 //! - A finalizer never touches another store: its hint is the store's
 //!   index *and* serial, and a store reusing the index has another serial.
 //! - Nothing here runs JavaScript. The finalizer only queues the death
@@ -44,7 +44,7 @@ use weakstore_core::ObjId;
 
 pub use deaths::{drain_backlog, hold_deaths};
 
-use crate::stores::{self, Entry};
+use crate::stores::{self, NativeStore};
 use crate::tracked::{slot_of, Tracked};
 
 thread_local! {
@@ -53,28 +53,28 @@ thread_local! {
 }
 
 /// The finalizer hint for the store at `index` with `serial`.
-pub(crate) fn hint_of(index: u32, e: &Entry) -> u64 {
+pub(crate) fn hint_of(index: u32, e: &NativeStore) -> u64 {
     (u64::from(e.serial) << 32) | u64::from(index)
 }
 
 /// The referenced value, or `None` once V8 collected it.
 pub(crate) fn value_of(env: &Env, reference: sys::napi_ref) -> Option<sys::napi_value> {
     let mut value = ptr::null_mut();
-    // SAFETY: `reference` is an entry's reference, not deleted (entries
-    // delete their reference only when they are removed), created in this
-    // env; the value is a local of the current scope.
+    // SAFETY: `reference` is a tracked handle's reference, not deleted (a
+    // reference is deleted only when its handle is untracked), created in
+    // this env; the value is a local of the current scope.
     let status = unsafe { sys::napi_get_reference_value(env.raw(), reference, &mut value) };
     (status == sys::Status::napi_ok && !value.is_null()).then_some(value)
 }
 
 pub(crate) fn delete(env: &Env, reference: sys::napi_ref) {
-    // SAFETY: called once per reference, by whoever removes its entry; the
+    // SAFETY: called once per reference, by whoever untracks it; the
     // reference belongs to this env (see `adopt`).
     let _ = unsafe { sys::napi_delete_reference(env.raw(), reference) };
 }
 
 /// The canonical handle of `id` if it is tracked and alive.
-pub fn handle_of(env: &Env, e: &Entry, id: ObjId) -> Option<sys::napi_value> {
+pub fn handle_of(env: &Env, e: &NativeStore, id: ObjId) -> Option<sys::napi_value> {
     deaths::drain_backlog(env);
     let w = e.wrappers.borrow();
     let t = w.get(slot_of(id)).filter(|t| t.id == id)?;
@@ -84,7 +84,7 @@ pub fn handle_of(env: &Env, e: &Entry, id: ObjId) -> Option<sys::napi_value> {
 /// Tracks `handle` as the canonical handle of `id`, taking over one root
 /// the caller owns. Returns the canonical handle: a live tracked one (the
 /// caller's root is then dropped), or `handle`.
-pub fn adopt(env: &Env, index: u32, e: &Entry, id: ObjId, handle: sys::napi_value) -> Result<sys::napi_value> {
+pub fn adopt(env: &Env, index: u32, e: &NativeStore, id: ObjId, handle: sys::napi_value) -> Result<sys::napi_value> {
     deaths::drain_backlog(env);
     let mut w = e.wrappers.borrow_mut();
     let slot = slot_of(id);
@@ -95,11 +95,11 @@ pub fn adopt(env: &Env, index: u32, e: &Entry, id: ObjId, handle: sys::napi_valu
                 let _ = e.store.unroot(id);
                 return Ok(live);
             }
-            // Died, finalizer pending: its root passes to the new entry
+            // Died, finalizer pending: its root passes to the new tracked handle
             // (the stale finalizer will find another ticket).
             caller_root = false;
         }
-        // (An entry of an older object in this slot cannot exist: it owns
+        // (A tracked handle of an older object in this slot cannot exist: it owns
         // a root, so that object could not have been freed.)
         let old = w.remove_if(slot, |_| true).expect("just found");
         delete(env, old.reference);
@@ -133,7 +133,7 @@ pub fn adopt(env: &Env, index: u32, e: &Entry, id: ObjId, handle: sys::napi_valu
 
 /// Untracks the handle of `id` being released. Returns whether it was
 /// tracked; the caller then owns (and must drop) its root.
-pub fn release(env: &Env, e: &Entry, id: ObjId) -> bool {
+pub fn release(env: &Env, e: &NativeStore, id: ObjId) -> bool {
     deaths::drain_backlog(env);
     let mut w = e.wrappers.borrow_mut();
     let slot = slot_of(id);
@@ -148,7 +148,7 @@ pub fn release(env: &Env, e: &Entry, id: ObjId) -> bool {
 
 /// Deletes every reference of a store being destroyed (their finalizers
 /// will not find it).
-pub fn destroy(env: &Env, e: &Entry) {
+pub fn destroy(env: &Env, e: &NativeStore) {
     for reference in e.wrappers.borrow_mut().drain() {
         delete(env, reference);
     }

@@ -52,12 +52,9 @@ impl std::fmt::Debug for Config {
 }
 
 impl Default for Config {
-    /// One collector thread per core but one (the program's), 1 to 4.
-    /// Nice values alone do not keep a busy collector off the program's
-    /// core: with as many collector threads as cores, the JavaScript thread
-    /// lost the CPU for 1-8 ms at a time during marking (2 cores, measured
-    /// with `bench/pauses.js`); with one core left to it, those losses went.
-    /// (The gaps that remain have other causes: docs/BENCHMARKS.md.)
+    /// One collector thread per core but one (the program's), 1 to 4:
+    /// nice values alone do not keep a busy collector off the program's
+    /// core (docs/BENCHMARKS.md, "One core left to the program").
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Config {

@@ -348,8 +348,8 @@ mod tests {
         }
     }
 
-    /// The slot's size is the collector's per-object overhead (issue 5,
-    /// target 6: at most 32 bytes). The lock shares the padding after the
+    /// The slot's size is the collector's per-object overhead (docs/BENCHMARKS.md,
+    /// "Memory": at most 32 bytes). The lock shares the padding after the
     /// three counters, and the object header is two pointers.
     #[test]
     fn slot_is_32_bytes() {

@@ -3,7 +3,7 @@
 //! ([`snapshot`]) and "why is this alive" ([`path`]).
 //!
 //! [`Inspector::graph`] visits every slot once, in index order. It takes
-//! the phase lock for reading over runs of [`RUN`] slots (never across the
+//! the phase lock for reading over runs of `RUN` slots (never across the
 //! whole walk, so a phase change waits for one run at most), and each
 //! object's lock while it copies that object's references, size and root
 //! count. An object counts if it is live and visible to a mutator in the

@@ -43,7 +43,7 @@ struct Synthetic {
     edges: Vec<(u32, u32, u32)>,
 }
 
-/// What [`write`] wrote.
+/// What [`write`](fn@write) wrote.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Written {
     /// Nodes in the file: objects plus synthetic ones.

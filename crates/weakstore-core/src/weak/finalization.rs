@@ -52,9 +52,10 @@ pub(crate) struct Cell {
     pub(crate) pos: u32,
 }
 
-/// What a removed cell leaves for the store to release. (Small and `Copy`:
-/// moving whole `Cell`s out of the table compiled to ~1,400 instructions per
-/// removal, measured with callgrind, from LLVM shuffling the bool fields.)
+/// What a removed cell leaves for the store to release: small and `Copy`,
+/// so that removal does not move whole `Cell`s out of the table
+/// (docs/BENCHMARKS.md, "`FinalizationTable::remove` returns a small
+/// summary").
 #[derive(Clone, Copy)]
 pub(crate) struct Removed {
     pub(crate) registry: u32,
