@@ -14,8 +14,8 @@
 #   MIRIFLAGS              replaces the default flags below
 #
 # Default MIRIFLAGS:
-#   -Zmiri-disable-isolation     proptest reads tests/model.proptest-regressions
-#                                (and would write new ones): needs the real FS.
+#   -Zmiri-disable-isolation     forwards the environment (PROPTEST_CASES,
+#                                WEAKSTORE_STRESS_OPS above) to the tests.
 #   -Zmiri-permissive-provenance parking_lot_core's word lock casts integers to
 #                                pointers; without this every test prints a
 #                                warning (it is not UB under permissive provenance).

@@ -10,24 +10,11 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use weakstore_core::{Config, CycleStats, Fired, ObjId, Store, Trigger, Value};
 
-use crate::errors::{core_error, range_error, type_error, INVALID_ARG_VALUE};
+use crate::errors::{core_error, range_error};
 use crate::host::{NodeHost, PumpFn, Wake};
-use crate::stores::{self, sync_external_memory, Entry};
+use crate::ids::{object_id, parse_id};
+use crate::stores::{self, sync_external_memory, NativeStore};
 use crate::values::{from_js, Out};
-
-/// An object id from a JavaScript number: a positive safe integer that
-/// `ObjId::from_bits` accepts; `None` for anything else (NaN, fractions,
-/// negatives, impossible generations).
-pub(crate) fn parse_id(id: f64) -> Option<ObjId> {
-    (id.fract() == 0.0 && id > 0.0 && id < 9007199254740992.0).then(|| ObjId::from_bits(id as u64)).flatten()
-}
-
-pub(crate) fn object_id(env: &Env, where_: &str, id: f64) -> Result<ObjId> {
-    match parse_id(id) {
-        Some(id) => Ok(id),
-        None => type_error(env, INVALID_ARG_VALUE, &format!("{where_}: {id} is not an object id")),
-    }
-}
 
 /// Creates a store; `threads` and `budget` 0 and a negative `growth` mean
 /// the defaults; `background` runs the collector below the program's
@@ -62,7 +49,7 @@ pub fn create_store(
     let index = stores::next_index();
     let wake = Wake::new(index, pump);
     let store = Store::new(config, NodeHost(wake.clone()));
-    let got = stores::insert(Entry {
+    let got = stores::insert(NativeStore {
         store,
         wake,
         reported: Cell::new(0),
@@ -77,8 +64,8 @@ pub fn create_store(
 /// Drops a store (its collector finishes the cycle in flight, detached).
 #[napi(catch_unwind)]
 pub fn destroy_store(env: &Env, store: u32) -> Result<()> {
-    if let Some(entry) = remove_store(env, store) {
-        drop(entry);
+    if let Some(native) = remove_store(env, store) {
+        drop(native);
     }
     Ok(())
 }
@@ -87,19 +74,19 @@ pub fn destroy_store(env: &Env, store: u32) -> Result<()> {
 /// and its objects are freed before this returns.
 #[napi(catch_unwind)]
 pub fn close_store(env: &Env, store: u32) -> Result<()> {
-    if let Some(entry) = remove_store(env, store) {
-        entry.store.close();
+    if let Some(native) = remove_store(env, store) {
+        native.store.close();
     }
     Ok(())
 }
 
 /// Takes the store out of the thread's table, with its handles' tracking
 /// and its external-memory report.
-fn remove_store(env: &Env, store: u32) -> Option<Entry> {
-    let entry = stores::remove(store)?;
-    crate::wrappers::destroy(env, &entry);
-    let _ = env.adjust_external_memory(-entry.reported.get());
-    Some(entry)
+fn remove_store(env: &Env, store: u32) -> Option<NativeStore> {
+    let native = stores::remove(store)?;
+    crate::wrappers::destroy(env, &native);
+    let _ = env.adjust_external_memory(-native.reported.get());
+    Some(native)
 }
 
 /// Sets a plain-data field.
@@ -127,7 +114,10 @@ pub fn set_ref(env: &Env, store: u32, id: f64, key: String, target: f64) -> Resu
 /// The value of a field; a reference comes back as its object's live
 /// canonical handle, or else as `[id]`, unrooted (the JavaScript layer
 /// roots it before anything else can run).
-#[napi(catch_unwind, ts_return_type = "null | boolean | number | string | bigint | Buffer | object | [number] | undefined")]
+#[napi(
+    catch_unwind,
+    ts_return_type = "null | boolean | number | string | bigint | Buffer | object | [number] | undefined"
+)]
 pub fn get(env: &Env, store: u32, id: f64, key: String) -> Result<Out> {
     const WHERE: &str = "Handle.prototype.get";
     let id = object_id(env, WHERE, id)?;
@@ -177,7 +167,7 @@ pub fn drop_registry(store: u32, registry: u32) {
     // The store may already be gone (closed, or collected before the
     // registry's finalizer ran): nothing left to drop then, and nothing to
     // throw.
-    stores::try_with_entry(store, |e| e.store.drop_registry(registry));
+    stores::try_with_store(store, |e| e.store.drop_registry(registry));
 }
 
 /// Registers a batch: `triples` holds `[registry, target, held]` per
@@ -206,7 +196,7 @@ pub fn register_many(env: &Env, store: u32, triples: Float64ArraySlice) -> Resul
                         None => return u32::MAX,
                     }
                 };
-                e.store.register(t[0] as u32, target, held, None).unwrap_or(u32::MAX)
+                e.store.register(t[0] as u32, target, held).unwrap_or(u32::MAX)
             })
             .collect::<Vec<u32>>();
         Ok(Uint32Array::new(cells))

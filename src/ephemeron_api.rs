@@ -5,11 +5,10 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use weakstore_core::{EphemeronValue, Value};
 
-use crate::api::{object_id, parse_id};
 use crate::errors::{core_error, type_error, INVALID_ARG_TYPE};
+use crate::ids::{object_id, parse_id};
 use crate::stores;
 use crate::values::{from_js, Out};
-
 
 #[napi(catch_unwind)]
 pub fn new_table(env: &Env, store: u32) -> Result<u32> {
@@ -26,7 +25,7 @@ pub fn new_table(env: &Env, store: u32) -> Result<u32> {
 pub fn drop_table(store: u32, table: u32) {
     // The store may already be gone (closed, or collected before the
     // table's finalizer ran): nothing left to drop then, and nothing to throw.
-    stores::try_with_entry(store, |e| {
+    stores::try_with_store(store, |e| {
         if let Some(t) = e.tables.borrow_mut().remove(&table) {
             e.store.drop_ephemeron_table(&t);
         }
@@ -47,7 +46,11 @@ fn set(env: &Env, store: u32, table: u32, key: f64, value: EphemeronValue) -> Re
 pub fn eph_set_value(env: &Env, store: u32, table: u32, key: f64, value: Unknown) -> Result<()> {
     let value = from_js(env, "WeakMap.prototype.set", value)?;
     if matches!(value, Value::Bytes(_)) {
-        return type_error(env, INVALID_ARG_TYPE, "WeakMap.prototype.set: byte values are held by JavaScript, not copied");
+        return type_error(
+            env,
+            INVALID_ARG_TYPE,
+            "WeakMap.prototype.set: byte values are held by JavaScript, not copied",
+        );
     }
     set(env, store, table, key, EphemeronValue::Field(value))
 }
@@ -73,12 +76,13 @@ pub fn eph_get(env: &Env, store: u32, table: u32, key: f64) -> Result<Out> {
     let Some(key) = parse_id(key) else { return Ok(Out::Undefined) };
     stores::with(env, store, |e| {
         let t = e.table(env, table)?;
-        Ok(e.store.ephemeron_with(&t, key, |v| match v {
-            None => Out::Undefined,
-            Some(EphemeronValue::External) => Out::External,
-            Some(EphemeronValue::Field(v)) => Out::Value(v.clone()),
-        })
-        .canonical(env, e))
+        Ok(e.store
+            .ephemeron_with(&t, key, |v| match v {
+                None => Out::Undefined,
+                Some(EphemeronValue::External) => Out::External,
+                Some(EphemeronValue::Field(v)) => Out::Value(v.clone()),
+            })
+            .canonical(env, e))
     })
 }
 

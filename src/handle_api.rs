@@ -7,8 +7,8 @@ use napi::bindgen_prelude::*;
 use napi::{sys, JsValue};
 use napi_derive::napi;
 
-use crate::api::{object_id, parse_id};
 use crate::errors::core_error;
+use crate::ids::{object_id, parse_id};
 use crate::stores::{self, sync_external_memory};
 use crate::wrappers;
 
@@ -90,11 +90,11 @@ pub fn hold_handle_deaths(hold: bool) -> Result<()> {
 /// A fresh object with a counting finalizer; returns the count before it.
 #[napi(catch_unwind)]
 pub fn plant_sentinel(env: &Env) -> Result<u32> {
-    wrappers::plant_sentinel(env)
+    crate::sentinels::plant_sentinel(env)
 }
 
 /// Sentinels finalized on this thread so far.
 #[napi(catch_unwind)]
 pub fn sentinels_seen() -> Result<u32> {
-    Ok(wrappers::sentinels_seen())
+    Ok(crate::sentinels::sentinels_seen())
 }

@@ -15,11 +15,11 @@ use weakstore_core::inspect::path::{why_alive as shortest_path, RootKind, Step};
 use weakstore_core::inspect::snapshot;
 use weakstore_core::{Inspector, ObjId, RootSets};
 
-use crate::api::{object_id, parse_id};
+use crate::ids::{object_id, parse_id};
 use crate::stores;
 
 /// The root sets of the calling thread: its handles, and `job` (object ids).
-fn root_sets(e: &stores::Entry, thread: String, job: &[f64]) -> RootSets {
+fn root_sets(e: &stores::NativeStore, thread: String, job: &[f64]) -> RootSets {
     let handles = e.wrappers.borrow().ids();
     RootSets { handles: vec![(thread, handles)], job: job.iter().filter_map(|&id| parse_id(id)).collect() }
 }
@@ -72,7 +72,13 @@ impl Task for SnapshotTask {
 
 /// Writes the store's graph as a V8 heap snapshot at `path`.
 #[napi(catch_unwind, ts_return_type = "Promise<SnapshotInfo>")]
-pub fn write_heap_snapshot(env: &Env, store: u32, path: String, thread: String, job: Float64Array) -> Result<AsyncTask<SnapshotTask>> {
+pub fn write_heap_snapshot(
+    env: &Env,
+    store: u32,
+    path: String,
+    thread: String,
+    job: Float64Array,
+) -> Result<AsyncTask<SnapshotTask>> {
     stores::with(env, store, |e| {
         let sets = root_sets(e, thread, &job);
         Ok(AsyncTask::new(SnapshotTask { inspector: e.store.inspector(), sets, path }))
@@ -118,7 +124,9 @@ impl Task for WhyTask {
                 };
                 PathStep { root: Some(root.to_owned()), thread, field: None, table: None, id: id.bits() as f64 }
             }
-            Step::Field { key, id } => PathStep { root: None, thread: None, field: Some(key), table: None, id: id.bits() as f64 },
+            Step::Field { key, id } => {
+                PathStep { root: None, thread: None, field: Some(key), table: None, id: id.bits() as f64 }
+            }
             Step::Ephemeron { table, id } => {
                 PathStep { root: None, thread: None, field: None, table: Some(table), id: id.bits() as f64 }
             }

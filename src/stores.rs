@@ -17,9 +17,12 @@ use weakstore_core::{EphemeronTable, Store};
 
 use crate::errors::{type_error, CLOSED};
 use crate::host::Wake;
-use crate::wrappers::Wrappers;
+use crate::tracked::Wrappers;
 
-pub struct Entry {
+/// A store as this thread's binding holds it: the core store, and what the
+/// binding keeps beside it (its wake-up, its external-memory report, its
+/// ephemeron tables, its tracked handles).
+pub struct NativeStore {
     pub store: Store,
     pub wake: Arc<Wake>,
     /// Bytes reported to V8 as external memory so far.
@@ -33,7 +36,7 @@ pub struct Entry {
     pub serial: u32,
 }
 
-impl Entry {
+impl NativeStore {
     /// The table `id`, if it was not dropped.
     pub fn table(&self, env: &Env, id: u32) -> Result<Arc<EphemeronTable>> {
         match self.tables.borrow().get(&id) {
@@ -44,7 +47,7 @@ impl Entry {
 }
 
 thread_local! {
-    static STORES: RefCell<Vec<Option<Entry>>> = const { RefCell::new(Vec::new()) };
+    static STORES: RefCell<Vec<Option<NativeStore>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The index the next `insert` will use.
@@ -55,21 +58,21 @@ pub fn next_index() -> u32 {
     })
 }
 
-/// Adds `entry`; returns its index.
-pub fn insert(entry: Entry) -> u32 {
+/// Adds `store`; returns its index.
+pub fn insert(store: NativeStore) -> u32 {
     STORES.with(|t| {
         let mut t = t.borrow_mut();
         let index = t.iter().position(Option::is_none).unwrap_or_else(|| {
             t.push(None);
             t.len() - 1
         });
-        t[index] = Some(entry);
+        t[index] = Some(store);
         index as u32
     })
 }
 
 /// Removes the store at `index`; returns it.
-pub fn remove(index: u32) -> Option<Entry> {
+pub fn remove(index: u32) -> Option<NativeStore> {
     STORES.with(|t| t.borrow_mut().get_mut(index as usize).and_then(Option::take))
 }
 
@@ -87,10 +90,10 @@ pub fn next_serial() -> u32 {
 /// Runs `f` with the store at `index`, if there is one and the table is
 /// not being changed (finalizers may run at odd times, or while the
 /// thread ends).
-pub fn try_with_entry<R>(index: u32, f: impl FnOnce(&Entry) -> R) -> Option<R> {
+pub fn try_with_store<R>(index: u32, f: impl FnOnce(&NativeStore) -> R) -> Option<R> {
     STORES
         .try_with(|t| match t.try_borrow().ok()?.get(index as usize) {
-            Some(Some(entry)) => Some(f(entry)),
+            Some(Some(store)) => Some(f(store)),
             _ => None,
         })
         .ok()
@@ -98,7 +101,7 @@ pub fn try_with_entry<R>(index: u32, f: impl FnOnce(&Entry) -> R) -> Option<R> {
 }
 
 /// Runs `f` with every store of this thread.
-pub fn for_each(mut f: impl FnMut(&Entry)) {
+pub fn for_each(mut f: impl FnMut(&NativeStore)) {
     let _ = STORES.try_with(|t| {
         if let Ok(t) = t.try_borrow() {
             t.iter().flatten().for_each(&mut f);
@@ -108,9 +111,9 @@ pub fn for_each(mut f: impl FnMut(&Entry)) {
 
 /// Runs `f` with the store at `index`.
 #[inline]
-pub fn with<R>(env: &Env, index: u32, f: impl FnOnce(&Entry) -> Result<R>) -> Result<R> {
+pub fn with<R>(env: &Env, index: u32, f: impl FnOnce(&NativeStore) -> Result<R>) -> Result<R> {
     STORES.with(|t| match t.borrow().get(index as usize) {
-        Some(Some(entry)) => f(entry),
+        Some(Some(store)) => f(store),
         _ => type_error(env, CLOSED, "weakstore: this Store was closed"),
     })
 }
@@ -119,10 +122,10 @@ const REPORT_STEP: i64 = 1 << 20;
 
 /// Tells V8 how much memory the store holds, in steps of 1 MiB, so that
 /// V8 collects dead handle wrappers sooner when the store grows.
-pub fn sync_external_memory(env: &Env, entry: &Entry) {
-    let live = entry.store.live_bytes() as i64;
-    let delta = live - entry.reported.get();
+pub fn sync_external_memory(env: &Env, native: &NativeStore) {
+    let live = native.store.live_bytes() as i64;
+    let delta = live - native.reported.get();
     if delta.abs() >= REPORT_STEP && env.adjust_external_memory(delta).is_ok() {
-        entry.reported.set(live);
+        native.reported.set(live);
     }
 }

@@ -48,9 +48,17 @@ pub fn from_js(env: &Env, where_: &str, value: Unknown) -> Result<Value> {
         }
         ValueType::Object if value.is_typedarray()? => match Uint8ArraySlice::from_unknown(value) {
             Ok(bytes) => Value::Bytes(bytes.to_vec().into_boxed_slice()),
-            Err(_) => return type_error(env, INVALID_ARG_TYPE, &format!("{where_}: expected {EXPECTED}; typed arrays other than Uint8Array are not accepted")),
+            Err(_) => {
+                return type_error(
+                    env,
+                    INVALID_ARG_TYPE,
+                    &format!("{where_}: expected {EXPECTED}; typed arrays other than Uint8Array are not accepted"),
+                )
+            }
         },
-        other => return type_error(env, INVALID_ARG_TYPE, &format!("{where_}: expected {EXPECTED}, got {}", kind(other))),
+        other => {
+            return type_error(env, INVALID_ARG_TYPE, &format!("{where_}: expected {EXPECTED}, got {}", kind(other)))
+        }
     })
 }
 
@@ -67,7 +75,7 @@ pub enum Out {
 impl Out {
     /// A reference becomes its object's live canonical handle, if it has
     /// one (so JavaScript needs no second call to find it).
-    pub fn canonical(self, env: &Env, e: &crate::stores::Entry) -> Out {
+    pub fn canonical(self, env: &Env, e: &crate::stores::NativeStore) -> Out {
         match self {
             Out::Value(Value::Ref(id)) => match crate::wrappers::handle_of(env, e, id) {
                 Some(handle) => Out::Handle(handle),

@@ -56,7 +56,7 @@ fn per_object(label: &str, fields: impl Fn(usize) -> Vec<(Box<str>, Value)>, reg
     let ids: Vec<_> = (0..N).map(|i| store.alloc(fields(i)).expect("alloc")).collect();
     if register {
         for &id in &ids {
-            store.register(registry, id, None, None).expect("register");
+            store.register(registry, id, None).expect("register");
         }
     }
     // The id vector is the benchmark's, not the store's.

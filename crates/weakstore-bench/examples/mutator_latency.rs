@@ -40,10 +40,13 @@ fn build(n: usize, phase: Arc<AtomicU8>, log: Log) -> (Store, Vec<weakstore_core
     });
     // BACKGROUND=0: collector threads at the program's priority.
     let background = std::env::var("BACKGROUND").map_or(true, |v| v != "0");
-    let store = Store::new(Config { manual: true, background, on_phase: Some(on_phase), ..Config::default() }, NoopHost);
+    let store =
+        Store::new(Config { manual: true, background, on_phase: Some(on_phase), ..Config::default() }, NoopHost);
     let mut roots = Vec::new();
     for c in 0..n.div_ceil(CHAIN) {
-        let root = store.alloc(vec![("chain".into(), Value::Number(c as f64)), ("n".into(), Value::Number(0.0))]).expect("alloc");
+        let root = store
+            .alloc(vec![("chain".into(), Value::Number(c as f64)), ("n".into(), Value::Number(0.0))])
+            .expect("alloc");
         let mut prev = root;
         for i in 1..CHAIN {
             let o = store.alloc(vec![("i".into(), Value::Number(i as f64))]).expect("alloc");
@@ -139,7 +142,11 @@ fn main() {
         while store.completed() < target {
             step(&mut samples, true);
         }
-        println!("cycle {target}: {:.1} ms, collector stats {:?}", t0.elapsed().as_secs_f64() * 1e3, store.last_cycle());
+        println!(
+            "cycle {target}: {:.1} ms, collector stats {:?}",
+            t0.elapsed().as_secs_f64() * 1e3,
+            store.last_cycle()
+        );
     }
     let log = log.lock().expect("log");
     let first = log.iter().position(|(_, what)| what.ends_with("ScanRoots")).unwrap_or(0);
@@ -148,7 +155,8 @@ fn main() {
     for (t, what) in &log[first..] {
         println!("  {:>9.3}  {what}", t.saturating_duration_since(t0).as_secs_f64() * 1e3);
     }
-    let names = ["Idle", "Snapshot", "ScanRoots", "Mark", "FinishMarking", "ProcessWeak", "Sweep", "Deliver", "no cycle"];
+    let names =
+        ["Idle", "Snapshot", "ScanRoots", "Mark", "FinishMarking", "ProcessWeak", "Sweep", "Deliver", "no cycle"];
     for (i, s) in samples.iter_mut().enumerate() {
         s.report(names.get(i).copied().unwrap_or("?"));
     }

@@ -4,9 +4,9 @@
 //! a collector thread, after each cycle: that there may be finalization
 //! cells and finished cycles to hand out (the host wakes its cleanup pump,
 //! which then calls [`crate::Store::begin_delivery`] and
-//! [`crate::Store::finish_delivery`], or [`crate::Store::take_finalized`],
-//! on its own thread), and how many bytes the store now holds (so the host can tell its own
-//! garbage collector about external memory).
+//! [`crate::Store::finish_delivery`] on its own thread), and how many
+//! bytes the store now holds (so the host can tell its own garbage
+//! collector about external memory).
 //!
 //! # Invariants
 //! - Host methods are called without any core lock held, and must not
@@ -38,6 +38,21 @@ impl Host for NoopHost {
 /// [`WakeLatch::clear`] *before* it reads the store. A cycle that finishes
 /// after the clear arms the latch again and wakes again, so every finished
 /// cycle is followed by at least one read that sees it.
+///
+/// Why: the collector publishes a cycle under the store's locks (the
+/// finalization table, the schedule, the cycle history) before `arm`, and
+/// the reader takes those locks after `clear`. If the reader's lock comes
+/// after the publication in that lock's order, the reader sees the cycle.
+/// Otherwise `clear` happens-before `arm` (through the reader's unlock and
+/// the collector's later lock), so by coherence `arm`'s swap reads the
+/// `false` that `clear` stored, or the `true` of an `arm` in between that
+/// then sent a wake-up itself: either way a wake-up follows the clear. That
+/// argument needs no ordering on the latch itself. SeqCst (on both sides)
+/// covers the other case, data published through SeqCst atomics: the single
+/// total order then puts the reader's later SeqCst loads after its `clear`.
+/// It does not order the reader's later *non*-SeqCst loads after `clear`;
+/// nothing here relies on that. Loom checks both cases
+/// (`delivery_wake_ups_are_never_lost`, `..._with_locked_data`).
 #[derive(Default)]
 pub struct WakeLatch {
     queued: crate::sync::AtomicBool,
@@ -51,16 +66,17 @@ impl WakeLatch {
 
     /// Whether the caller must send a wake-up now.
     pub fn arm(&self) -> bool {
-        // SeqCst (an AcqRel swap would do): the swap orders the collector's
-        // publication of the cycle before the flag the reader clears;
-        // pairs with the store in `clear`.
+        // SeqCst; pairs with the store in `clear` (see the type's docs for
+        // what it does and does not order).
         !self.queued.swap(true, crate::sync::Ordering::SeqCst)
     }
 
     /// The reader is about to look: later cycles must wake it again.
     pub fn clear(&self) {
-        // SeqCst; pairs with the swap in `arm`, and keeps the reader's
-        // loads of the store after this store.
+        // SeqCst; pairs with the swap in `arm`: in the SeqCst total order
+        // this store precedes the reader's later SeqCst loads (not its
+        // plain or Acquire ones, which the locks order instead: see the
+        // type's docs).
         self.queued.store(false, crate::sync::Ordering::SeqCst);
     }
 }

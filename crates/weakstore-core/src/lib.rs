@@ -15,12 +15,14 @@
 //!
 //! Module map (folders follow the design):
 //! - [`collector`]: the cycle ([`collector::phase::Phase`] lists it in
-//!   order), marking, sweeping and scheduling.
-//! - `heap`: the object table and the state mutators share with the
-//!   collector.
-//! - `store`: the mutator operations and their barriers.
+//!   order), the mutators' barriers, marking, sweeping, scheduling and
+//!   pacing.
+//! - `heap`: the object table, its chunks and the objects in its slots.
+//! - `store`: the mutator operations, one file per concept.
+//! - `shared`: the state one store's mutators and collector share, one
+//!   field per subsystem; `config`: how the collector behaves.
 //! - [`weak`]: ephemeron tables (`WeakMap`/`WeakSet`) and finalization
-//!   registries, cells and tokens.
+//!   registries and cells.
 //! - [`inspect`]: copies of the graph taken while everything runs, for
 //!   heap snapshots and "why is this alive".
 //! - [`host`]: the one trait the embedder implements.
@@ -39,21 +41,22 @@
 #![warn(missing_docs)]
 
 pub mod collector;
+mod config;
 mod error;
 mod heap;
 pub mod host;
 mod id;
 pub mod inspect;
+mod shared;
 mod stats;
 mod store;
-mod store_ephemeron;
 pub(crate) mod sync;
 mod value;
 pub mod weak;
 
 pub use collector::phase::Phase;
+pub use config::{Config, PhaseObserver};
 pub use error::{Error, Result};
-pub use heap::{Config, PhaseObserver};
 pub use host::{Host, NoopHost, WakeLatch};
 pub use id::{ObjId, GEN_BITS, MAX_GEN};
 pub use inspect::{Graph, Inspector, RootSets};

@@ -1,14 +1,24 @@
 //! The one place the core takes its synchronization primitives from.
 //!
-//! Every atomic, lock and condition variable in the core is imported from
-//! here, never from `std` or `parking_lot` directly, so that a `--cfg loom`
-//! build swaps in loom's model-checked primitives without touching the
-//! algorithms (the approach crossbeam-epoch takes).
+//! Every atomic, lock, condition variable, shared cell, lazily
+//! initialised value and thread in the core is imported from here, never
+//! from `std` or `parking_lot` directly, so that a `--cfg loom` build swaps
+//! in loom's model-checked primitives without touching the algorithms (the
+//! approach crossbeam-epoch takes). Outside this file, `std::sync`,
+//! `std::cell` and `std::thread` appear only where no data is shared
+//! between threads: the public `PhaseObserver` type's `Arc` (an embedder's
+//! callback), `available_parallelism`, the named collector thread's
+//! builder (`cfg(not(loom))`), a thread-local `Cell` in
+//! `collector::priority`, and unit tests.
 //!
 //! # Invariants
 //! - The wrappers expose only the operations the core uses: `lock`,
-//!   `read`, `write`, `wait`, `notify_*`. None of them poison: a panic on a
-//!   collector thread must not turn every later JavaScript call into a panic.
+//!   `read`, `write`, `wait`, `notify_*`, `get_or_init`, `fork_join`. None
+//!   of them poison: a panic on a collector thread must not turn every
+//!   later JavaScript call into a panic.
+//! - Under loom, every access to an [`UnsafeCell`]'s contents goes through
+//!   a [`CellMut`] that loom tracks for its whole life, so a payload access
+//!   not ordered by the slot lock is reported as a data race.
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
@@ -189,5 +199,187 @@ mod loom_raw {
             // Release; pairs with the Acquire in `lock`.
             self.0.store(false, Ordering::Release);
         }
+    }
+}
+
+/// A cell whose contents are shared by a protocol the caller upholds (a
+/// slot's payload behind its `RawLock`). Under loom, accesses are checked.
+pub(crate) struct UnsafeCell<T> {
+    #[cfg(not(loom))]
+    inner: std::cell::UnsafeCell<T>,
+    #[cfg(loom)]
+    inner: loom::cell::UnsafeCell<T>,
+}
+
+/// Exclusive access to an [`UnsafeCell`]'s contents, for as long as it
+/// lives (loom records the access from creation to drop).
+pub(crate) struct CellMut<'a, T> {
+    #[cfg(not(loom))]
+    ptr: *mut T,
+    #[cfg(loom)]
+    ptr: loom::cell::MutPtr<T>,
+    _cell: std::marker::PhantomData<&'a UnsafeCell<T>>,
+}
+
+impl<T> UnsafeCell<T> {
+    pub(crate) fn new(value: T) -> Self {
+        #[cfg(not(loom))]
+        let inner = std::cell::UnsafeCell::new(value);
+        #[cfg(loom)]
+        let inner = loom::cell::UnsafeCell::new(value);
+        UnsafeCell { inner }
+    }
+
+    /// Exclusive access to the contents until the returned value drops.
+    ///
+    /// # Safety
+    /// No other access to the contents (through another `CellMut`) overlaps
+    /// the returned value's life, and the previous one happens-before this
+    /// call.
+    #[inline]
+    pub(crate) unsafe fn get_mut(&self) -> CellMut<'_, T> {
+        #[cfg(not(loom))]
+        let ptr = self.inner.get();
+        #[cfg(loom)]
+        let ptr = self.inner.get_mut();
+        CellMut { ptr, _cell: std::marker::PhantomData }
+    }
+}
+
+impl<T> std::ops::Deref for CellMut<'_, T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        // SAFETY: `UnsafeCell::get_mut`'s caller guaranteed exclusive access
+        // for this value's life, which bounds the returned borrow.
+        #[cfg(not(loom))]
+        unsafe {
+            &*self.ptr
+        }
+        // SAFETY: as above; loom checks it.
+        #[cfg(loom)]
+        unsafe {
+            self.ptr.deref()
+        }
+    }
+}
+
+impl<T> std::ops::DerefMut for CellMut<'_, T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`; `&mut self` makes the borrow unique among
+        // this value's own borrows.
+        #[cfg(not(loom))]
+        unsafe {
+            &mut *self.ptr
+        }
+        // SAFETY: as above; loom checks it.
+        #[cfg(loom)]
+        unsafe {
+            self.ptr.deref()
+        }
+    }
+}
+
+/// A value initialised once, on first use, by whichever thread gets there
+/// first; readers that see it see it whole.
+#[cfg(not(loom))]
+pub(crate) use std::sync::OnceLock;
+
+#[cfg(loom)]
+pub(crate) use loom_once::OnceLock;
+
+#[cfg(loom)]
+mod loom_once {
+    use loom::sync::atomic::{AtomicPtr, Ordering};
+
+    /// `std::sync::OnceLock`'s contract on loom's atomics: the value is
+    /// boxed, published with a Release compare-exchange and read with
+    /// Acquire loads.
+    pub(crate) struct OnceLock<T> {
+        value: AtomicPtr<T>,
+    }
+
+    impl<T> OnceLock<T> {
+        pub(crate) fn new() -> Self {
+            OnceLock { value: AtomicPtr::new(std::ptr::null_mut()) }
+        }
+
+        pub(crate) fn get(&self) -> Option<&T> {
+            // Acquire; pairs with the Release in `get_or_init`.
+            let ptr = self.value.load(Ordering::Acquire);
+            // SAFETY: a non-null pointer came from `Box::into_raw` in
+            // `get_or_init`, is never replaced, and is freed only in `drop`
+            // (which `&self` excludes).
+            unsafe { ptr.as_ref() }
+        }
+
+        pub(crate) fn get_or_init(&self, init: impl FnOnce() -> T) -> &T {
+            if let Some(value) = self.get() {
+                return value;
+            }
+            let fresh = Box::into_raw(Box::new(init()));
+            // AcqRel: Release publishes the value; Acquire (on failure)
+            // pairs with the winner's Release.
+            match self.value.compare_exchange(std::ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
+                // SAFETY: `fresh` is now owned by the lock, freed in `drop`.
+                Ok(_) => unsafe { &*fresh },
+                Err(winner) => {
+                    // SAFETY: `fresh` was never shared; `winner` is as in
+                    // `get`.
+                    unsafe {
+                        drop(Box::from_raw(fresh));
+                        &*winner
+                    }
+                }
+            }
+        }
+
+        pub(crate) fn get_mut(&mut self) -> Option<&mut T> {
+            // SAFETY: as in `get`; `&mut self` makes the borrow unique.
+            unsafe { self.value.with_mut(|ptr| ptr.as_mut()) }
+        }
+    }
+
+    impl<T> Drop for OnceLock<T> {
+        fn drop(&mut self) {
+            let ptr = self.value.with_mut(|ptr| *ptr);
+            if !ptr.is_null() {
+                // SAFETY: from `Box::into_raw` in `get_or_init`, freed once.
+                drop(unsafe { Box::from_raw(ptr) });
+            }
+        }
+    }
+}
+
+/// Runs `work(0)` on the calling thread and `work(1..workers)` on helper
+/// threads, and returns the results in worker order once all have ended
+/// (`std::thread::scope`; under loom, loom threads joined before return).
+pub(crate) fn fork_join<T: Send + 'static>(workers: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    if workers <= 1 {
+        return vec![work(0)];
+    }
+    #[cfg(not(loom))]
+    {
+        std::thread::scope(|scope| {
+            let work = &work;
+            let helpers: Vec<_> = (1..workers).map(|w| scope.spawn(move || work(w))).collect();
+            let mut results = vec![work(0)];
+            results.extend(helpers.into_iter().map(|h| h.join().expect("collector worker panicked")));
+            results
+        })
+    }
+    #[cfg(loom)]
+    {
+        let work: &(dyn Fn(usize) -> T + Sync) = &work;
+        // SAFETY: loom has no scoped threads, so the borrow is widened to
+        // 'static; every helper is joined below before `work` goes out of
+        // scope (a panic in `work(0)` ends the loom model, which stops all
+        // its threads).
+        let work: &'static (dyn Fn(usize) -> T + Sync) = unsafe { std::mem::transmute(work) };
+        let helpers: Vec<_> = (1..workers).map(|w| loom::thread::spawn(move || work(w))).collect();
+        let mut results = vec![work(0)];
+        results.extend(helpers.into_iter().map(|h| h.join().expect("collector worker panicked")));
+        results
     }
 }

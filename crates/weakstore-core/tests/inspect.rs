@@ -45,11 +45,14 @@ fn why_alive_finds_the_shortest_path_and_ignores_the_handle_asked_about() {
     // Roots: target (the handle asked about), long, holder. Shortest: holder.mid.t.
     let g = store.inspector().graph();
     let path = why_alive(&g, &handles(&[target, long, holder]), target).unwrap();
-    assert_eq!(path, vec![
-        Step::Root { kind: RootKind::Handle, thread: Some("main".into()), id: holder },
-        Step::Field { key: "mid".into(), id: mid },
-        Step::Field { key: "t".into(), id: target },
-    ]);
+    assert_eq!(
+        path,
+        vec![
+            Step::Root { kind: RootKind::Handle, thread: Some("main".into()), id: holder },
+            Step::Field { key: "mid".into(), id: mid },
+            Step::Field { key: "t".into(), id: target },
+        ]
+    );
     // Without the holder, only the longer path is left.
     store.unroot(holder).unwrap();
     let g = store.inspector().graph();
@@ -68,7 +71,7 @@ fn why_alive_names_held_values_ephemerons_and_unnamed_roots() {
     let registry = store.new_registry();
     let target = obj(&store, &[]);
     let held = obj(&store, &[]);
-    store.register(registry, target, Some(held), None).unwrap();
+    store.register(registry, target, Some(held)).unwrap();
     let g = store.inspector().graph();
     let path = why_alive(&g, &handles(&[target, held]), held).unwrap();
     assert_eq!(path, vec![Step::Root { kind: RootKind::Held, thread: None, id: held }]);
@@ -80,10 +83,13 @@ fn why_alive_names_held_values_ephemerons_and_unnamed_roots() {
     store.unroot(value).unwrap();
     let g = store.inspector().graph();
     let path = why_alive(&g, &handles(&[key]), value).unwrap();
-    assert_eq!(path, vec![
-        Step::Root { kind: RootKind::Handle, thread: Some("main".into()), id: key },
-        Step::Ephemeron { table: table.id(), id: value },
-    ]);
+    assert_eq!(
+        path,
+        vec![
+            Step::Root { kind: RootKind::Handle, thread: Some("main".into()), id: key },
+            Step::Ephemeron { table: table.id(), id: value },
+        ]
+    );
     // A root the embedder does not name.
     let g = store.inspector().graph();
     let path = why_alive(&g, &RootSets::default(), key).unwrap();
@@ -99,7 +105,7 @@ fn the_snapshot_has_one_node_per_object_plus_the_synthetic_ones() {
     store.unroot(b).unwrap();
     store.unroot(garbage).unwrap();
     let registry = store.new_registry();
-    store.register(registry, a, None, None).unwrap();
+    store.register(registry, a, None).unwrap();
     let g = store.inspector().graph();
     let mut out = Vec::new();
     let w = snapshot::write(&g, &handles(&[a]), &mut out).unwrap();

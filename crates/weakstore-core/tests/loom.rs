@@ -16,8 +16,23 @@ use weakstore_core::{Config, NoopHost, ObjId, Store, Value, WakeLatch};
 /// switch points there cost loom no preemptions, so every model explores
 /// mutator operations landing between any two phases.
 fn store() -> Store {
+    store_with_threads(1)
+}
+
+/// As [`store`], with `threads` collector threads.
+fn store_with_threads(threads: usize) -> Store {
     let yield_at_phases: weakstore_core::PhaseObserver = std::sync::Arc::new(|_| thread::yield_now());
-    Store::new(Config { threads: 1, budget_bytes: usize::MAX, growth_percent: 0, manual: true, background: false, on_phase: Some(yield_at_phases) }, NoopHost)
+    Store::new(
+        Config {
+            threads,
+            budget_bytes: usize::MAX,
+            growth_percent: 0,
+            manual: true,
+            background: false,
+            on_phase: Some(yield_at_phases),
+        },
+        NoopHost,
+    )
 }
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
@@ -116,7 +131,14 @@ fn root_add_and_remove_against_root_scanning() {
             })
         };
         let s = Arc::new(Store::new(
-            Config { threads: 1, budget_bytes: usize::MAX, growth_percent: 0, manual: true, background: false, on_phase: Some(observer) },
+            Config {
+                threads: 1,
+                budget_bytes: usize::MAX,
+                growth_percent: 0,
+                manual: true,
+                background: false,
+                on_phase: Some(observer),
+            },
             NoopHost,
         ));
         let holder = obj(&s);
@@ -199,6 +221,46 @@ fn delivery_wake_ups_are_never_lost() {
     });
 }
 
+/// As `delivery_wake_ups_are_never_lost`, with the cycle published the way
+/// the core publishes it: under a mutex the reader takes after `clear`
+/// (the finalization table, the schedule). Bug caught: a latch whose
+/// correctness relied on SeqCst loads the reader does not make.
+#[test]
+fn delivery_wake_ups_are_never_lost_with_locked_data() {
+    model(|| {
+        let latch = Arc::new(WakeLatch::new());
+        let completed = Arc::new(loom::sync::Mutex::new(0usize));
+        let wakes = Arc::new(AtomicUsize::new(0));
+        let done = Arc::new(AtomicBool::new(false));
+        let collector = {
+            let (latch, completed, wakes, done) = (latch.clone(), completed.clone(), wakes.clone(), done.clone());
+            thread::spawn(move || {
+                for cycle in 1..=2 {
+                    *completed.lock().unwrap() = cycle;
+                    if latch.arm() {
+                        wakes.fetch_add(1, Ordering::Release);
+                    }
+                }
+                done.store(true, Ordering::Release);
+            })
+        };
+        let (mut handled, mut seen) = (0, 0);
+        loop {
+            if wakes.load(Ordering::Acquire) > handled {
+                handled += 1;
+                latch.clear();
+                seen = *completed.lock().unwrap();
+            } else if done.load(Ordering::Acquire) && wakes.load(Ordering::Acquire) == handled {
+                break;
+            } else {
+                thread::yield_now();
+            }
+        }
+        collector.join().unwrap();
+        assert_eq!(seen, 2, "the last cycle was seen after a wake-up");
+    });
+}
+
 /// Bugs caught: a lost condition-variable wake-up in the request / complete
 /// hand-off (loom reports the deadlock), and a request satisfied by a cycle
 /// that started before it (the object unrooted before the request would
@@ -222,5 +284,34 @@ fn requests_start_a_later_cycle_and_always_complete() {
         assert!(!s.is_alive(a), "the cycle started after the unroot");
         let c2 = other.join().unwrap();
         assert!(s.completed() >= c.max(c2));
+    });
+}
+
+/// Bugs caught: the mark pool's termination with two collector threads
+/// (a worker that waits while the other ends the round, or ends it while
+/// packets are left, deadlocks or leaves a reachable object unmarked), and
+/// races between the workers' root scan, tracing and sweep of shared slots
+/// (their payloads are loom cells). A root fans out to three children, one
+/// packet each can hold two, and the blocks of the table alternate between
+/// the workers, so both scan roots, share gray work and sweep.
+#[test]
+fn two_collector_threads_mark_and_sweep_exactly() {
+    model(|| {
+        let s = store_with_threads(2);
+        let root = obj(&s);
+        let kids: Vec<ObjId> = (0..6).map(|_| obj(&s)).collect();
+        for (i, &kid) in kids.iter().enumerate() {
+            s.set(root, &i.to_string(), Value::Ref(kid)).unwrap();
+            s.unroot(kid).unwrap();
+        }
+        let garbage = obj(&s);
+        s.unroot(garbage).unwrap();
+        let c = s.request_collection();
+        let stats = s.wait_for(c);
+        assert!(kids.iter().all(|&k| s.is_alive(k)), "reachable from the root");
+        assert!(!s.is_alive(garbage));
+        assert_eq!(stats.marked, 7);
+        assert_eq!(s.stats().failed_cycles, 0);
+        assert_eq!(s.stats().anomalies, 0);
     });
 }

@@ -4,12 +4,13 @@
 
 mod common;
 
-use common::{manual, obj};
+use common::{manual, obj, Embedder};
 use weakstore_core::Fired;
 
 #[test]
 fn dropping_one_registry_removes_exactly_its_cells_after_mixed_removals() {
     let store = manual(1);
+    let mut emb = Embedder::default();
     let (keep, drop) = (store.new_registry(), store.new_registry());
     let objs: Vec<_> = (0..300).map(|_| obj(&store, &[])).collect();
     let held: Vec<_> = (0..300).map(|_| obj(&store, &[])).collect();
@@ -17,15 +18,15 @@ fn dropping_one_registry_removes_exactly_its_cells_after_mixed_removals() {
     for (i, &o) in objs.iter().enumerate() {
         // Interleaved ids, so that each registry's list is reordered by the
         // other's removals' swaps as well as its own.
-        store.register(drop, o, Some(held[i]), Some(i as u64 % 7)).unwrap();
-        store.register(keep, o, None, Some(i as u64 % 5)).unwrap();
+        emb.register(&store, drop, o, Some(held[i]), Some(i as u64 % 7)).unwrap();
+        emb.register(&store, keep, o, None, Some(i as u64 % 5)).unwrap();
         kept += 1;
     }
     for &h in &held {
         store.unroot(h).unwrap(); // the dropped registry's cells root them now
     }
-    assert_eq!(store.unregister(drop, 3), 43);
-    assert_eq!(store.unregister(keep, 4), 60);
+    assert_eq!(emb.unregister(&store, drop, 3), 43);
+    assert_eq!(emb.unregister(&store, keep, 4), 60);
     kept -= 60;
     // A third of the targets die: both registries' cells for them fire.
     for &o in objs.iter().step_by(3) {
@@ -40,7 +41,7 @@ fn dropping_one_registry_removes_exactly_its_cells_after_mixed_removals() {
     assert!(fired_keep > 50, "{fired_keep}");
     store.drop_registry(drop);
     assert_eq!(store.stats().finalization_cells, kept, "only the dropped registry's cells went");
-    assert_eq!(store.unregister(drop, 1), 0, "the dropped registry has no cells");
+    assert_eq!(emb.unregister(&store, drop, 1), 0, "the dropped registry has no cells");
     // Its held objects lost their roots.
     store.collect();
     assert!(held.iter().all(|&h| !store.is_alive(h)));
@@ -52,7 +53,7 @@ fn dropping_one_registry_removes_exactly_its_cells_after_mixed_removals() {
     }
     store.collect();
     let mut out: Vec<Fired> = Vec::new();
-    store.take_finalized(&mut out);
+    emb.deliver(&store, &mut out);
     assert!(out.iter().all(|f| f.registry == keep));
     assert_eq!(out.len(), kept);
     assert_eq!(store.stats().finalization_cells, 0);
@@ -61,11 +62,12 @@ fn dropping_one_registry_removes_exactly_its_cells_after_mixed_removals() {
 #[test]
 fn a_registry_dropped_mid_delivery_leaves_the_batch_consistent() {
     let store = manual(1);
+    let mut emb = Embedder::default();
     let (a, b) = (store.new_registry(), store.new_registry());
     let objs: Vec<_> = (0..20).map(|_| obj(&store, &[])).collect();
     for &o in &objs {
-        store.register(a, o, None, None).unwrap();
-        store.register(b, o, None, None).unwrap();
+        store.register(a, o, None).unwrap();
+        store.register(b, o, None).unwrap();
     }
     for &o in &objs[..10] {
         store.unroot(o).unwrap();
@@ -82,7 +84,7 @@ fn a_registry_dropped_mid_delivery_leaves_the_batch_consistent() {
     }
     store.collect();
     let mut out = Vec::new();
-    store.take_finalized(&mut out);
+    emb.deliver(&store, &mut out);
     assert_eq!(out.len(), 10);
     assert!(out.iter().all(|f| f.registry == b));
 }

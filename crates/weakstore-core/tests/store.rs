@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{manual, obj, Freeze};
+use common::{manual, obj, Embedder, Freeze};
 use weakstore_core::{BigInt, Error, Fired, ObjId, Phase, Value};
 
 #[test]
@@ -103,53 +103,55 @@ fn root_is_the_strong_half_of_deref() {
 #[test]
 fn finalization_cells_fire_once_for_collected_targets() {
     let store = manual(2);
+    let mut emb = Embedder::default();
     let reg = store.new_registry();
     let t1 = obj(&store, &[]);
     let t2 = obj(&store, &[]);
     let held = obj(&store, &[("v", Value::Number(7.0))]);
-    let c1 = store.register(reg, t1, Some(held), Some(42)).unwrap();
-    let c2 = store.register(reg, t2, None, None).unwrap();
+    let c1 = emb.register(&store, reg, t1, Some(held), Some(42)).unwrap();
+    let c2 = store.register(reg, t2, None).unwrap();
     store.unroot(held).unwrap(); // the cell keeps it alive
     store.unroot(t1).unwrap();
     let stats = store.collect();
     assert_eq!(stats.finalizers_queued, 1);
     assert!(store.is_alive(held));
     let mut out = Vec::new();
-    store.take_finalized(&mut out);
+    emb.deliver(&store, &mut out);
     assert_eq!(out, vec![Fired { registry: reg, cell: c1, held: Some(held) }]);
-    store.take_finalized(&mut out);
+    emb.deliver(&store, &mut out);
     assert_eq!(out.len(), 1, "a cell is handed out once");
     // The root on `held` is ours now; dropping it lets it go.
     store.unroot(held).unwrap();
     store.collect();
     assert!(!store.is_alive(held));
-    assert_eq!(store.unregister(reg, 42), 0, "a delivered cell is gone");
+    assert_eq!(emb.unregister(&store, reg, 42), 0, "a delivered cell is gone");
     store.unroot(t2).unwrap();
     store.collect();
     out.clear();
-    store.take_finalized(&mut out);
+    emb.deliver(&store, &mut out);
     assert_eq!(out, vec![Fired { registry: reg, cell: c2, held: None }]);
 }
 
 #[test]
 fn unregister_cancels_pending_and_fired_cells() {
     let store = manual(1);
+    let mut emb = Embedder::default();
     let reg = store.new_registry();
     let a = obj(&store, &[]);
     let b = obj(&store, &[]);
     let held = obj(&store, &[]);
-    store.register(reg, a, Some(held), Some(1)).unwrap();
-    store.register(reg, b, None, Some(1)).unwrap();
-    store.register(reg, b, None, Some(2)).unwrap();
+    emb.register(&store, reg, a, Some(held), Some(1)).unwrap();
+    emb.register(&store, reg, b, None, Some(1)).unwrap();
+    emb.register(&store, reg, b, None, Some(2)).unwrap();
     store.unroot(held).unwrap();
     store.unroot(a).unwrap();
     store.unroot(b).unwrap();
     store.collect();
     assert_eq!(store.stats().pending_finalizations, 3);
-    assert_eq!(store.unregister(reg, 1), 2, "fired but untaken cells can still be unregistered");
-    assert_eq!(store.unregister(reg, 1), 0);
+    assert_eq!(emb.unregister(&store, reg, 1), 2, "fired but untaken cells can still be unregistered");
+    assert_eq!(emb.unregister(&store, reg, 1), 0);
     let mut out = Vec::new();
-    store.take_finalized(&mut out);
+    emb.deliver(&store, &mut out);
     assert_eq!(out.len(), 1);
     store.collect();
     assert!(!store.is_alive(held), "unregister released the held root");
@@ -158,37 +160,39 @@ fn unregister_cancels_pending_and_fired_cells() {
 #[test]
 fn unregister_keeps_the_target_list_clean() {
     let store = manual(1);
+    let mut emb = Embedder::default();
     let reg = store.new_registry();
     let a = obj(&store, &[]);
     for _ in 0..1000 {
-        store.register(reg, a, None, Some(9)).unwrap();
-        assert_eq!(store.unregister(reg, 9), 1);
+        emb.register(&store, reg, a, None, Some(9)).unwrap();
+        assert_eq!(emb.unregister(&store, reg, 9), 1);
     }
     assert_eq!(store.stats().finalization_cells, 0);
     store.unroot(a).unwrap();
     store.collect();
     let mut out = Vec::new();
-    store.take_finalized(&mut out);
+    emb.deliver(&store, &mut out);
     assert!(out.is_empty());
 }
 
 #[test]
 fn registry_errors_and_drop() {
     let store = manual(1);
+    let mut emb = Embedder::default();
     let reg = store.new_registry();
     let a = obj(&store, &[]);
     let held = obj(&store, &[]);
-    assert_eq!(store.register(reg, a, Some(a), None), Err(Error::HeldIsTarget(a)));
-    assert_eq!(store.register(reg + 100, a, Some(held), None), Err(Error::UnknownRegistry(reg + 100)));
+    assert_eq!(store.register(reg, a, Some(a)), Err(Error::HeldIsTarget(a)));
+    assert_eq!(store.register(reg + 100, a, Some(held)), Err(Error::UnknownRegistry(reg + 100)));
     assert_eq!(store.root_count(held), 1, "a failed register leaves no root behind");
-    store.register(reg, a, Some(held), None).unwrap();
+    store.register(reg, a, Some(held)).unwrap();
     store.unroot(held).unwrap();
     store.drop_registry(reg);
     store.unroot(a).unwrap();
     store.collect();
     assert!(!store.is_alive(held));
     let mut out = Vec::new();
-    store.take_finalized(&mut out);
+    emb.deliver(&store, &mut out);
     assert!(out.is_empty(), "a dropped registry's cells never fire");
 }
 
@@ -251,7 +255,7 @@ fn after_marking_an_unmarked_target_reads_cleared_and_stays_cleared() {
     assert!(!store.root(w), "no resurrection after marking");
     assert!(!store.is_alive(w));
     assert_eq!(store.set(keep, "w", Value::Ref(w)), Err(Error::Dead(w)));
-    assert_eq!(store.register(reg, w, None, None), Err(Error::Dead(w)));
+    assert_eq!(store.register(reg, w, None), Err(Error::Dead(w)));
     assert!(store.root(keep), "marked objects are unaffected");
     freeze.resume();
     store.wait_for(cycle);
@@ -319,29 +323,30 @@ fn budget_triggers_cycles_without_requests() {
 #[test]
 fn many_registrations_on_one_target_unregister_and_fire_exactly() {
     let store = manual(1);
+    let mut emb = Embedder::default();
     let reg = store.new_registry();
     let target = obj(&store, &[]);
     // Shared tokens (sets) and distinct tokens (short lists), interleaved.
     let mut expected = std::collections::HashSet::new();
     for i in 0..20_000u64 {
         let token = if i % 2 == 0 { 1 } else { 1000 + i };
-        let cell = store.register(reg, target, None, Some(token)).unwrap();
+        let cell = emb.register(&store, reg, target, None, Some(token)).unwrap();
         if i % 4 == 1 {
             expected.insert(cell);
         }
     }
-    assert_eq!(store.unregister(reg, 1), 10_000, "every cell sharing the token");
+    assert_eq!(emb.unregister(&store, reg, 1), 10_000, "every cell sharing the token");
     for i in (0..20_000u64).filter(|i| i % 4 == 3) {
-        assert_eq!(store.unregister(reg, 1000 + i), 1);
+        assert_eq!(emb.unregister(&store, reg, 1000 + i), 1);
     }
     // Re-register on the same target so reused cell ids meet stale ones.
     for _ in 0..100 {
-        expected.insert(store.register(reg, target, None, None).unwrap());
+        expected.insert(store.register(reg, target, None).unwrap());
     }
     store.unroot(target).unwrap();
     store.collect();
     let mut out = Vec::new();
-    store.take_finalized(&mut out);
+    emb.deliver(&store, &mut out);
     let fired: std::collections::HashSet<u32> = out.iter().map(|f| f.cell).collect();
     assert_eq!(out.len(), fired.len(), "no cell fires twice");
     assert_eq!(fired, expected);
@@ -350,12 +355,13 @@ fn many_registrations_on_one_target_unregister_and_fire_exactly() {
 #[test]
 fn two_step_delivery_lets_callbacks_cancel_their_batch_and_keeps_ids() {
     let store = manual(1);
+    let mut emb = Embedder::default();
     let reg = store.new_registry();
     let held = obj(&store, &[("v", Value::Number(1.0))]);
     let a = obj(&store, &[]);
     let b = obj(&store, &[]);
-    let ca = store.register(reg, a, Some(held), Some(1)).unwrap();
-    let cb = store.register(reg, b, None, Some(2)).unwrap();
+    let ca = emb.register(&store, reg, a, Some(held), Some(1)).unwrap();
+    let cb = emb.register(&store, reg, b, None, Some(2)).unwrap();
     store.unroot(held).unwrap();
     store.unroot(a).unwrap();
     store.unroot(b).unwrap();
@@ -364,10 +370,10 @@ fn two_step_delivery_lets_callbacks_cancel_their_batch_and_keeps_ids() {
     store.begin_delivery(&mut batch);
     assert_eq!(batch.iter().map(|f| f.cell).collect::<Vec<_>>().len(), 2);
     // A callback of the batch unregisters b's token before b is delivered.
-    assert_eq!(store.unregister(reg, 2), 1, "still registered while the batch runs");
+    assert_eq!(emb.unregister(&store, reg, 2), 1, "still registered while the batch runs");
     // Another registers anew: it must not take a batch cell's id.
     let fresh_target = obj(&store, &[]);
-    let fresh = store.register(reg, fresh_target, None, None).unwrap();
+    let fresh = store.register(reg, fresh_target, None).unwrap();
     assert_ne!(fresh, ca);
     assert!(store.is_alive(held), "the cell's root holds it until the batch ends");
     let mut again = Vec::new();
@@ -389,9 +395,9 @@ fn unregister_many_removes_named_cells_of_their_registry_only() {
     let held = obj(&store, &[]);
     let a = obj(&store, &[]);
     let b = obj(&store, &[]);
-    let ca = store.register(reg, a, Some(held), None).unwrap();
-    let cb = store.register(reg, b, None, None).unwrap();
-    let co = store.register(other, b, None, None).unwrap();
+    let ca = store.register(reg, a, Some(held)).unwrap();
+    let cb = store.register(reg, b, None).unwrap();
+    let co = store.register(other, b, None).unwrap();
     // Wrong registry and unknown ids are skipped; each cell goes once.
     assert_eq!(store.unregister_many([(other, ca), (reg, 9999), (reg, ca), (reg, ca)]), 1);
     store.unroot(held).unwrap();
@@ -404,10 +410,14 @@ fn unregister_many_removes_named_cells_of_their_registry_only() {
     store.begin_delivery(&mut batch);
     let mut cells: Vec<u32> = batch.iter().map(|f| f.cell).collect();
     cells.sort_unstable();
-    assert_eq!(cells, { let mut v = vec![cb, co]; v.sort_unstable(); v });
+    assert_eq!(cells, {
+        let mut v = vec![cb, co];
+        v.sort_unstable();
+        v
+    });
     assert_eq!(store.unregister_many([(reg, cb)]), 1);
     let fresh_target = obj(&store, &[]);
-    let fresh = store.register(reg, fresh_target, None, None).unwrap();
+    let fresh = store.register(reg, fresh_target, None).unwrap();
     assert!(fresh != cb && fresh != co, "a cancelled batch cell's id is not reused before the batch ends");
     store.finish_delivery(cells);
     assert_eq!(store.stats().finalization_cells, 1, "only the fresh registration is left");
@@ -431,7 +441,13 @@ fn collector_threads_run_at_background_priority() {
     for (background, expected) in [(true, weakstore_core::collector::priority::COLLECTOR_NICE), (false, 0)] {
         seen.lock().unwrap().clear();
         let store = weakstore_core::Store::new(
-            weakstore_core::Config { threads: 1, manual: true, background, on_phase: Some(Arc::new(observer.clone())), ..Default::default() },
+            weakstore_core::Config {
+                threads: 1,
+                manual: true,
+                background,
+                on_phase: Some(Arc::new(observer.clone())),
+                ..Default::default()
+            },
             weakstore_core::NoopHost,
         );
         store.collect();
@@ -468,14 +484,21 @@ fn a_collector_falling_behind_leaves_the_background() {
             }
             if phase == Phase::Deliver {
                 // SAFETY: gettid/getpriority read no memory of ours.
-                let nice = unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::syscall(libc::SYS_gettid) as libc::id_t) };
+                let nice =
+                    unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::syscall(libc::SYS_gettid) as libc::id_t) };
                 nice_at_deliver.lock().unwrap().push(nice);
             }
         }
     };
     let budget = 64 * 1024;
     let store = weakstore_core::Store::new(
-        weakstore_core::Config { threads: 1, budget_bytes: budget, manual: true, on_phase: Some(Arc::new(observer)), ..Default::default() },
+        weakstore_core::Config {
+            threads: 1,
+            budget_bytes: budget,
+            manual: true,
+            on_phase: Some(Arc::new(observer)),
+            ..Default::default()
+        },
         weakstore_core::NoopHost,
     );
     let cycle = store.request_collection();
@@ -486,7 +509,7 @@ fn a_collector_falling_behind_leaves_the_background() {
     store.wait_for(cycle);
     store.unroot(big).unwrap();
     store.collect(); // a quiet cycle
-    // SAFETY: as above.
+                     // SAFETY: as above.
     let base = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
     let seen = nice_at_deliver.lock().unwrap().clone();
     assert_eq!(seen, vec![base, (base + weakstore_core::collector::priority::COLLECTOR_NICE).min(19)]);
@@ -499,24 +522,25 @@ fn a_collector_falling_behind_leaves_the_background() {
 #[test]
 fn a_cell_cancelled_mid_batch_keeps_its_id_until_the_batch_ends() {
     let store = manual(1);
+    let mut emb = Embedder::default();
     let reg = store.new_registry();
     let a = obj(&store, &[]);
     let b = obj(&store, &[]);
-    store.register(reg, a, None, Some(1)).unwrap();
-    let cb = store.register(reg, b, None, Some(2)).unwrap();
+    emb.register(&store, reg, a, None, Some(1)).unwrap();
+    let cb = emb.register(&store, reg, b, None, Some(2)).unwrap();
     store.unroot(a).unwrap();
     store.unroot(b).unwrap();
     store.collect();
     let mut batch = Vec::new();
     store.begin_delivery(&mut batch);
     assert_eq!(batch.len(), 2);
-    assert_eq!(store.unregister(reg, 2), 1, "b's callback is cancelled");
+    assert_eq!(emb.unregister(&store, reg, 2), 1, "b's callback is cancelled");
     let live = obj(&store, &[]);
-    let fresh = store.register(reg, live, None, Some(3)).unwrap();
+    let fresh = emb.register(&store, reg, live, None, Some(3)).unwrap();
     assert_ne!(fresh, cb, "the cancelled id stays reserved during the batch");
     store.finish_delivery(batch.iter().map(|f| f.cell));
     assert_eq!(store.stats().finalization_cells, 1);
-    assert_eq!(store.unregister(reg, 3), 1, "the new registration is intact");
+    assert_eq!(emb.unregister(&store, reg, 3), 1, "the new registration is intact");
 }
 
 /// The trigger for the next automatic cycle is the budget, paced on the
@@ -526,7 +550,13 @@ fn a_cell_cancelled_mid_batch_keeps_its_id_until_the_batch_ends() {
 fn the_next_cycle_is_paced_on_the_live_size() {
     let paced = |growth_percent| {
         weakstore_core::Store::new(
-            weakstore_core::Config { threads: 1, budget_bytes: 1 << 20, growth_percent, manual: true, ..Default::default() },
+            weakstore_core::Config {
+                threads: 1,
+                budget_bytes: 1 << 20,
+                growth_percent,
+                manual: true,
+                ..Default::default()
+            },
             weakstore_core::NoopHost,
         )
     };
@@ -534,7 +564,8 @@ fn the_next_cycle_is_paced_on_the_live_size() {
         let store = paced(growth);
         assert_eq!(store.stats().next_cycle_at, 1 << 20, "before any cycle: the budget");
         // 4 MiB kept alive: above the budget.
-        let ids: Vec<_> = (0..64).map(|_| store.alloc(vec![("b".into(), Value::Bytes(vec![0; 64 << 10].into()))]).unwrap()).collect();
+        let ids: Vec<_> =
+            (0..64).map(|_| store.alloc(vec![("b".into(), Value::Bytes(vec![0; 64 << 10].into()))]).unwrap()).collect();
         store.collect();
         let live = store.stats().bytes;
         assert!(live >= 4 << 20);
@@ -594,7 +625,10 @@ fn a_lowered_trigger_already_passed_still_starts_a_cycle() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let mut n = 0;
     while store.stats().collections == done {
-        assert!(std::time::Instant::now() < deadline, "no automatic cycle after {n} more allocations: the store would grow without bound");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no automatic cycle after {n} more allocations: the store would grow without bound"
+        );
         store.set(x, "b", Value::Null).unwrap();
         store.set(x, "b", blob(1 << 10)).unwrap();
         n += 1;

@@ -35,7 +35,8 @@ fn mutators_racing_the_collector_never_lose_a_reachable_object() {
     let ops: usize = std::env::var("WEAKSTORE_STRESS_OPS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let store = Arc::new(Store::new(Config { threads: 2, budget_bytes: 64 << 10, ..Config::default() }, NoopHost));
     // A few shared objects every thread reads and writes.
-    let shared: Vec<ObjId> = (0..8).map(|i| store.alloc(vec![("tag".into(), Value::Number(i as f64))]).unwrap()).collect();
+    let shared: Vec<ObjId> =
+        (0..8).map(|i| store.alloc(vec![("tag".into(), Value::Number(i as f64))]).unwrap()).collect();
     for &s in &shared {
         store.set(s, "tag", Value::Number(s.bits() as f64)).unwrap();
     }
@@ -61,7 +62,8 @@ fn mutators_racing_the_collector_never_lose_a_reachable_object() {
                 for _ in 0..ops {
                     match rng.below(6) {
                         0 => {
-                            let id = store.alloc(vec![("blob".into(), Value::Bytes(vec![t as u8; 64].into()))]).unwrap();
+                            let id =
+                                store.alloc(vec![("blob".into(), Value::Bytes(vec![t as u8; 64].into()))]).unwrap();
                             store.set(id, "tag", Value::Number(id.bits() as f64)).unwrap();
                             if let Some(&other) = held.last() {
                                 store.set(id, "next", Value::Ref(other)).unwrap();
@@ -77,7 +79,8 @@ fn mutators_racing_the_collector_never_lose_a_reachable_object() {
                         2 => {
                             // Take something from a shared object (rooted).
                             let s = shared[rng.below(shared.len())];
-                            if let Some(Value::Ref(id)) = store.get_rooted(s, &format!("slot{}", rng.below(4))).unwrap() {
+                            if let Some(Value::Ref(id)) = store.get_rooted(s, &format!("slot{}", rng.below(4))).unwrap()
+                            {
                                 assert_eq!(tag(&store, id), Value::Number(id.bits() as f64));
                                 held.push(id);
                             }

@@ -22,29 +22,19 @@ const ROOT_PACKET: usize = 64;
 const ROOT_PACKET: usize = 1;
 use crate::collector::phase::Phase;
 use crate::collector::sweep::{sweep, Swept};
-use crate::heap::Shared;
+use crate::shared::Shared;
 use crate::stats::CycleStats;
 use crate::sync::Ordering;
 
-/// Runs `work(worker)` for every worker, in parallel; helpers inherit the
-/// coordinator's (lowered) priority when `background` is set.
-fn parallel<T: Send>(workers: usize, background: bool, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    if workers == 1 {
-        return vec![work(0)];
-    }
-    std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..workers).map(|w| scope.spawn({
-            let work = &work;
-            move || {
-                if background {
-                    crate::collector::priority::lower_current_thread();
-                }
-                work(w)
-            }
-        })).collect();
-        let mut results = vec![work(0)];
-        results.extend(helpers.into_iter().map(|h| h.join().expect("collector worker panicked")));
-        results
+/// Runs `work(worker)` for every worker, in parallel (worker 0 on this
+/// thread); helpers inherit the coordinator's (lowered) priority when
+/// `background` is set.
+fn parallel<T: Send + 'static>(workers: usize, background: bool, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    crate::sync::fork_join(workers, |w| {
+        if background && w != 0 {
+            crate::collector::priority::lower_current_thread();
+        }
+        work(w)
     })
 }
 
@@ -54,7 +44,12 @@ struct Pauses {
 
 impl Pauses {
     /// Moves to `phase` under the write lock; `extra` runs inside the pause.
-    fn enter<R>(&mut self, shared: &Shared, phase: Phase, extra: impl FnOnce(&mut crate::collector::phase::PhaseState) -> R) -> R {
+    fn enter<R>(
+        &mut self,
+        shared: &Shared,
+        phase: Phase,
+        extra: impl FnOnce(&mut crate::collector::phase::PhaseState) -> R,
+    ) -> R {
         let mut state = shared.phase.write();
         let start = Instant::now();
         state.phase = phase;
@@ -73,9 +68,10 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64) -> CycleStats {
     let epoch = pauses.enter(shared, Phase::Snapshot, |state| {
         state.epoch = state.epoch.wrapping_add(1).max(1);
         state.phase = Phase::ScanRoots;
-        shared.allocated.store(0, Ordering::Relaxed);
-        shared.auto_requested.store(false, Ordering::Relaxed);
-        shared.behind.store(false, Ordering::Relaxed);
+        // Relaxed: pacing counters and hints (`scheduler::on_allocate`).
+        shared.scheduler.pacing.allocated.store(0, Ordering::Relaxed);
+        shared.scheduler.pacing.auto_requested.store(false, Ordering::Relaxed);
+        shared.scheduler.pacing.behind.store(false, Ordering::Relaxed);
         state.epoch
     });
 
@@ -83,10 +79,11 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64) -> CycleStats {
     shared.observe(Phase::ScanRoots);
     // Roots cluster in the table (long-lived objects are allocated first),
     // so hand them out in packets rather than per scanning worker.
-    let mut gray: Vec<Vec<u32>> = parallel(workers, shared.config.background, |w| Marker::scan_roots(shared, epoch, w, workers))
-        .into_iter()
-        .flat_map(|roots| roots.chunks(ROOT_PACKET).map(<[u32]>::to_vec).collect::<Vec<_>>())
-        .collect();
+    let mut gray: Vec<Vec<u32>> =
+        parallel(workers, shared.config.background, |w| Marker::scan_roots(shared, epoch, w, workers))
+            .into_iter()
+            .flat_map(|roots| roots.chunks(ROOT_PACKET).map(<[u32]>::to_vec).collect::<Vec<_>>())
+            .collect();
     pauses.enter(shared, Phase::Mark, |_| ());
     shared.observe(Phase::Mark);
     // Every gray object (roots included) is traced exactly once.
@@ -96,10 +93,11 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64) -> CycleStats {
     loop {
         let marker = Marker::new(shared, epoch, workers, std::mem::take(&mut gray));
         parallel(workers, shared.config.background, |_| marker.run());
+        // Relaxed: the workers' adds happen-before their threads' joins.
         marked += marker.traced.load(Ordering::Relaxed);
         entries_traced += marker.entries_traced.load(Ordering::Relaxed);
         let leftover = pauses.enter(shared, Phase::FinishMarking, |state| {
-            let leftover = std::mem::take(&mut *shared.barrier.lock());
+            let leftover = shared.barrier.drain();
             state.phase = if leftover.is_empty() { Phase::ProcessWeak } else { Phase::Mark };
             leftover
         });
@@ -141,6 +139,7 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64) -> CycleStats {
         mark_ns,
         sweep_ns,
         total_ns: 0,
+        // Relaxed: statistics (see `Shared::objects`).
         live_objects: shared.objects.load(Ordering::Relaxed),
         live_bytes: shared.bytes.load(Ordering::Relaxed),
         // Filled in by the scheduler, which knows why the cycle ran.

@@ -8,13 +8,13 @@
 //!
 //! # Invariants
 //! - An object is traced by exactly one worker per cycle: the one whose
-//!   `try_mark` swap turned it black (`Shared::try_mark`).
+//!   `try_mark` swap turned it black (`Slot::try_mark`).
 //! - Termination is exact: `idle == workers` is only reached with the pool
 //!   empty and every local stack empty. Work mutators add afterwards is
 //!   picked up by `FinishMarking`, under the phase lock.
 
 use crate::heap::object::entry_bytes;
-use crate::heap::Shared;
+use crate::shared::Shared;
 use crate::sync::{AtomicUsize, Condvar, Mutex, Ordering};
 
 /// Gray objects handed between workers in one go.
@@ -76,7 +76,7 @@ impl<'a> Marker<'a> {
         // Slots published after this load were allocated black.
         let end = shared.table.high_water();
         for range in blocks(worker, workers, end) {
-            shared.keep_pace();
+            crate::collector::scheduler::keep_pace(shared);
             for index in range {
                 let Some(slot) = shared.table.slot(index) else { continue };
                 // Relaxed suffices: every root change made before the
@@ -84,7 +84,7 @@ impl<'a> Marker<'a> {
                 // lock; changes made since shade through the root barrier.
                 if slot.state.load(Ordering::Relaxed) & 1 == 1
                     && slot.roots.load(Ordering::Relaxed) > 0
-                    && Shared::try_mark(slot, epoch)
+                    && slot.try_mark(epoch)
                 {
                     gray.push(index);
                 }
@@ -102,15 +102,17 @@ impl<'a> Marker<'a> {
                 self.trace(index, &mut local);
                 traced += 1;
                 if traced.is_multiple_of(4096) {
-                    self.shared.keep_pace();
+                    crate::collector::scheduler::keep_pace(self.shared);
                 }
+                // Relaxed: `hungry` is a hint; the pool's mutex orders the
+                // packet itself.
                 if local.len() > 2 * PACKET && self.hungry.load(Ordering::Relaxed) > 0 {
                     let half = local.split_off(local.len() / 2);
                     self.pool.lock().packets.push(half);
                     self.work_added.notify_one();
                 }
             }
-            if self.take_barrier(&mut local) {
+            if self.shared.barrier.take(&mut local) {
                 continue;
             }
             match self.steal() {
@@ -118,6 +120,7 @@ impl<'a> Marker<'a> {
                 None => break,
             }
         }
+        // Relaxed: read after this thread is joined (`run_cycle`).
         self.traced.fetch_add(traced, Ordering::Relaxed);
     }
 
@@ -145,7 +148,8 @@ impl<'a> Marker<'a> {
                     alive
                 });
                 if purged > 0 {
-                    self.shared.ephemeron_entries.fetch_sub(purged, Ordering::Relaxed);
+                    // Relaxed: statistics (see `Shared::objects`).
+                    self.shared.weak.ephemeron_entries.fetch_sub(purged, Ordering::Relaxed);
                     // The store's byte total is the sum of live objects'
                     // `measure`, which no longer counts these entries.
                     self.shared.add_bytes(-(bytes as isize));
@@ -153,6 +157,7 @@ impl<'a> Marker<'a> {
                 for child in weak.entries.iter().filter_map(|e| e.value.as_ref()) {
                     self.shade_child(child, local);
                 }
+                // Relaxed: read after this thread is joined.
                 self.entries_traced.fetch_add(weak.entries.len(), Ordering::Relaxed);
             }
         }
@@ -161,25 +166,10 @@ impl<'a> Marker<'a> {
     #[inline]
     fn shade_child(&self, child: crate::id::ObjId, local: &mut Vec<u32>) {
         if let Some(child_slot) = self.shared.table.live(child) {
-            if Shared::try_mark(child_slot, self.epoch) {
+            if child_slot.try_mark(self.epoch) {
                 local.push(child.index());
             }
         }
-    }
-
-    /// Moves the mutators' shaded objects onto `local`.
-    fn take_barrier(&self, local: &mut Vec<u32>) -> bool {
-        // Acquire; pairs with the Release in `Shared::shade`.
-        if !self.shared.barrier_pending.load(Ordering::Acquire) {
-            return false;
-        }
-        let mut buffer = self.shared.barrier.lock();
-        self.shared.barrier_pending.store(false, Ordering::Relaxed);
-        if buffer.is_empty() {
-            return false;
-        }
-        std::mem::swap(local, &mut *buffer);
-        true
     }
 
     /// Takes a packet, or waits; `None` once every worker is out of work.
@@ -198,6 +188,7 @@ impl<'a> Marker<'a> {
                 return None;
             }
             pool.idle += 1;
+            // Relaxed: a hint (see `run`).
             self.hungry.fetch_add(1, Ordering::Relaxed);
             pool = self.work_added.wait(pool);
             self.hungry.fetch_sub(1, Ordering::Relaxed);

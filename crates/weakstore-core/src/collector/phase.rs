@@ -43,17 +43,20 @@ pub enum Phase {
     /// `Mark` with it; otherwise marking is complete, and the cycle moves to
     /// `ProcessWeak` inside this same pause.
     FinishMarking,
+    /// Entered inside the last `FinishMarking` pause; no work of its own.
     /// From here every unmarked object reads as dead: weak references to it
     /// are cleared (their generation-checked ids no longer dereference) and
-    /// it can no longer be resurrected. Ephemeron tables will be resolved
-    /// in `Mark`, before this point, so that their values are traced.
+    /// it can no longer be resurrected. Ephemeron entries were resolved in
+    /// `Mark`, before this point (their values traced with their keys).
     ProcessWeak,
     /// Concurrent, in parallel. Free unmarked objects, bump their slots'
     /// generations, recycle the slots and move the finalization cells that
     /// targeted them to the delivery queue.
     Sweep,
-    /// Publish the cycle's figures and wake the host's cleanup pump, which
-    /// delivers finalization callbacks on the embedder's thread.
+    /// The cycle's figures are gathered; then back to `Idle`. After that
+    /// the scheduler publishes the figures and wakes the host's cleanup
+    /// pump (`scheduler`), which delivers finalization callbacks on the
+    /// embedder's thread (`Store::begin_delivery`).
     Deliver,
 }
 
@@ -91,4 +94,20 @@ pub(crate) struct PhaseState {
     pub(crate) phase: Phase,
     /// A slot is marked in this cycle iff its `mark` equals `epoch`.
     pub(crate) epoch: u32,
+}
+
+impl PhaseState {
+    /// Whether a mutator in this state may see `slot`'s object as alive
+    /// (its caller checked the slot is live).
+    #[inline]
+    pub(crate) fn sees(&self, slot: &crate::heap::table::Slot) -> bool {
+        // Relaxed: while unmarked objects are dead (`ProcessWeak`, `Sweep`)
+        // barriers are off, so marks change only by allocation. Every mark
+        // a marker set was stored before the `FinishMarking` pause that
+        // entered `ProcessWeak` (collector threads joined, then the phase
+        // lock's write side released) and the caller holds the read side;
+        // a new object's mark was stored before the Release store of its
+        // state that the caller's `Table::live` (Acquire) read.
+        !self.phase.unmarked_is_dead() || slot.mark.load(crate::sync::Ordering::Relaxed) == self.epoch
+    }
 }

@@ -11,7 +11,7 @@
 //! On a machine with *no* idle cycles that would starve the collector while
 //! the program keeps allocating, and memory would grow without bound. So
 //! when the program has allocated twice the budget since the cycle began
-//! (`Shared::behind`, set by the allocation path), collector threads go
+//! (`Pacing::behind`, set by the allocation path), collector threads go
 //! back to the program's priority until the cycle ends: the low priority
 //! only ever trades collector latency for event-loop latency while memory
 //! is within bounds.

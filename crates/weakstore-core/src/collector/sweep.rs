@@ -18,8 +18,8 @@
 //!   which every test checks) rather than turned into a use-after-free.
 
 use crate::collector::mark::blocks;
-use crate::heap::Shared;
 use crate::id::ObjId;
+use crate::shared::Shared;
 use crate::sync::Ordering;
 use crate::weak::ephemeron::EphemeronValue;
 
@@ -49,20 +49,29 @@ pub(crate) fn sweep(shared: &Shared, epoch: u32, worker: usize, workers: usize) 
     let mut dead_external = Vec::new();
     let end = shared.table.high_water();
     for range in blocks(worker, workers, end) {
-        shared.keep_pace();
+        crate::collector::scheduler::keep_pace(shared);
         for index in range {
             let Some(slot) = shared.table.slot(index) else { continue };
             // Acquire; pairs with the Release in `Table::publish`, so the
             // mark stored before publication is visible.
             let state = slot.state.load(Ordering::Acquire);
+            // Relaxed: marks set by markers were stored before the pause
+            // that ended marking (the phase lock orders them before this
+            // phase); marks of objects allocated since were stored before
+            // the state the Acquire load above read.
             if state & 1 == 0 || slot.mark.load(Ordering::Relaxed) == epoch {
                 continue;
             }
             let mut guard = slot.lock();
+            // Relaxed: `state` only changes under the slot lock we hold;
+            // the mark as above.
             if slot.state.load(Ordering::Relaxed) != state || slot.mark.load(Ordering::Relaxed) == epoch {
                 continue;
             }
-            if slot.roots.load(Ordering::Acquire) > 0 {
+            // Relaxed: as in `Marker::scan_roots`. An object that is
+            // rooted now was rooted while `visible` let mutators name it,
+            // i.e. before `ProcessWeak` (phase lock) with the root barrier.
+            if slot.roots.load(Ordering::Relaxed) > 0 {
                 // Counted in `Stats::anomalies`; every test asserts it is 0.
                 swept.anomalies += 1;
                 continue;
@@ -77,7 +86,7 @@ pub(crate) fn sweep(shared: &Shared, epoch: u32, worker: usize, workers: usize) 
             if let Some(weak) = &object.weak {
                 let id = ObjId::new(index, state >> 1);
                 if !weak.cells.is_empty() {
-                    let mut table = shared.finalization.lock();
+                    let mut table = shared.weak.finalization.lock();
                     for &cell in &weak.cells {
                         swept.fired += usize::from(table.fire(cell, id));
                     }
@@ -100,9 +109,10 @@ pub(crate) fn sweep(shared: &Shared, epoch: u32, worker: usize, workers: usize) 
     }
     shared.table.recycle(&mut recycled);
     if !dead_external.is_empty() {
-        shared.dead_external.lock().append(&mut dead_external);
+        shared.weak.dead_external.lock().append(&mut dead_external);
     }
-    shared.ephemeron_entries.fetch_sub(swept.entries, Ordering::Relaxed);
+    // Relaxed: statistics (see `Shared::objects`).
+    shared.weak.ephemeron_entries.fetch_sub(swept.entries, Ordering::Relaxed);
     shared.anomalies.fetch_add(swept.anomalies, Ordering::Relaxed);
     shared.objects.fetch_sub(swept.freed, Ordering::Relaxed);
     shared.bytes.fetch_sub(swept.freed_bytes, Ordering::Relaxed);

@@ -1,15 +1,12 @@
 //! A chunk of the object table: memory for many slots, allocated at once
 //! and initialised one slot at a time, as the table hands slots out.
 //!
-//! Initialising a whole chunk when the table grows made the thread that
-//! allocated the first object of the chunk pay for all of it: the chunk
-//! for slots 1,047,552 to 2,096,127 was 32 MiB of (then 32-byte) `Slot`s,
-//! and writing them stalled that allocation for about 18 ms (the
-//! `mutator_latency` example of `weakstore-bench`; the stall doubles with
-//! every chunk, and with the slot size). Now a chunk's
-//! memory comes from the allocator uninitialised — for large chunks, fresh
-//! pages the kernel maps on first touch — and [`Table::reserve`] writes
-//! each slot just before it publishes the new high-water mark.
+//! A chunk's memory comes from the allocator uninitialised (for large
+//! chunks, fresh pages the kernel maps on first touch), and
+//! [`Table::reserve`] writes each slot just before it publishes the new
+//! high-water mark: no allocation pays for initialising a whole chunk,
+//! which would stall it for a time that doubles with every chunk
+//! (docs/DESIGN.md, "The object table").
 //!
 //! # Invariants
 //! - A chunk's first `n` slots are initialised, where `n` is the number of

@@ -25,7 +25,7 @@
 use thin_vec::ThinVec;
 
 use crate::value::Value;
-use crate::weak::ephemeron::{EphemeronValue, Entry};
+use crate::weak::ephemeron::{Entry, EphemeronValue};
 
 /// Fixed cost charged per object on top of its fields: its slot, which
 /// holds the object header inline.

@@ -19,14 +19,12 @@
 //! - A free slot is on exactly one free list, or retired (generation at
 //!   [`MAX_GEN`]) and never handed out again.
 
-use std::cell::UnsafeCell;
 use std::ops::{Deref, DerefMut};
-use std::sync::OnceLock;
 
 use crate::heap::chunk::Chunk;
 use crate::heap::object::Object;
 use crate::id::{ObjId, MAX_GEN};
-use crate::sync::{AtomicU32, Mutex, Ordering, RawLock};
+use crate::sync::{AtomicU32, CellMut, Mutex, OnceLock, Ordering, RawLock, UnsafeCell};
 
 #[cfg(not(loom))]
 const FIRST_CHUNK_BITS: u32 = 10;
@@ -72,6 +70,11 @@ const _: () = {
 /// Exclusive access to a slot's payload; unlocks when dropped.
 pub(crate) struct ObjectGuard<'a> {
     slot: &'a Slot,
+    /// The payload, borrowed for as long as the lock is held (dropped before
+    /// the unlock in `Drop`: fields drop after `drop` runs, but the access
+    /// it records ends with the guard, which loom sees at the unlock's
+    /// Release).
+    object: std::mem::ManuallyDrop<CellMut<'a, Option<Object>>>,
     /// Not `Send`: the thread that locked unlocks.
     _not_send: std::marker::PhantomData<*const ()>,
 }
@@ -80,24 +83,23 @@ impl Deref for ObjectGuard<'_> {
     type Target = Option<Object>;
     #[inline]
     fn deref(&self) -> &Option<Object> {
-        // SAFETY: this guard holds the slot's lock (taken in `Slot::lock`,
-        // released in `drop`), so no other reference to `object` exists.
-        unsafe { &*self.slot.object.get() }
+        &self.object
     }
 }
 
 impl DerefMut for ObjectGuard<'_> {
     #[inline]
     fn deref_mut(&mut self) -> &mut Option<Object> {
-        // SAFETY: as in `deref`; `&mut self` makes this borrow unique among
-        // the guard's own borrows too.
-        unsafe { &mut *self.slot.object.get() }
+        &mut self.object
     }
 }
 
 impl Drop for ObjectGuard<'_> {
     #[inline]
     fn drop(&mut self) {
+        // SAFETY: dropped once, here, before the unlock: the payload access
+        // ends while the lock is still held.
+        unsafe { std::mem::ManuallyDrop::drop(&mut self.object) };
         // SAFETY: the guard was created holding the lock and is dropped once.
         unsafe { self.slot.lock.unlock() }
     }
@@ -118,7 +120,11 @@ impl Slot {
     #[inline]
     pub(crate) fn lock(&self) -> ObjectGuard<'_> {
         self.lock.lock();
-        ObjectGuard { slot: self, _not_send: std::marker::PhantomData }
+        // SAFETY: this thread holds `lock` until the guard drops (which ends
+        // this access first), and the previous holder's access ended before
+        // its unlock, which happens-before our lock.
+        let object = std::mem::ManuallyDrop::new(unsafe { self.object.get_mut() });
+        ObjectGuard { slot: self, object, _not_send: std::marker::PhantomData }
     }
 
     /// Whether `id`'s incarnation is the live one.
@@ -127,6 +133,23 @@ impl Slot {
         // Acquire; pairs with the Release in `Table::publish` so a caller
         // that sees the slot live also sees its payload and mark.
         self.state.load(Ordering::Acquire) == (id.generation() << 1 | 1)
+    }
+
+    /// Marks this slot in `epoch`; true if this call did it (the caller then
+    /// owns tracing it).
+    #[inline]
+    pub(crate) fn try_mark(&self, epoch: u32) -> bool {
+        // Relaxed pre-check: a stale read only costs the swap below.
+        if self.mark.load(Ordering::Relaxed) == epoch {
+            return false;
+        }
+        // Relaxed: the swap's atomicity alone makes one caller the winner
+        // (the one thread that traces the slot); the payload it then reads
+        // is ordered by the slot lock, the gray index it hands on by the
+        // barrier buffer's or the mark pool's mutex. Readers of the mark
+        // after marking are ordered by the phase lock
+        // (`PhaseState::sees`, sweep).
+        self.mark.swap(epoch, Ordering::Relaxed) != epoch
     }
 
     /// Locks the payload if `id` still names it.
@@ -198,7 +221,8 @@ impl Table {
             return index;
         }
         // Bump allocation happens under the free-list lock, so only one
-        // thread grows the table at a time.
+        // thread grows the table at a time; Relaxed: that lock orders this
+        // load after the previous bump.
         let index = self.high_water.load(Ordering::Relaxed);
         assert!(index < u32::MAX, "weakstore: object table is full (2^32 slots)");
         let (chunk, offset) = locate(index);
@@ -219,6 +243,8 @@ impl Table {
         let mut guard = slot.lock();
         debug_assert!(guard.is_none());
         *guard = Some(object);
+        // Relaxed: published by the Release store of `state` below; the
+        // generation only changes under the slot lock, which we hold.
         slot.roots.store(roots, Ordering::Relaxed);
         slot.mark.store(mark, Ordering::Relaxed);
         let generation = slot.state.load(Ordering::Relaxed) >> 1;
@@ -233,10 +259,12 @@ impl Table {
     /// reused.
     pub(crate) fn kill(&self, slot: &Slot, guard: &mut ObjectGuard<'_>) -> bool {
         debug_assert!(guard.is_none());
+        // Relaxed: `state` only changes under the slot lock (`guard`).
         let generation = slot.state.load(Ordering::Relaxed) >> 1;
         if generation >= MAX_GEN {
             // Release: readers that see the slot dead see it dead for good.
             slot.state.store(generation << 1, Ordering::Release);
+            // Relaxed: a statistic.
             self.retired.fetch_add(1, Ordering::Relaxed);
             return false;
         }
@@ -255,6 +283,7 @@ impl Table {
     }
 
     pub(crate) fn retired(&self) -> u32 {
+        // Relaxed: a statistic.
         self.retired.load(Ordering::Relaxed)
     }
 }
@@ -319,8 +348,8 @@ mod tests {
         }
     }
 
-    /// The slot's size is the collector's per-object overhead (issue 5,
-    /// target 6: at most 32 bytes). The lock shares the padding after the
+    /// The slot's size is the collector's per-object overhead (docs/BENCHMARKS.md,
+    /// "Memory": at most 32 bytes). The lock shares the padding after the
     /// three counters, and the object header is two pointers.
     #[test]
     fn slot_is_32_bytes() {
@@ -353,6 +382,8 @@ mod tests {
                 });
             }
         });
-        assert!(matches!(slot.lock().as_ref().and_then(|o| o.get("n")), Some(crate::value::Value::Number(n)) if *n == f64::from(2 * rounds)));
+        assert!(
+            matches!(slot.lock().as_ref().and_then(|o| o.get("n")), Some(crate::value::Value::Number(n)) if *n == f64::from(2 * rounds))
+        );
     }
 }

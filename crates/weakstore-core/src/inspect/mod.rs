@@ -3,7 +3,7 @@
 //! ([`snapshot`]) and "why is this alive" ([`path`]).
 //!
 //! [`Inspector::graph`] visits every slot once, in index order. It takes
-//! the phase lock for reading over runs of [`RUN`] slots (never across the
+//! the phase lock for reading over runs of `RUN` slots (never across the
 //! whole walk, so a phase change waits for one run at most), and each
 //! object's lock while it copies that object's references, size and root
 //! count. An object counts if it is live and visible to a mutator in the
@@ -24,8 +24,8 @@ pub mod snapshot;
 
 use std::collections::HashMap;
 
-use crate::heap::Shared;
 use crate::id::ObjId;
+use crate::shared::Shared;
 use crate::sync::{Arc, Ordering};
 use crate::value::Value;
 
@@ -91,7 +91,10 @@ impl Graph {
 
     /// The node of object `id`, if the walk copied it.
     pub fn node_of(&self, id: ObjId) -> Option<u32> {
-        self.ids.binary_search_by_key(&(id.index(), id.generation()), |i| (i.index(), i.generation())).ok().map(|n| n as u32)
+        self.ids
+            .binary_search_by_key(&(id.index(), id.generation()), |i| (i.index(), i.generation()))
+            .ok()
+            .map(|n| n as u32)
     }
 
     /// The edges of node `n`: (target node, name, kind).
@@ -184,7 +187,7 @@ impl Inspector {
                 let Some(slot) = shared.table.slot(i) else { continue };
                 // Acquire; pairs with the Release in `Table::publish`.
                 let word = slot.state.load(Ordering::Acquire);
-                if word & 1 == 0 || !Shared::visible(slot, &state) {
+                if word & 1 == 0 || !state.sees(slot) {
                     continue;
                 }
                 let id = ObjId::new(i, word >> 1);
@@ -241,7 +244,7 @@ impl Inspector {
         }
         g.edge_start.push(g.edge_to.len() as u32);
         g.entries = raw_entries.into_iter().filter_map(|(t, key)| Some((t, g.node_of(key)?))).collect();
-        let cells = shared.finalization.lock().cells();
+        let cells = shared.weak.finalization.lock().cells();
         g.cells = cells
             .into_iter()
             .map(|(registry, target, held)| (registry, g.node_of(target), held.and_then(|h| g.node_of(h))))

@@ -43,7 +43,7 @@ struct Synthetic {
     edges: Vec<(u32, u32, u32)>,
 }
 
-/// What [`write`] wrote.
+/// What [`write`](fn@write) wrote.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Written {
     /// Nodes in the file: objects plus synthetic ones.
@@ -108,7 +108,10 @@ pub fn write(g: &Graph, sets: &RootSets, out: &mut impl Write) -> io::Result<Wri
     let node_count = 1 + g.len() + groups.len();
     let edge_count = root.edges.len() + g.edge_to.len() + groups.iter().map(|s| s.edges.len()).sum::<usize>();
 
-    write!(out, r#"{{"snapshot":{{"meta":{META},"node_count":{node_count},"edge_count":{edge_count},"trace_function_count":0}},"#)?;
+    write!(
+        out,
+        r#"{{"snapshot":{{"meta":{META},"node_count":{node_count},"edge_count":{edge_count},"trace_function_count":0}},"#
+    )?;
     out.write_all(b"\n\"nodes\":[")?;
     let mut sep = Sep::default();
     // Ids are 32-bit in the format (DevTools keeps them in a Uint32Array):
@@ -148,7 +151,9 @@ pub fn write(g: &Graph, sets: &RootSets, out: &mut impl Write) -> io::Result<Wri
             write!(out, "\n{kind},{name},{}", to * NODE_FIELDS)?;
         }
     }
-    out.write_all(b"],\n\"trace_function_infos\":[],\"trace_tree\":[],\"samples\":[],\"locations\":[],\n\"strings\":[")?;
+    out.write_all(
+        b"],\n\"trace_function_infos\":[],\"trace_tree\":[],\"samples\":[],\"locations\":[],\n\"strings\":[",
+    )?;
     let mut sep = Sep::default();
     for s in &strings {
         sep.next(out)?;

@@ -16,7 +16,7 @@
 //!
 //! # Invariants
 //! - A key's payload holds at most one entry per table.
-//! - `Shared::ephemeron_entries` counts entries in payloads (of live and
+//! - `WeakState::ephemeron_entries` counts entries in payloads (of live and
 //!   dead tables alike, until purged).
 //! - An entry whose value is [`EphemeronValue::External`] has a counterpart
 //!   on the embedder's side; when its key is freed while the table is
@@ -54,6 +54,9 @@ impl EphemeronTable {
     }
 
     pub(crate) fn kill(&self) {
+        // Release; pairs with the Acquire in `is_alive`: a marker that sees
+        // the table dead (and purges its entries) also sees whatever the
+        // dropping thread did before.
         self.alive.store(false, Ordering::Release);
     }
 }

@@ -1,31 +1,30 @@
-//! Finalization cells, registries and unregister tokens.
+//! Finalization cells and registries.
 //!
 //! A registry is a number the embedder gets from
-//! [`crate::Store::new_registry`]; its callback and held values live on the
-//! embedder's side. A cell records one `register(target, held, token)`:
-//! the target is held weakly (the cell id is listed in the target object's
-//! payload, which the collector does not trace), the held value strongly
-//! when it is a store object (the cell owns one root on it), the token
-//! weakly (tokens are opaque numbers; an embedder keys object tokens through
-//! its own weak map, so a dead token simply can no longer be named).
+//! [`crate::Store::new_registry`]; its callback, held values and unregister
+//! tokens live on the embedder's side. A cell records one
+//! `register(target, held)`: the target is held weakly (the cell id is
+//! listed in the target object's payload, which the collector does not
+//! trace), the held value strongly when it is a store object (the cell owns
+//! one root on it). Unregistering names cells by `(registry, cell)`
+//! ([`crate::Store::unregister_many`]): the embedder maps its tokens to the
+//! cell ids `register` returned.
 //!
 //! When the sweeper frees a target it moves the target's cells to the
-//! `fired` queue. An embedder that runs callbacks on its own thread drains
-//! it in two steps: `begin_delivery` hands out the fired cells but leaves
-//! them in the table (so a callback that unregisters a token still cancels
-//! the cells of the same batch whose callbacks have not run, as the ES2021
-//! cleanup job does, and no cell id is reused while the batch runs), and
-//! `finish_delivery` removes them. `take_finalized` does both at once.
+//! `fired` queue. The embedder drains it on its own thread in two steps:
+//! `begin_delivery` hands out the fired cells but leaves them in the table
+//! (so a callback that unregisters a token still cancels the cells of the
+//! same batch whose callbacks have not run, as the ES2021 cleanup job does,
+//! and no cell id is reused while the batch runs), and `finish_delivery`
+//! removes them and drops their held roots.
 //!
 //! # Invariants
 //! - A cell is in `cells` from `register` until it is unregistered, its
-//!   registry dropped, or taken after firing; its id may then be reused, so
-//!   every queue entry is checked against the cell it names (`fired`, and
-//!   the target it was fired for). A cell removed while its delivery batch
-//!   is running leaves a tombstone (`cancelled`) that keeps its id reserved
-//!   until `finish_delivery`.
-//! - `tokens[(registry, token)]` holds exactly the live cells with that
-//!   registry and token; removing one is O(1) however many share the token.
+//!   registry dropped, or its delivery finished; its id may then be reused,
+//!   so every queue entry is checked against the cell it names (`fired`,
+//!   and the target it was fired for). A cell removed while its delivery
+//!   batch is running leaves a tombstone (`cancelled`) that keeps its id
+//!   reserved until `finish_delivery`.
 //! - `registries[r]` lists exactly the live cells of registry `r`, and each
 //!   such cell's `pos` is its index there: removing a cell is O(1), and
 //!   dropping a registry costs its own cells, not the table's.
@@ -33,9 +32,9 @@
 //!   are dropped lazily, see `Store::release_cells`); every use of such a
 //!   list checks each id against this table (`fire`, `is_cell_of`).
 //! - While a cell is live and has a held object, that object has one root
-//!   owned by the cell; `take_finalized` hands that root to the caller.
+//!   owned by the cell; `finish_delivery` drops it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::id::ObjId;
 
@@ -43,7 +42,6 @@ pub(crate) struct Cell {
     pub(crate) registry: u32,
     pub(crate) target: ObjId,
     pub(crate) held: Option<ObjId>,
-    pub(crate) token: Option<u64>,
     pub(crate) fired: bool,
     /// Handed out by `begin_delivery`, not yet finished.
     pub(crate) delivering: bool,
@@ -54,9 +52,10 @@ pub(crate) struct Cell {
     pub(crate) pos: u32,
 }
 
-/// What a removed cell leaves for the store to release. (Small and `Copy`:
-/// moving whole `Cell`s out of the table compiled to ~1,400 instructions per
-/// removal, measured with callgrind, from LLVM shuffling the bool fields.)
+/// What a removed cell leaves for the store to release: small and `Copy`,
+/// so that removal does not move whole `Cell`s out of the table
+/// (docs/BENCHMARKS.md, "`FinalizationTable::remove` returns a small
+/// summary").
 #[derive(Clone, Copy)]
 pub(crate) struct Removed {
     pub(crate) registry: u32,
@@ -76,50 +75,6 @@ pub struct Fired {
     pub held: Option<ObjId>,
 }
 
-/// The cells registered with one token: a short list, or a set once many
-/// registrations share the token.
-enum TokenCells {
-    Few(Vec<u32>),
-    Many(HashSet<u32>),
-}
-
-impl TokenCells {
-    const FEW: usize = 8;
-
-    fn insert(&mut self, id: u32) {
-        match self {
-            TokenCells::Few(v) if v.len() < Self::FEW => v.push(id),
-            TokenCells::Few(v) => *self = TokenCells::Many(v.drain(..).chain([id]).collect()),
-            TokenCells::Many(set) => {
-                set.insert(id);
-            }
-        }
-    }
-
-    /// Removes `id`; whether the set is now empty.
-    fn remove(&mut self, id: u32) -> bool {
-        match self {
-            TokenCells::Few(v) => {
-                if let Some(at) = v.iter().position(|&c| c == id) {
-                    v.swap_remove(at);
-                }
-                v.is_empty()
-            }
-            TokenCells::Many(set) => {
-                set.remove(&id);
-                set.is_empty()
-            }
-        }
-    }
-
-    fn into_ids(self) -> Vec<u32> {
-        match self {
-            TokenCells::Few(v) => v,
-            TokenCells::Many(set) => set.into_iter().collect(),
-        }
-    }
-}
-
 #[derive(Default)]
 pub(crate) struct FinalizationTable {
     cells: Vec<Option<Cell>>,
@@ -128,7 +83,6 @@ pub(crate) struct FinalizationTable {
     /// Live registries, each with its live cells.
     registries: HashMap<u32, Vec<u32>>,
     next_registry: u32,
-    tokens: HashMap<(u32, u64), TokenCells>,
     fired: Vec<u32>,
 }
 
@@ -157,7 +111,6 @@ impl FinalizationTable {
     /// Adds `cell` to the table and to its registry's list, which must exist
     /// (the caller checked `has_registry`).
     pub(crate) fn insert(&mut self, mut cell: Cell) -> u32 {
-        let key = cell.token.map(|t| (cell.registry, t));
         let list = self.registries.get_mut(&cell.registry).expect("insert: unknown registry");
         cell.pos = list.len() as u32;
         let id = match self.free.pop() {
@@ -171,9 +124,6 @@ impl FinalizationTable {
             }
         };
         list.push(id);
-        if let Some(key) = key {
-            self.tokens.entry(key).or_insert_with(|| TokenCells::Few(Vec::new())).insert(id);
-        }
         self.live += 1;
         id
     }
@@ -189,11 +139,9 @@ impl FinalizationTable {
             return None;
         }
         let removed = Removed { registry: cell.registry, target: cell.target, held: cell.held };
-        let token = cell.token;
         let pos = cell.pos as usize;
         if cell.delivering {
             cell.held = None;
-            cell.token = None;
             cell.cancelled = true;
         } else {
             *slot = None;
@@ -210,28 +158,7 @@ impl FinalizationTable {
                 }
             }
         }
-        if let Some(token) = token {
-            if let Some(cells) = self.tokens.get_mut(&(removed.registry, token)) {
-                if cells.remove(id) {
-                    self.tokens.remove(&(removed.registry, token));
-                }
-            }
-        }
         Some(removed)
-    }
-
-    /// Removes every cell of `registry` registered with `token`.
-    pub(crate) fn unregister(&mut self, registry: u32, token: u64) -> Vec<(u32, Removed)> {
-        let Some(ids) = self.tokens.remove(&(registry, token)).map(TokenCells::into_ids) else {
-            return Vec::new();
-        };
-        let mut removed = Vec::with_capacity(ids.len());
-        for id in ids {
-            if matches!(&self.cells[id as usize], Some(c) if c.registry == registry && c.token == Some(token)) {
-                removed.extend(self.remove(id).map(|cell| (id, cell)));
-            }
-        }
-        removed
     }
 
     /// Removes cell `id` if it is a live cell of `registry`.
@@ -289,17 +216,6 @@ impl FinalizationTable {
         self.remove(id)
     }
 
-    /// Removes and returns every fired cell, oldest first.
-    pub(crate) fn take_fired(&mut self, out: &mut Vec<Fired>) {
-        let fired = std::mem::take(&mut self.fired);
-        for id in fired {
-            if matches!(&self.cells[id as usize], Some(c) if c.fired) {
-                let cell = self.remove(id).expect("checked above");
-                out.push(Fired { registry: cell.registry, cell: id, held: cell.held });
-            }
-        }
-    }
-
     /// Every cell not removed: (registry, target, held object).
     pub(crate) fn cells(&self) -> Vec<(u32, ObjId, Option<ObjId>)> {
         self.cells.iter().flatten().filter(|c| !c.cancelled).map(|c| (c.registry, c.target, c.held)).collect()
@@ -313,4 +229,3 @@ impl FinalizationTable {
         self.fired.len()
     }
 }
-

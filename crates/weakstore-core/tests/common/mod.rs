@@ -1,10 +1,11 @@
 //! Fixtures shared by the core's integration tests.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
-use weakstore_core::{Config, CycleStats, Host, Phase, Store, Value};
+use weakstore_core::{Config, CycleStats, Fired, Host, ObjId, Phase, Store, Value};
 
 /// A host that counts wake-ups.
 #[derive(Clone, Default)]
@@ -76,5 +77,63 @@ impl Freeze {
 
     pub fn resume(&self) {
         self.go.send(()).unwrap();
+    }
+}
+
+/// The embedder's side of finalization, as the Node binding's JavaScript
+/// layer keeps it: unregister tokens map to the cell ids `register`
+/// returned, unregistering names cells by `(registry, cell)`, and delivery
+/// runs in two steps.
+#[derive(Default)]
+pub struct Embedder {
+    tokens: HashMap<(u32, u64), Vec<u32>>,
+    token_of: HashMap<(u32, u32), u64>,
+}
+
+impl Embedder {
+    /// Registers `target` in `registry`, remembering `token`.
+    pub fn register(
+        &mut self,
+        store: &Store,
+        registry: u32,
+        target: ObjId,
+        held: Option<ObjId>,
+        token: Option<u64>,
+    ) -> weakstore_core::Result<u32> {
+        let cell = store.register(registry, target, held)?;
+        if let Some(token) = token {
+            self.tokens.entry((registry, token)).or_default().push(cell);
+            self.token_of.insert((registry, cell), token);
+        }
+        Ok(cell)
+    }
+
+    /// Removes the cells of `registry` registered with `token`; how many.
+    pub fn unregister(&mut self, store: &Store, registry: u32, token: u64) -> usize {
+        let cells = self.tokens.remove(&(registry, token)).unwrap_or_default();
+        for &cell in &cells {
+            self.token_of.remove(&(registry, cell));
+        }
+        store.unregister_many(cells.into_iter().map(|cell| (registry, cell)))
+    }
+
+    /// A whole delivery batch in one call: hands out every fired cell
+    /// (appended to `out`), roots each held object for the caller (as a
+    /// callback's handle does), forgets the cells' tokens and finishes the
+    /// batch. The caller owns one root on each `held`.
+    pub fn deliver(&mut self, store: &Store, out: &mut Vec<Fired>) {
+        let start = out.len();
+        store.begin_delivery(out);
+        for fired in &out[start..] {
+            if let Some(held) = fired.held {
+                assert!(store.root(held), "a batch's held object is alive until the batch ends");
+            }
+            if let Some(token) = self.token_of.remove(&(fired.registry, fired.cell)) {
+                if let Some(cells) = self.tokens.get_mut(&(fired.registry, token)) {
+                    cells.retain(|&c| c != fired.cell);
+                }
+            }
+        }
+        store.finish_delivery(out[start..].iter().map(|f| f.cell));
     }
 }

@@ -11,13 +11,14 @@ use crate::heap::object::entry_bytes;
 use crate::id::ObjId;
 use crate::store::Store;
 use crate::sync::{Arc, Ordering};
-use crate::weak::ephemeron::{EphemeronTable, EphemeronValue, Entry};
+use crate::weak::ephemeron::{Entry, EphemeronTable, EphemeronValue};
 
 impl Store {
     /// A new, empty ephemeron table.
     pub fn new_ephemeron_table(&self) -> Arc<EphemeronTable> {
-        let id = self.shared.next_table.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
-        self.shared.ephemeron_tables.fetch_add(1, Ordering::Relaxed);
+        // Relaxed: a unique number (the RMW's atomicity) and statistics.
+        let id = self.shared.weak.next_table.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        self.shared.weak.ephemeron_tables.fetch_add(1, Ordering::Relaxed);
         EphemeronTable::new(id)
     }
 
@@ -26,7 +27,8 @@ impl Store {
     pub fn drop_ephemeron_table(&self, table: &EphemeronTable) {
         if table.is_alive() {
             table.kill();
-            self.shared.ephemeron_tables.fetch_sub(1, Ordering::Relaxed);
+            // Relaxed: statistics.
+            self.shared.weak.ephemeron_tables.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
@@ -51,11 +53,12 @@ impl Store {
         let removed = old.as_ref().map_or(0, entry_bytes);
         drop(guard);
         if let Some(EphemeronValue::Field(old)) = &old {
-            self.forget(Some(old), &state);
+            self.overwritten(Some(old), &state);
         }
         drop(state);
         if old.is_none() {
-            self.shared.ephemeron_entries.fetch_add(1, Ordering::Relaxed);
+            // Relaxed: statistics.
+            self.shared.weak.ephemeron_entries.fetch_add(1, Ordering::Relaxed);
         }
         self.shared.add_bytes(added as isize - removed as isize);
         Ok(())
@@ -98,10 +101,11 @@ impl Store {
         let removed = entry_bytes(&entry.value);
         drop(guard);
         if let EphemeronValue::Field(old) = &entry.value {
-            self.forget(Some(old), &state);
+            self.overwritten(Some(old), &state);
         }
         drop(state);
-        self.shared.ephemeron_entries.fetch_sub(1, Ordering::Relaxed);
+        // Relaxed: statistics.
+        self.shared.weak.ephemeron_entries.fetch_sub(1, Ordering::Relaxed);
         self.shared.add_bytes(-(removed as isize));
         table.is_alive()
     }
@@ -109,6 +113,6 @@ impl Store {
     /// Moves the `(table, key)` pairs of freed keys whose entries had
     /// [`EphemeronValue::External`] values to `out`.
     pub fn take_dead_external(&self, out: &mut Vec<(u32, ObjId)>) {
-        out.append(&mut self.shared.dead_external.lock());
+        out.append(&mut self.shared.weak.dead_external.lock());
     }
 }

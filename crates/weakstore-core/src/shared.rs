@@ -1,0 +1,80 @@
+//! The state one store shares between its mutators and its collector,
+//! one field per subsystem.
+//!
+//! `Shared` holds the object table ([`crate::heap`]), the phase lock
+//! ([`crate::collector::phase`]), the mutators' barrier buffer
+//! ([`crate::collector::barrier`]), the scheduler's state and pacing
+//! counters ([`crate::collector::scheduler`]), the finalization and
+//! ephemeron state ([`crate::weak`]), the store's totals, its host and its
+//! configuration. Mutator operations live in [`crate::store`], the
+//! collector's phases in [`crate::collector`].
+//!
+//! # Invariants
+//! - Lock order: the phase lock (read or write), then at most one slot's
+//!   payload lock, then the finalization table; nothing takes a payload
+//!   lock while holding the finalization table. The barrier buffer, the
+//!   dead-entry queue and the scheduler's mutexes are leaves.
+//! - A mutator takes the phase lock for reading once per operation and never
+//!   re-enters it (the lock is task-fair: a nested read behind a waiting
+//!   writer would deadlock).
+//! - `objects` and `bytes` are the exact totals over live slots (updated by
+//!   `alloc`, field writes and the sweeper).
+
+use crate::collector::barrier::Barrier;
+use crate::collector::phase::{Phase, PhaseState};
+use crate::collector::scheduler::Scheduler;
+use crate::config::Config;
+use crate::heap::table::Table;
+use crate::host::Host;
+use crate::sync::{AtomicUsize, Ordering, RwLock};
+use crate::weak::WeakState;
+
+pub(crate) struct Shared {
+    pub(crate) table: Table,
+    pub(crate) phase: RwLock<PhaseState>,
+    pub(crate) barrier: Barrier,
+    pub(crate) scheduler: Scheduler,
+    pub(crate) weak: WeakState,
+    /// Live objects. This and the other counters here (`bytes`,
+    /// `anomalies`) are statistics: updated and read with Relaxed, they
+    /// order no other data.
+    pub(crate) objects: AtomicUsize,
+    pub(crate) bytes: AtomicUsize,
+    /// Rooted objects the sweeper found unmarked (and kept): collector bugs.
+    pub(crate) anomalies: AtomicUsize,
+    pub(crate) host: Box<dyn Host>,
+    pub(crate) config: Config,
+}
+
+impl Shared {
+    pub(crate) fn new(config: Config, host: Box<dyn Host>) -> Shared {
+        Shared {
+            table: Table::new(),
+            phase: RwLock::new(PhaseState { phase: Phase::Idle, epoch: 1 }),
+            barrier: Barrier::new(),
+            scheduler: Scheduler::new(&config),
+            weak: WeakState::new(),
+            objects: AtomicUsize::new(0),
+            bytes: AtomicUsize::new(0),
+            anomalies: AtomicUsize::new(0),
+            host,
+            config,
+        }
+    }
+
+    /// Tells the phase observer, if any, that `phase` began.
+    pub(crate) fn observe(&self, phase: Phase) {
+        if let Some(observer) = &self.config.on_phase {
+            observer(phase);
+        }
+    }
+
+    pub(crate) fn add_bytes(&self, delta: isize) {
+        // Relaxed: statistics (see `objects`).
+        if delta >= 0 {
+            self.bytes.fetch_add(delta as usize, Ordering::Relaxed);
+        } else {
+            self.bytes.fetch_sub(delta.unsigned_abs(), Ordering::Relaxed);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Objects and their fields: allocate, read, write, delete, list.
+//!
+//! # Invariants
+//! - A write checks its new reference with `Store::admit` (alive, visible,
+//!   insertion barrier) before it changes anything, and runs the deletion
+//!   barrier on the reference it replaces or removes.
+//! - `Shared::bytes` changes by exactly what `Object::insert` / `remove`
+//!   report, so it stays the sum of live objects' `measure`.
+
+use crate::collector::scheduler;
+use crate::error::{Error, Result};
+use crate::heap::object::Object;
+use crate::id::ObjId;
+use crate::store::Store;
+use crate::sync::Ordering;
+use crate::value::Value;
+
+impl Store {
+    /// Allocates an object with `fields`; the id comes with one root.
+    pub fn alloc(&self, fields: Vec<(Box<str>, Value)>) -> Result<ObjId> {
+        let state = self.shared.phase.read();
+        for (_, value) in &fields {
+            self.admit(value, &state)?;
+        }
+        let object = Object::new(fields);
+        let bytes = object.measure();
+        let index = self.shared.table.reserve();
+        // Black allocation: the new object carries the current epoch, so
+        // neither this cycle's sweep nor its marker needs to visit it.
+        let id = self.shared.table.publish(index, object, state.epoch, 1);
+        drop(state);
+        // Relaxed: statistics (see `Shared::objects`).
+        self.shared.objects.fetch_add(1, Ordering::Relaxed);
+        self.shared.bytes.fetch_add(bytes, Ordering::Relaxed);
+        scheduler::on_allocate(&self.shared, bytes);
+        Ok(id)
+    }
+
+    /// Sets field `key` of `id`.
+    pub fn set(&self, id: ObjId, key: &str, value: Value) -> Result<()> {
+        let state = self.shared.phase.read();
+        self.admit(&value, &state)?;
+        let slot = self.live_slot(id, &state)?;
+        let mut guard = slot.lock_if(id).ok_or(Error::Dead(id))?;
+        let object = guard.as_mut().expect("lock_if checked");
+        let (old, delta) = object.insert(key, value);
+        drop(guard);
+        self.overwritten(old.as_ref(), &state);
+        drop(state);
+        self.shared.add_bytes(delta);
+        if delta > 0 {
+            scheduler::on_allocate(&self.shared, delta as usize);
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on field `key` of `id` (absent: `None`) without copying it.
+    pub fn with_field<R>(&self, id: ObjId, key: &str, f: impl FnOnce(Option<&Value>) -> R) -> Result<R> {
+        let state = self.shared.phase.read();
+        let slot = self.live_slot(id, &state)?;
+        let guard = slot.lock_if(id).ok_or(Error::Dead(id))?;
+        Ok(f(guard.as_ref().expect("lock_if checked").get(key)))
+    }
+
+    /// A copy of field `key`; `Ref` ids come without a root (see module
+    /// docs).
+    pub fn get(&self, id: ObjId, key: &str) -> Result<Option<Value>> {
+        self.with_field(id, key, |v| v.cloned())
+    }
+
+    /// A copy of field `key`; a `Ref` comes with a root owned by the caller.
+    pub fn get_rooted(&self, id: ObjId, key: &str) -> Result<Option<Value>> {
+        let state = self.shared.phase.read();
+        let slot = self.live_slot(id, &state)?;
+        let guard = slot.lock_if(id).ok_or(Error::Dead(id))?;
+        let value = guard.as_ref().expect("lock_if checked").get(key).cloned();
+        if let Some(child) = value.as_ref().and_then(Value::as_ref) {
+            // The edge is still in place (we hold the parent's lock), so the
+            // child is alive and, after marking, marked.
+            let child_slot = self.shared.table.live(child).ok_or(Error::Dead(child))?;
+            self.add_root(child_slot, child, &state);
+        }
+        Ok(value)
+    }
+
+    /// Whether `id` has field `key`.
+    pub fn has(&self, id: ObjId, key: &str) -> Result<bool> {
+        self.with_field(id, key, |v| v.is_some())
+    }
+
+    /// Removes field `key`; whether it existed.
+    pub fn delete(&self, id: ObjId, key: &str) -> Result<bool> {
+        let state = self.shared.phase.read();
+        let slot = self.live_slot(id, &state)?;
+        let mut guard = slot.lock_if(id).ok_or(Error::Dead(id))?;
+        let object = guard.as_mut().expect("lock_if checked");
+        let removed = object.remove(key);
+        drop(guard);
+        let Some((old, bytes)) = removed else { return Ok(false) };
+        self.overwritten(Some(&old), &state);
+        drop(state);
+        self.shared.add_bytes(-(bytes as isize));
+        Ok(true)
+    }
+
+    /// The field names of `id`, in insertion order.
+    pub fn keys(&self, id: ObjId) -> Result<Vec<String>> {
+        let state = self.shared.phase.read();
+        let slot = self.live_slot(id, &state)?;
+        let guard = slot.lock_if(id).ok_or(Error::Dead(id))?;
+        Ok(guard.as_ref().expect("lock_if checked").fields.iter().map(|(k, _)| k.to_string()).collect())
+    }
+}

@@ -1,0 +1,184 @@
+//! The wrapper cache: one canonical JavaScript `Handle` per live object,
+//! held weakly through Node-API references, outside V8's heap.
+//!
+//! Each store keeps, per object slot, at most one *tracked* handle: its
+//! object id, a Node-API reference with a finalizer (`napi_add_finalizer`)
+//! and a ticket. The reference gives the handle back while it lives (a
+//! field read or a `WeakRef` returns the same handle); the finalizer tells
+//! us it died, and drops its root in Rust, without a JavaScript callback.
+//!
+//! Why Node-API references rather than V8 `WeakRef`s and a
+//! `FinalizationRegistry`: docs/BENCHMARKS.md, "The wrapper cache".
+//!
+//! # Invariants
+//! - **Each tracked handle owns exactly one root** on its object. The root
+//!   is dropped by whoever untracks it: `release`, its own
+//!   finalizer, or `destroy`. A tracked handle replaced because it died
+//!   before its finalizer ran passes its root to its replacement.
+//! - **A finalizer acts only on its own tracked handle**: its data is the slot
+//!   and the ticket. A finalizer whose handle was released or replaced
+//!   finds another ticket (or none) and does nothing, so correctness does
+//!   not depend on whether Node still runs a finalizer whose reference was
+//!   deleted (Node 20 does not, as far as the tests can see; a death queued
+//!   before the handle was replaced reaches us either way).
+//! - A finalizer never touches another store: its hint is the store's
+//!   index *and* serial, and a store reusing the index has another serial.
+//! - Nothing here runs JavaScript. The finalizer only queues the death
+//!   (`deaths`: it may run inside V8's collector, where Node-API calls and
+//!   the store's locks are off limits) and never unwinds into Node; the
+//!   queue is drained on the JavaScript thread before the tables are used.
+//!
+//! Layout: the table itself is `crate::tracked` (pure, no Node-API calls);
+//! this module makes the Node-API calls (references, finalizers, the
+//! teardown hook); `deaths` is the thread-local queue of handle deaths.
+
+mod deaths;
+
+use std::cell::Cell;
+use std::ffi::c_void;
+use std::ptr;
+
+use napi::bindgen_prelude::*;
+use napi::sys;
+use weakstore_core::ObjId;
+
+pub use deaths::{drain_backlog, hold_deaths};
+
+use crate::stores::{self, NativeStore};
+use crate::tracked::{slot_of, Tracked};
+
+thread_local! {
+    /// Whether this thread's env has our cleanup hook (see [`hook_teardown`]).
+    static HOOKED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The finalizer hint for the store at `index` with `serial`.
+pub(crate) fn hint_of(index: u32, e: &NativeStore) -> u64 {
+    (u64::from(e.serial) << 32) | u64::from(index)
+}
+
+/// The referenced value, or `None` once V8 collected it.
+pub(crate) fn value_of(env: &Env, reference: sys::napi_ref) -> Option<sys::napi_value> {
+    let mut value = ptr::null_mut();
+    // SAFETY: `reference` is a tracked handle's reference, not deleted (a
+    // reference is deleted only when its handle is untracked), created in
+    // this env; the value is a local of the current scope.
+    let status = unsafe { sys::napi_get_reference_value(env.raw(), reference, &mut value) };
+    (status == sys::Status::napi_ok && !value.is_null()).then_some(value)
+}
+
+pub(crate) fn delete(env: &Env, reference: sys::napi_ref) {
+    // SAFETY: called once per reference, by whoever untracks it; the
+    // reference belongs to this env (see `adopt`).
+    let _ = unsafe { sys::napi_delete_reference(env.raw(), reference) };
+}
+
+/// The canonical handle of `id` if it is tracked and alive.
+pub fn handle_of(env: &Env, e: &NativeStore, id: ObjId) -> Option<sys::napi_value> {
+    deaths::drain_backlog(env);
+    let w = e.wrappers.borrow();
+    let t = w.get(slot_of(id)).filter(|t| t.id == id)?;
+    value_of(env, t.reference)
+}
+
+/// Tracks `handle` as the canonical handle of `id`, taking over one root
+/// the caller owns. Returns the canonical handle: a live tracked one (the
+/// caller's root is then dropped), or `handle`.
+pub fn adopt(env: &Env, index: u32, e: &NativeStore, id: ObjId, handle: sys::napi_value) -> Result<sys::napi_value> {
+    deaths::drain_backlog(env);
+    let mut w = e.wrappers.borrow_mut();
+    let slot = slot_of(id);
+    let mut caller_root = true;
+    if let Some(old) = w.get(slot) {
+        if old.id == id {
+            if let Some(live) = value_of(env, old.reference) {
+                let _ = e.store.unroot(id);
+                return Ok(live);
+            }
+            // Died, finalizer pending: its root passes to the new tracked handle
+            // (the stale finalizer will find another ticket).
+            caller_root = false;
+        }
+        // (A tracked handle of an older object in this slot cannot exist: it owns
+        // a root, so that object could not have been freed.)
+        let old = w.remove_if(slot, |_| true).expect("just found");
+        delete(env, old.reference);
+    }
+    if !caller_root {
+        let _ = e.store.unroot(id);
+    }
+    let ticket = w.next_ticket();
+    let data = (u64::from(ticket) << 32) | u64::from(slot);
+    let mut reference = ptr::null_mut();
+    // SAFETY: `handle` is an object of this call's scope. The data and hint
+    // are integers, never dereferenced; the finalizer is a plain function
+    // that reads them. The reference is ours to delete (non-null result).
+    let status = unsafe {
+        sys::napi_add_finalizer(
+            env.raw(),
+            handle,
+            data as usize as *mut c_void,
+            Some(deaths::on_handle_death),
+            hint_of(index, e) as usize as *mut c_void,
+            &mut reference,
+        )
+    };
+    if status != sys::Status::napi_ok {
+        let _ = e.store.unroot(id);
+        return Err(Error::new(Status::GenericFailure, "weakstore: could not track a handle".to_owned()));
+    }
+    w.insert(Tracked { id, ticket, reference });
+    Ok(handle)
+}
+
+/// Untracks the handle of `id` being released. Returns whether it was
+/// tracked; the caller then owns (and must drop) its root.
+pub fn release(env: &Env, e: &NativeStore, id: ObjId) -> bool {
+    deaths::drain_backlog(env);
+    let mut w = e.wrappers.borrow_mut();
+    let slot = slot_of(id);
+    match w.remove_if(slot, |t| t.id == id) {
+        Some(t) => {
+            delete(env, t.reference);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Deletes every reference of a store being destroyed (their finalizers
+/// will not find it).
+pub fn destroy(env: &Env, e: &NativeStore) {
+    for reference in e.wrappers.borrow_mut().drain() {
+        delete(env, reference);
+    }
+}
+
+/// Makes sure every reference is deleted before Node tears this thread's
+/// env down (process exit, a worker ending). Node then runs the finalizers
+/// of the references still alive, but references we own are never freed
+/// by Node: the deaths those finalizers queue would never be drained, and
+/// the references (72 B each, valgrind: "definitely lost") would leak
+/// with every worker that ends holding handles. Our hook runs before
+/// Node-API's own teardown (hooks run in reverse order of registration,
+/// and Node-API registers its hook when the module is loaded).
+pub fn hook_teardown(env: &Env) {
+    if HOOKED.try_with(|h| h.replace(true)).unwrap_or(true) {
+        return;
+    }
+    unsafe extern "C" fn teardown(arg: *mut c_void) {
+        let _ = std::panic::catch_unwind(|| {
+            // `arg` is the env this hook was added to; Node runs the hook
+            // while that env is still usable.
+            let env = Env::from_raw(arg.cast());
+            deaths::drain_backlog(&env);
+            stores::for_each(|e| destroy(&env, e));
+        });
+    }
+    // SAFETY: `env` is the current call's env; the hook is a plain function
+    // and its argument the env itself, which outlives the hook's run.
+    let status = unsafe { sys::napi_add_env_cleanup_hook(env.raw(), Some(teardown), env.raw().cast()) };
+    if status != sys::Status::napi_ok {
+        let _ = HOOKED.try_with(|h| h.set(false));
+    }
+}
