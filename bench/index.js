@@ -372,7 +372,7 @@ async function collection() {
     d.push(await weakstoreCollect(false))
   }
   const strip = (x) => {
-    const { keep, ...rest } = x
+    const { keep: _keep, ...rest } = x
     return rest
   }
   const med = (xs, key) => median(xs.map((x) => x[key]))
@@ -513,11 +513,15 @@ function buildInfo() {
   try {
     const addon = fs.readdirSync(root).find((f) => f.endsWith('.node'))
     if (addon) info.addon = { file: addon, mtime: fs.statSync(path.join(root, addon)).mtime.toISOString() }
-  } catch {}
+  } catch {
+    // no addon figures: the report says nothing of it
+  }
   try {
     const r = spawnSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' })
     if (r.status === 0) info.gitHead = r.stdout.trim()
-  } catch {}
+  } catch {
+    // not a git checkout
+  }
   return info
 }
 

@@ -177,7 +177,7 @@ function opKeys() {
 
 function opWalk() {
   // Follow references from a held handle: every referenced object must be alive.
-  let rec = randomLiveRec()
+  const rec = randomLiveRec()
   if (!rec) return
   log(`walk from ${rec.name}`)
   let h = rec.h
