@@ -230,12 +230,12 @@ test('two registries interleaved in one store: removals in any order, then one i
   assert.deepEqual(seen.sort((x, y) => x - y), expected)
   const live = 60 - 15 - expected.length
   assert.equal(store.stats().finalizationCells, live, "only reg's live registrations are left")
-  const entries = new Set(st.cellEntry.filter((e) => e !== undefined))
+  const entries = new Set(st.registrations.cellEntry.filter((e) => e !== undefined))
   assert.equal(entries.size, 1, 'one registry has records')
   const [entry] = entries
   assert.equal(entry.cells.length, live)
-  for (const cell of entry.cells) assert.equal(st.cellEntry[cell], entry, 'every listed cell is the entry\'s')
-  entry.cells.forEach((cell, at) => assert.equal(st.cellPos[cell], at))
+  for (const cell of entry.cells) assert.equal(st.registrations.cellEntry[cell], entry, 'every listed cell is the entry\'s')
+  entry.cells.forEach((cell, at) => assert.equal(st.registrations.cellPos[cell], at))
   // Every remaining registration still works: unregister half, the rest fire.
   seen.length = 0
   const rest = []

@@ -39,8 +39,8 @@ async function registerUnregisterJobs(tokenOf) {
   const job = () => {
     for (let i = 0; i < TARGETS; i++) reg.register(targets[i], i, tokens[i])
     for (let i = 0; i < TARGETS; i++) assert.equal(reg.unregister(tokens[i]), true)
-    assert.equal(st.pending.length, 0, 'every queued registration was cancelled')
-    assert.equal(st.queuedIndex, null, 'an empty queue keeps no token index')
+    assert.equal(st.registrations.pending.length, 0, 'every queued registration was cancelled')
+    assert.equal(st.registrations.queuedIndex, null, 'an empty queue keeps no token index')
   }
   for (let j = 0; j < 20; j++) {
     job()
@@ -85,8 +85,8 @@ test('a long queue with a register + unregister pair repeated at its end keeps o
     reg.register(targets[i % 100], i, token)
     assert.equal(reg.unregister(token), true)
   }
-  assert.equal(st.pending.length, 100)
-  assert.equal(st.queuedIndex.has(token), false, 'the cancelled records left the index')
+  assert.equal(st.registrations.pending.length, 100)
+  assert.equal(st.registrations.queuedIndex.has(token), false, 'the cancelled records left the index')
   targets.forEach((h) => h.release())
 })
 

@@ -14,10 +14,7 @@ const { publishCallbackError } = require('./diagnostics')
 const { isObject, typeError, invalidThis, invalidValue, released, closed } = require('./errors')
 const { fallbackPrototype } = require('./construct')
 const { idOf, stateOf } = require('./handle')
-const {
-  NO_HELD, GONE, newEntry, forgetEntry, tokenKeyOf, queueRegistration, cancelQueued, unregisterCells,
-  takeForDelivery, flushRegistrations,
-} = require('./registrations')
+const { NO_HELD, GONE, newEntry, tokenKeyOf } = require('./registrations')
 
 function canBeHeldWeakly(v) {
   return (typeof v === 'object' && v !== null) || typeof v === 'function' ||
@@ -31,8 +28,8 @@ function canBeHeldWeakly(v) {
 // #perStore), and a dead store leaves nothing behind to clean.
 function dropEntry(entry) {
   const st = entry.st
-  st.flushPending() // queued unregistrations name this registry's cells
-  forgetEntry(st, entry)
+  st.registrations.flush() // queued unregistrations name this registry's cells
+  st.registrations.forgetEntry(entry)
   st.registries.delete(entry.registry)
   if (!st.closed) native.dropRegistry(st.index, entry.registry)
 }
@@ -85,13 +82,13 @@ class FinalizationRegistry {
         // A collected registry whose entry is not dropped yet: its record
         // of the cell goes now, as finishDelivery frees the cell's id (a
         // new registration may get it before dropEntry runs).
-        const entry = st.cellEntry[cell]
-        if (entry !== undefined && entry.registry === registryId) takeForDelivery(st, entry, cell)
+        const entry = st.registrations.cellEntry[cell]
+        if (entry !== undefined && entry.registry === registryId) st.registrations.takeForDelivery(entry, cell)
         return
       }
       const entry = self.#perStore.get(st)
       // Unregistered by an earlier callback of the same batch: cancelled.
-      let held = entry === undefined ? GONE : takeForDelivery(st, entry, cell)
+      let held = entry === undefined ? GONE : st.registrations.takeForDelivery(entry, cell)
       if (held === GONE) return
       // A held handle: the cell's root holds its object until the batch
       // ends; the handle takes its own.
@@ -132,8 +129,6 @@ class FinalizationRegistry {
     }
     this.#entries.push(new V8WeakRef(entry))
     st.registries.set(registry, new V8WeakRef(this))
-    st.deliverTo = deliver
-    st.flushRegistrations = flushRegistrations
     if (st.registryDeaths === null) st.registryDeaths = new V8FinalizationRegistry(dropEntry)
     // st.registryDeaths holds the entry strongly: it must not reach this
     // registry (it names it by its core id only).
@@ -168,7 +163,7 @@ class FinalizationRegistry {
     // A held handle is kept by its id (the cell roots its object), not as
     // a JavaScript reference that would keep its wrapper alive (the queued
     // record holds it only until the end of the job).
-    queueRegistration(st, entry, target, id, heldId, heldValue,
+    st.registrations.register(entry, target, id, heldId, heldValue,
       unregisterToken === undefined ? undefined : tokenKeyOf(st, unregisterToken))
     return undefined
   }
@@ -185,10 +180,10 @@ class FinalizationRegistry {
     let removed = false
     const entries = this.#entries
     const hot = this.#hot
-    if (hot !== null && entries.length === 1) {
+    if (hot !== null && entries.length === 1 && !hot.st.closed) {
       const token = tokenKeyOf(hot.st, unregisterToken)
-      if (hot.queuedTokens !== 0 && cancelQueued(hot.st, hot, token)) removed = true
-      if (hot.cells.length !== 0 && unregisterCells(hot.st, hot, token)) removed = true
+      if (hot.queuedTokens !== 0 && hot.st.registrations.cancelQueued(hot, token)) removed = true
+      if (hot.cells.length !== 0 && hot.st.registrations.unregisterCells(hot, token)) removed = true
       return removed
     }
     for (let e = 0; e < entries.length; e++) {
@@ -197,8 +192,8 @@ class FinalizationRegistry {
       const st = entry.st
       if (st.closed) continue // its registrations went with the store
       const token = tokenKeyOf(st, unregisterToken)
-      if (entry.queuedTokens !== 0 && cancelQueued(st, entry, token)) removed = true
-      if (entry.cells.length !== 0 && unregisterCells(st, entry, token)) removed = true
+      if (entry.queuedTokens !== 0 && st.registrations.cancelQueued(entry, token)) removed = true
+      if (entry.cells.length !== 0 && st.registrations.unregisterCells(entry, token)) removed = true
     }
     return removed
   }
@@ -208,4 +203,4 @@ Object.defineProperty(FinalizationRegistry.prototype, Symbol.toStringTag, {
   value: 'FinalizationRegistry', writable: false, enumerable: false, configurable: true,
 })
 
-module.exports = { FinalizationRegistry }
+module.exports = { FinalizationRegistry, deliver }

@@ -20,6 +20,9 @@
 const native = require('../native.js')
 const { V8WeakRef } = require('./builtins')
 const { publishCycles } = require('./diagnostics')
+const { Registrations } = require('./registrations')
+const { deliver } = require('./finalization')
+const { purge } = require('./weakmap')
 const { Handle, CONSTRUCT, markReleased, setId, keptOf, setKept } = require('./handle')
 
 /** index -> V8 WeakRef(StoreState), for the module-wide pump. */
@@ -45,24 +48,9 @@ class StoreState {
     this.keepQueued = false
     this.registries = new Map() // core registry id -> V8 WeakRef(registry)
     this.registryDeaths = null // V8 FinalizationRegistry (finalization.js)
-    this.deliverTo = null // set by finalization.js: (state, registry, registryId, cell, held) => void
     this.tables = new Map() // ephemeron table id -> V8 WeakRef(WeakMap or WeakSet)
     this.tableDeaths = null // V8 FinalizationRegistry (weakmap.js)
-    this.purgeTo = null // set by weakmap.js: (state, map, keyId) => void
-    // Queued registrations and unregistrations (see registrations.js).
-    this.pending = [] // Registration records, in order
-    this.unregistered = [] // [registry, cell] pairs
-    // cell id -> entry / held value / token list / index in the entry's
-    // cells (see registrations.js)
-    this.cellEntry = []
-    this.cellHeld = []
-    this.cellTokens = []
-    this.cellPos = []
-    this.pendingQueued = false // a microtask will flush them
-    this.queuedIndex = null // token -> queued registrations
-    this.indexedUpTo = 0 // how much of `pending` queuedIndex covers
-    this.spare = null // a cancelled record register() may reuse
-    this.flushRegistrations = null // set by finalization.js: (state) => void
+    this.registrations = new Registrations(this) // queued, filed and delivered registrations
     this.waiting = [] // { cycle, resolve }
     this.pumping = false
     this.pumpAgain = false
@@ -96,8 +84,7 @@ class StoreState {
     // reuses the index): it throws ERR_WEAKSTORE_CLOSED.
     this.index = CLOSED
     this.deferred.length = 0
-    this.pending.length = 0
-    this.unregistered.length = 0
+    this.registrations.clear()
     native.closeStore(index)
   }
 
@@ -119,58 +106,9 @@ class StoreState {
     return native.rootHandle(this.index, id, new Handle(CONSTRUCT, this, id)) ?? undefined
   }
 
-  /** Queues a registration (finalization.js); sent at the end of the job. */
-  queue(registration) {
-    this.queueFlush()
-    this.pending.push(registration)
-  }
-
-  /** Makes sure the queues are flushed when the job ends. */
-  queueFlush() {
-    if (!this.pendingQueued) {
-      this.pendingQueued = true
-      queueMicrotask(() => this.flushPending())
-    }
-  }
-
-  /** Forgets cancelled registrations at the end of the queue. */
-  dropCancelled() {
-    const pending = this.pending
-    while (pending.length !== 0 && pending[pending.length - 1].cancelled) {
-      const r = pending.pop()
-      r.held = undefined // a spare record holds nothing
-      r.handle = undefined
-      r.heldHandle = undefined
-      r.token = undefined
-      this.spare = r
-    }
-    if (pending.length === 0) {
-      // Nothing queued: nothing for the token index to find.
-      this.queuedIndex = null
-      this.indexedUpTo = 0
-    } else if (this.indexedUpTo > pending.length) {
-      this.indexedUpTo = pending.length
-    }
-  }
-
-  /**
-   * Sends the queued registrations to the store. Called before every root
-   * drop: a queued registration's target must not die before it exists.
-   */
-  flushPending() {
-    this.pendingQueued = false
-    if (this.index === CLOSED) {
-      // Nothing can reach a closed store; what was queued for it is moot.
-      this.pending.length = 0
-      this.unregistered.length = 0
-      return
-    }
-    if (this.pending.length !== 0 || this.unregistered.length !== 0) this.flushRegistrations(this)
-  }
-
   release(h, id) {
     if (this.index === CLOSED) return markReleased(h)
-    this.flushPending()
+    this.registrations.flush()
     markReleased(h)
     // Kept until the end of the job (see keep): the root goes then.
     const defer = this.keepQueued && keptOf(h) === this.job
@@ -193,7 +131,7 @@ class StoreState {
     this.keepQueued = false
     this.job++
     if (this.deferred.length > 0) {
-      this.flushPending()
+      this.registrations.flush()
       const ids = Float64Array.from(this.deferred)
       this.deferred.length = 0
       native.unrootMany(this.index, ids)
@@ -204,7 +142,7 @@ class StoreState {
   drainDeaths() {
     // Registered before any root drop (the binding also drains on its
     // own, inside other calls: queued records hold their handles for that).
-    this.flushPending()
+    this.registrations.flush()
     native.drainHandleDeaths()
   }
 
@@ -248,7 +186,7 @@ class StoreState {
     // callback that registers cannot reuse their ids.
     // Queued unregistrations first: a batch must not hand out (and then
     // free) a cell whose removal is still queued.
-    this.flushPending()
+    this.registrations.flush()
     const fired = native.beginDelivery(this.index)
     if (fired.length === 0) return
     try {
@@ -264,14 +202,14 @@ class StoreState {
           const ref = this.registries.get(id)
           registry = ref && ref.deref()
         }
-        // A collected registry's callbacks are dropped (deliverTo only
+        // A collected registry's callbacks are dropped (deliver only
         // forgets the cell); finishDelivery drops the roots of its held handles.
-        this.deliverTo(this, registry, id, fired[i + 1] >>> 0, fired[i + 2])
+        deliver(this, registry, id, fired[i + 1] >>> 0, fired[i + 2])
       }
     } finally {
       // Before finishDelivery frees the batch's ids and drops its held
       // roots: the callbacks' unregistrations, then their registrations.
-      this.flushPending()
+      this.registrations.flush()
       native.finishDelivery(this.index, fired)
     }
   }
@@ -282,7 +220,7 @@ class StoreState {
     for (let i = 0; i < dead.length; i += 2) {
       const ref = this.tables.get(dead[i] >>> 0)
       const map = ref && ref.deref()
-      if (map !== undefined) this.purgeTo(this, map, dead[i + 1])
+      if (map !== undefined) purge(this, map, dead[i + 1])
     }
   }
 

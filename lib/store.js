@@ -178,7 +178,7 @@ class Store {
     if (path !== undefined && typeof path !== 'string') {
       throw typeError('Store.prototype.writeHeapSnapshot', 'a file path string (or nothing)', path)
     }
-    st.flushPending() // queued registrations are cells of the graph
+    st.registrations.flush() // queued registrations are cells of the graph
     const file = path ?? defaultSnapshotName()
     const info = await native.writeHeapSnapshot(st.index, file, threadLabel, Float64Array.from(st.deferred))
     return info.path
@@ -196,7 +196,7 @@ class Store {
     if (id === undefined) throw typeError('Store.prototype.whyAlive', 'a weakstore Handle', handle)
     if (id === 0) throw released('Store.prototype.whyAlive')
     if (handleState(handle) !== st) throw invalidValue('Store.prototype.whyAlive: the handle belongs to another Store')
-    st.flushPending()
+    st.registrations.flush()
     const steps = await native.whyAlive(st.index, id, threadLabel, Float64Array.from(st.deferred))
     if (steps === null) return null
     return steps.map((s) => {
@@ -210,7 +210,7 @@ class Store {
   /** Totals of the store now. */
   stats() {
     const st = openState(this, 'stats')
-    st.flushPending() // queued registrations count as cells
+    st.registrations.flush() // queued registrations count as cells
     return native.stats(st.index)
   }
 }

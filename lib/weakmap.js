@@ -59,7 +59,6 @@ function tableFor(self, perStore, st) {
     entry = { table, js: new Map() }
     perStore.set(st, entry)
     st.tables.set(table, new V8WeakRef(self))
-    st.purgeTo = purge
     if (st.tableDeaths === null) st.tableDeaths = new V8FinalizationRegistry(dropTable)
     st.tableDeaths.register(self, { st, table })
   }
@@ -250,4 +249,4 @@ for (const [C, tag] of [[WeakMap, 'WeakMap'], [WeakSet, 'WeakSet']]) {
   })
 }
 
-module.exports = { WeakMap, WeakSet }
+module.exports = { WeakMap, WeakSet, purge }
