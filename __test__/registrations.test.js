@@ -183,7 +183,7 @@ test('a cell of a collected registry delivered before the registry is dropped le
   for (let i = 0; i < 1e9 && native.completed(st.index) < cycle; i++);
   assert.ok(native.completed(st.index) >= cycle)
   globalThis.gc()
-  st.pump()
+  st.delivery.pump()
   // The freed id goes to a new registration of another registry.
   const { seen, reg } = recorder()
   const y = store.alloc()

@@ -18,15 +18,15 @@ const cycleStart = dc.channel('weakstore:cycle:start')
 const cycleEnd = dc.channel('weakstore:cycle:end')
 const callbackError = dc.channel('weakstore:callback:error')
 
-/** Called by the pump: publishes the cycles that finished since the last call. */
-function publishCycles(st) {
+/** Called by the pump (delivery.js): publishes the cycles that finished since the last call. */
+function publishCycles(st, delivery) {
   if (!cycleStart.hasSubscribers && !cycleEnd.hasSubscribers) {
-    st.publishedCycle = native.completed(st.index)
+    delivery.publishedCycle = native.completed(st.index)
     return
   }
-  const cycles = native.cyclesAfter(st.index, st.publishedCycle)
+  const cycles = native.cyclesAfter(st.index, delivery.publishedCycle)
   for (const figures of cycles) {
-    st.publishedCycle = figures.cycle
+    delivery.publishedCycle = figures.cycle
     if (cycleStart.hasSubscribers) {
       cycleStart.publish({ store: st.store, cycle: figures.cycle, trigger: figures.trigger, startedAt: figures.startedAt })
     }

@@ -11,24 +11,13 @@
 //   the job ends defers the root drop to the end of the job, as ES2021
 //   keeps deref'd targets alive (a handle that is merely dropped keeps its
 //   root until its finalizer runs, which is never within the job);
-// - delivery: the collector wakes `pump` through a threadsafe function;
-//   pump drops the roots of dead handles, hands fired finalization cells
-//   to their registries, tells WeakMaps which keys died (so they drop the
-//   JavaScript values they held for them), and resolves `collect()`
-//   promises whose cycle has completed.
+// - registrations (registrations.js) and delivery (delivery.js): each its
+//   own object, owned here.
 
 const native = require('../native.js')
-const { V8WeakRef } = require('./builtins')
-const { publishCycles } = require('./diagnostics')
 const { Registrations } = require('./registrations')
-const { deliver } = require('./finalization')
-const { purge } = require('./weakmap')
+const { Delivery } = require('./delivery')
 const { Handle, CONSTRUCT, markReleased, setId, keptOf, setKept } = require('./handle')
-
-/** index -> V8 WeakRef(StoreState), for the module-wide pump. */
-const states = new Map()
-
-const noop = () => {}
 
 /** The index of a closed store: no store has it (see StoreState.close). */
 const CLOSED = 0xffffffff
@@ -51,14 +40,9 @@ class StoreState {
     this.tables = new Map() // ephemeron table id -> V8 WeakRef(WeakMap or WeakSet)
     this.tableDeaths = null // V8 FinalizationRegistry (weakmap.js)
     this.registrations = new Registrations(this) // queued, filed and delivered registrations
-    this.waiting = [] // { cycle, resolve }
-    this.pumping = false
-    this.pumpAgain = false
-    this.keepAlive = null
     this.closing = null // close()'s promise, once called
     this.collects = new Set() // the promises of collect() calls in flight
-    this.publishedCycle = 0 // the last cycle diagnostics.js published or skipped
-    states.set(index, new V8WeakRef(this))
+    this.delivery = new Delivery(this) // the cycle -> callbacks path
   }
 
   /** True once the native store is gone (see close). */
@@ -75,10 +59,9 @@ class StoreState {
   async #close(forget) {
     await nextTurn() // the job that called close() keeps what it deref'd
     while (this.collects.size !== 0) await Promise.allSettled(this.collects)
-    this.pump() // the callbacks already due
+    this.delivery.pump() // the callbacks already due
     forget()
-    forgetStore(this.index)
-    this.#unrefLoop()
+    this.delivery.forget()
     const index = this.index
     // Every later native call names no store (and never a later store that
     // reuses the index): it throws ERR_WEAKSTORE_CLOSED.
@@ -157,113 +140,6 @@ class StoreState {
     await nextTurn()
     this.drainDeaths()
   }
-
-  /** Called (through the threadsafe function) when a cycle finished. */
-  pump() {
-    // A callback may (indirectly) pump again; run one pump at a time.
-    if (this.pumping) {
-      this.pumpAgain = true
-      return
-    }
-    this.pumping = true
-    try {
-      do {
-        this.pumpAgain = false
-        this.drainDeaths()
-        this.#deliver()
-        this.#purgeDeadEntries()
-        publishCycles(this)
-        this.#resolveWaiting()
-      } while (this.pumpAgain)
-    } finally {
-      this.pumping = false
-    }
-  }
-
-  #deliver() {
-    // The batch's cells stay registered until finishDelivery: a callback
-    // that unregisters a token cancels the ones not yet delivered, and a
-    // callback that registers cannot reuse their ids.
-    // Queued unregistrations first: a batch must not hand out (and then
-    // free) a cell whose removal is still queued.
-    this.registrations.flush()
-    const fired = native.beginDelivery(this.index)
-    if (fired.length === 0) return
-    try {
-      // Registry and cell ids are u32: `>>> 0` makes them small integers
-      // (a Float64Array element is a heap number, which V8's Map compares
-      // through a slow runtime call). One registry's cells come in runs.
-      let lastId = -1
-      let registry
-      for (let i = 0; i < fired.length; i += 3) {
-        const id = fired[i] >>> 0
-        if (id !== lastId) {
-          lastId = id
-          const ref = this.registries.get(id)
-          registry = ref && ref.deref()
-        }
-        // A collected registry's callbacks are dropped (deliver only
-        // forgets the cell); finishDelivery drops the roots of its held handles.
-        deliver(this, registry, id, fired[i + 1] >>> 0, fired[i + 2])
-      }
-    } finally {
-      // Before finishDelivery frees the batch's ids and drops its held
-      // roots: the callbacks' unregistrations, then their registrations.
-      this.registrations.flush()
-      native.finishDelivery(this.index, fired)
-    }
-  }
-
-  #purgeDeadEntries() {
-    if (this.tables.size === 0) return
-    const dead = native.takeDeadEntries(this.index)
-    for (let i = 0; i < dead.length; i += 2) {
-      const ref = this.tables.get(dead[i] >>> 0)
-      const map = ref && ref.deref()
-      if (map !== undefined) purge(this, map, dead[i + 1])
-    }
-  }
-
-  #resolveWaiting() {
-    if (this.waiting.length === 0) return
-    const completed = native.completed(this.index)
-    const ready = this.waiting.filter((w) => w.cycle <= completed)
-    if (ready.length === 0) return
-    this.waiting = this.waiting.filter((w) => w.cycle > completed)
-    if (this.waiting.length === 0) this.#unrefLoop()
-    const figures = native.lastCycle(this.index)
-    for (const w of ready) w.resolve(figures)
-  }
-
-  /** A promise for the figures of cycle `cycle`, once it completed. */
-  waitFor(cycle) {
-    return new Promise((resolve) => {
-      this.waiting.push({ cycle, resolve })
-      // The threadsafe function is unref'd so that a process with live
-      // objects can exit; while someone awaits a cycle, hold the loop open.
-      if (this.keepAlive === null) this.keepAlive = setInterval(noop, 1 << 30)
-      // The cycle may have finished before we queued ourselves.
-      if (native.completed(this.index) >= cycle) this.pump()
-    })
-  }
-
-  #unrefLoop() {
-    if (this.keepAlive !== null) {
-      clearInterval(this.keepAlive)
-      this.keepAlive = null
-    }
-  }
 }
 
-/** The threadsafe function's target: one for the whole module. */
-function pumpStore(index) {
-  const ref = states.get(index)
-  const st = ref && ref.deref()
-  if (st !== undefined) st.pump()
-}
-
-function forgetStore(index) {
-  states.delete(index)
-}
-
-module.exports = { StoreState, pumpStore, forgetStore, nextTurn, CLOSED }
+module.exports = { StoreState, nextTurn, CLOSED }

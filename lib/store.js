@@ -7,7 +7,8 @@ const native = require('../native.js')
 const { V8FinalizationRegistry } = require('./builtins')
 const { isObject, typeError, invalidThis, invalidValue, rangeError, released, closed } = require('./errors')
 const { idOf, stateOf: handleState } = require('./handle')
-const { StoreState, pumpStore, forgetStore, nextTurn } = require('./state')
+const { StoreState, nextTurn } = require('./state')
+const { pumpStore, forgetStore } = require('./delivery')
 
 // When a Store (and every handle, WeakRef and registry that could reach
 // it) is gone, its native side goes too; collector threads are detached.
@@ -51,7 +52,7 @@ async function fullCollection(st) {
   if (typeof globalThis.gc === 'function') await st.collectWrappers(globalThis.gc)
   else st.drainDeaths()
   const cycle = native.requestCollection(st.index)
-  return st.waitFor(cycle)
+  return st.delivery.waitFor(cycle)
 }
 
 let stateOf
