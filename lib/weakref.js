@@ -14,7 +14,7 @@ class WeakRef {
   // weakstore WeakRef to that handle): deref() of a live handle is then
   // one V8 deref, no native call. Taken at the first deref() that needs
   // it, so that the constructor makes no V8 weak reference.
-  #cell
+  #selfRef
 
   constructor(target) {
     if (new.target !== WeakRef) fallbackPrototype(this, new.target, WeakRef.prototype)
@@ -25,7 +25,7 @@ class WeakRef {
     if (st.closed) throw closed('WeakRef (target)')
     this.#state = st
     this.#id = id
-    this.#cell = existingSelfRef(target)
+    this.#selfRef = existingSelfRef(target)
     st.keep(target)
   }
 
@@ -35,22 +35,22 @@ class WeakRef {
     const id = this.#id
     if (id === 0) return undefined
     const st = this.#state
-    const cell = this.#cell
+    const selfRef = this.#selfRef
     // A released handle's SelfRef has id 0 (markReleased).
-    let h = cell === undefined || cell.id === 0 ? undefined : cell.deref()
+    let h = selfRef === undefined || selfRef.id === 0 ? undefined : selfRef.deref()
     if (h === undefined) {
-      // No cell yet, or its handle died or was released: the canonical
+      // No SelfRef yet, or its handle died or was released: the canonical
       // handle, or a new one if the object is still alive.
       h = st.wrap(id)
       if (h === undefined) {
         this.#id = 0
         this.#state = undefined
-        this.#cell = undefined
+        this.#selfRef = undefined
         return undefined
       }
       const c = selfRefOf(h)
       c.deref() // V8 keeps the handle until the end of the job, as above
-      this.#cell = c
+      this.#selfRef = c
     }
     st.keep(h)
     return h
