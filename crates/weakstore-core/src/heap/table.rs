@@ -70,10 +70,10 @@ const _: () = {
 /// Exclusive access to a slot's payload; unlocks when dropped.
 pub(crate) struct ObjectGuard<'a> {
     slot: &'a Slot,
-    /// The payload, borrowed for as long as the lock is held (dropped before
-    /// the unlock in `Drop`: fields drop after `drop` runs, but the access
-    /// it records ends with the guard, which loom sees at the unlock's
-    /// Release).
+    /// The payload access, for as long as the lock is held. `Drop` ends it
+    /// explicitly before unlocking (hence `ManuallyDrop`: as a plain field
+    /// it would drop after the unlock, and loom would see the access
+    /// outlive the lock).
     object: std::mem::ManuallyDrop<CellMut<'a, Option<Object>>>,
     /// Not `Send`: the thread that locked unlocks.
     _not_send: std::marker::PhantomData<*const ()>,
