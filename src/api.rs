@@ -8,10 +8,10 @@ use std::cell::Cell;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use weakstore_core::{Config, CycleStats, Fired, ObjId, Store, Trigger, Value};
+use weakstore_core::{Config, CycleStats, ObjId, Store, Trigger, Value};
 
+use crate::delivery::{NodeHost, PumpFn, Wake};
 use crate::errors::{core_error, range_error};
-use crate::host::{NodeHost, PumpFn, Wake};
 use crate::ids::{object_id, parse_id};
 use crate::stores::{self, sync_external_memory, NativeStore};
 use crate::values::{from_js, Out};
@@ -36,7 +36,10 @@ pub fn create_store(
     if threads > 0 {
         config.threads = threads as usize;
     }
-    if budget.is_finite() && budget >= 1.0 {
+    if budget != 0.0 {
+        if !(budget.is_finite() && budget >= 1024.0) {
+            return range_error(env, "new Store: options.budget must be a byte count of at least 1024");
+        }
         config.budget_bytes = budget as usize;
     }
     if growth.is_finite() && growth >= 0.0 {
@@ -216,48 +219,6 @@ pub fn unregister_many(env: &Env, store: u32, pairs: Float64ArraySlice) -> Resul
         let cells = pairs.chunks_exact(2).filter(|p| valid(p[0]) && valid(p[1])).map(|p| (p[0] as u32, p[1] as u32));
         Ok(e.store.unregister_many(cells) as u32)
     })
-}
-
-/// Begins a delivery batch: fired cells as `[registry, cell, heldId or 0]`
-/// triples, still registered until `finishDelivery`. Called first by the
-/// pump, so it re-arms the wake-up before reading.
-#[napi(catch_unwind)]
-pub fn begin_delivery(env: &Env, store: u32) -> Result<Float64Array> {
-    stores::with(env, store, |e| {
-        e.wake.clear();
-        let mut fired: Vec<Fired> = Vec::new();
-        e.store.begin_delivery(&mut fired);
-        sync_external_memory(env, e);
-        let mut out = Vec::with_capacity(fired.len() * 3);
-        for f in fired {
-            out.extend([f64::from(f.registry), f64::from(f.cell), f.held.map_or(0.0, |h| h.bits() as f64)]);
-        }
-        Ok(Float64Array::new(out))
-    })
-}
-
-/// Ends a delivery batch: removes its cells (those still registered) and
-/// drops their held roots. The `fired` array is the one `beginDelivery`
-/// returned.
-#[napi(catch_unwind)]
-pub fn finish_delivery(env: &Env, store: u32, fired: Float64ArraySlice) -> Result<()> {
-    let cells: Vec<u32> = fired.chunks_exact(3).map(|t| t[1] as u32).collect();
-    stores::with(env, store, |e| {
-        e.store.finish_delivery(cells);
-        Ok(())
-    })
-}
-
-/// Requests a full cycle; returns its number.
-#[napi(catch_unwind)]
-pub fn request_collection(env: &Env, store: u32) -> Result<f64> {
-    stores::with(env, store, |e| Ok(e.store.request_collection() as f64))
-}
-
-/// The number of the last completed cycle.
-#[napi(catch_unwind)]
-pub fn completed(env: &Env, store: u32) -> Result<f64> {
-    stores::with(env, store, |e| Ok(e.store.completed() as f64))
 }
 
 /// Figures of one collection cycle.

@@ -15,10 +15,10 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod api;
+mod delivery;
 mod ephemeron_api;
 mod errors;
 mod handle_api;
-mod host;
 mod ids;
 mod inspect_api;
 mod sentinels;

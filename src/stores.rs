@@ -15,8 +15,8 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use weakstore_core::{EphemeronTable, Store};
 
+use crate::delivery::Wake;
 use crate::errors::{type_error, CLOSED};
-use crate::host::Wake;
 use crate::tracked::Wrappers;
 
 /// A store as this thread's binding holds it: the core store, and what the
