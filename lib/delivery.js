@@ -4,7 +4,7 @@
 //
 // 1. The collector finishes a cycle (crates/weakstore-core, collector/
 //    scheduler.rs) and calls its host, the binding's NodeHost::wake_cleanup
-//    (src/host.rs): the store's wake latch is armed, and the store's
+//    (src/delivery.rs): the store's wake latch is armed, and the store's
 //    threadsafe function is called with the store's index (non-blocking;
 //    at most one wake-up is outstanding).
 // 2. On the store's JavaScript thread, Node calls `pumpStore(index)` below,
