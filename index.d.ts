@@ -54,7 +54,39 @@ export interface CycleFigures {
   totalMs: number
   liveObjects: number
   liveBytes: number
+  /** What started the cycle: an explicit request (`collect()`) or the allocation budget. */
+  trigger: 'collect' | 'allocation'
+  /** The collector left its background priority to keep up with allocation. */
+  boosted: boolean
+  /** When the cycle started, in ms since the Unix epoch. */
+  startedAt: number
 }
+
+/** The first step of a `whyAlive` path: why its object is a root. */
+export interface RootStep {
+  /** A live handle of a thread, kept for the current job, a registration's held value, or another root. */
+  root: 'handle' | 'job' | 'held' | 'other'
+  /** The thread whose handle it is (`'main'` or `'worker <threadId>'`), for handle roots. */
+  thread?: string
+  /** The root object's id. */
+  id: number
+}
+
+/** A step of a `whyAlive` path: the previous object's field `field` holds object `id`. */
+export interface FieldStep {
+  field: string
+  id: number
+}
+
+/** A step of a `whyAlive` path: the previous object is a live key of a `WeakMap`/`WeakSet` whose value is object `id`. */
+export interface EphemeronStep {
+  /** The map or set, if it is still alive. */
+  ephemeron: WeakMap | WeakSet | undefined
+  table: number
+  id: number
+}
+
+export type PathStep = RootStep | FieldStep | EphemeronStep
 
 export interface StoreStats {
   objects: number
@@ -96,6 +128,18 @@ export class Store implements AsyncDisposable {
    * frees every object. Idempotent: every call returns the same promise.
    */
   close(): Promise<void>
+  /**
+   * Writes the store's object graph as a V8 heap snapshot (Chrome DevTools'
+   * Memory panel loads it), off the JavaScript thread; resolves with the path.
+   * Default name: `Store-<date>-<time>-<pid>-<thread>-<n>.heapsnapshot`.
+   */
+  writeHeapSnapshot(path?: string): Promise<string>
+  /**
+   * The shortest path from a root to `handle`'s object, not counting `handle`
+   * itself, computed off the JavaScript thread; `null` when only weak
+   * references (or nothing) reach it.
+   */
+  whyAlive(handle: Handle): Promise<[RootStep, ...Array<FieldStep | EphemeronStep>] | null>
   /** Whether `close()` was called. */
   readonly closed: boolean
   /** `await using store = new Store()` closes it at the end of the block. */
