@@ -3,7 +3,7 @@
 // npm run pack:all: builds the release addon and writes the tarballs of the
 // main package and of this machine's platform package into dist/, with the
 // napi CLI's own commands:
-//   napi build --platform --release   the addon, and the loader native.js
+//   npm run build                     the addon (napi build --platform --release), and the loader native.js
 //   napi create-npm-dirs              npm/<platform>/ for every configured target
 //   napi artifacts                    copies this machine's .node into its npm/ dir
 //   npm pack                          the two tarballs
@@ -18,20 +18,14 @@ const { execFileSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
 
-const root = path.resolve(__dirname, '..')
+const { root, napi, build } = require('./napi')
+
 const dist = path.join(root, 'dist')
 const pkg = require('../package.json')
 const { platformArchABI } = require('../lib/platform')
 
-const napi = path.join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js')
-
 function sh(command, args, cwd = root) {
   return execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' })
-}
-
-function napiRun(...args) {
-  process.stderr.write(`> napi ${args.join(' ')}\n`)
-  execFileSync(process.execPath, [napi, ...args], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] })
 }
 
 /** `npm pack` of `dir` into dist/; returns npm's report of the tarball. */
@@ -82,14 +76,14 @@ function main() {
   fs.mkdirSync(dist, { recursive: true })
   for (const f of fs.readdirSync(dist)) if (f.endsWith('.tgz')) fs.rmSync(path.join(dist, f))
 
-  napiRun('build', '--platform', '--release', '--js', 'native.js', '--dts', 'native.d.ts')
-  napiRun('create-npm-dirs')
+  build()
+  napi('create-npm-dirs')
   // artifacts copies every configured target's .node; here only this
   // machine's exists, so it runs with a configuration naming just that one.
   const host = /^host: (.+)$/m.exec(sh('rustc', ['-vV']))[1]
   const hostConfig = path.join(dist, 'napi-host.json')
   fs.writeFileSync(hostConfig, JSON.stringify({ binaryName: pkg.napi.binaryName, targets: [host] }))
-  napiRun('artifacts', '--config-path', hostConfig, '--output-dir', '.', '--npm-dir', 'npm')
+  napi('artifacts', '--config-path', hostConfig, '--output-dir', '.', '--npm-dir', 'npm')
 
   const main = pack(stageMain())
   checkMain(main)

@@ -13,19 +13,11 @@
 const { execFileSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
+const { root, napi, build } = require('./napi')
 
-const root = path.resolve(__dirname, '..')
-const napi = path.join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js')
-
-function napiRun(...args) {
-  execFileSync(process.execPath, [napi, ...args], { cwd: root, stdio: 'inherit' })
-}
-
-napiRun('create-npm-dirs')
-napiRun('version')
-if (!process.argv.includes('--no-build')) {
-  napiRun('build', '--platform', '--release', '--js', 'native.js', '--dts', 'native.d.ts')
-}
+napi('create-npm-dirs')
+napi('version')
+if (!process.argv.includes('--no-build')) build()
 if (fs.existsSync(path.join(root, '.git')) && process.env.npm_lifecycle_event === 'version') {
   execFileSync('git', ['add', 'package.json', 'npm', 'native.js', 'native.d.ts'], { cwd: root, stdio: 'inherit' })
 }
