@@ -78,7 +78,7 @@ class Delivery {
         this.st.drainDeaths()
         this.#deliver()
         this.#purgeDeadEntries()
-        publishCycles(this.st, this)
+        publishCycles(this)
         this.#resolveWaiting()
       } while (this.pumpAgain)
     } finally {

@@ -19,7 +19,8 @@ const cycleEnd = dc.channel('weakstore:cycle:end')
 const callbackError = dc.channel('weakstore:callback:error')
 
 /** Called by the pump (delivery.js): publishes the cycles that finished since the last call. */
-function publishCycles(st, delivery) {
+function publishCycles(delivery) {
+  const st = delivery.st
   if (!cycleStart.hasSubscribers && !cycleEnd.hasSubscribers) {
     delivery.publishedCycle = native.completed(st.index)
     return

@@ -34,6 +34,17 @@ function dropEntry(entry) {
   if (!st.closed) native.dropRegistry(st.index, entry.registry)
 }
 
+/** Unregisters `entry`'s registrations made with `unregisterToken`; whether there were any. */
+function unregisterIn(entry, unregisterToken) {
+  const st = entry.st
+  if (st.closed) return false // its registrations went with the store
+  const token = tokenKeyOf(st, unregisterToken)
+  let removed = false
+  if (entry.queuedTokens !== 0 && st.registrations.cancelQueued(entry, token)) removed = true
+  if (entry.cells.length !== 0 && st.registrations.unregisterCells(entry, token)) removed = true
+  return removed
+}
+
 /** How long #entries may grow (in weak references) before dead ones are pruned. */
 const PRUNE_AT = 8
 
@@ -177,23 +188,14 @@ class FinalizationRegistry {
       throw typeError('FinalizationRegistry.prototype.unregister',
         'an object or non-registered symbol as unregister token', unregisterToken)
     }
-    let removed = false
     const entries = this.#entries
     const hot = this.#hot
-    if (hot !== null && entries.length === 1 && !hot.st.closed) {
-      const token = tokenKeyOf(hot.st, unregisterToken)
-      if (hot.queuedTokens !== 0 && hot.st.registrations.cancelQueued(hot, token)) removed = true
-      if (hot.cells.length !== 0 && hot.st.registrations.unregisterCells(hot, token)) removed = true
-      return removed
-    }
+    if (hot !== null && entries.length === 1) return unregisterIn(hot, unregisterToken)
+    let removed = false
     for (let e = 0; e < entries.length; e++) {
       const entry = entries[e].deref()
-      if (entry === undefined) continue // its store was collected
-      const st = entry.st
-      if (st.closed) continue // its registrations went with the store
-      const token = tokenKeyOf(st, unregisterToken)
-      if (entry.queuedTokens !== 0 && st.registrations.cancelQueued(entry, token)) removed = true
-      if (entry.cells.length !== 0 && st.registrations.unregisterCells(entry, token)) removed = true
+      // undefined: its store was collected
+      if (entry !== undefined && unregisterIn(entry, unregisterToken)) removed = true
     }
     return removed
   }

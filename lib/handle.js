@@ -81,7 +81,7 @@ class Handle {
     // A method's receiver: a brand check (a private method would throw V8's
     // own error on a foreign receiver before we could), then its object id.
     liveId = (self, where) => {
-      if (self === null || typeof self !== 'object' || !(#id in self)) {
+      if (!isObject(self) || !(#id in self)) {
         throw invalidThis(`Handle.prototype.${where}`, 'a weakstore Handle', self)
       }
       if (self.#id === 0) throw released(`Handle.prototype.${where}`)

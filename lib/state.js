@@ -83,14 +83,14 @@ class StoreState {
    * roots the object; undefined if the object was collected.
    */
   wrap(id) {
-    if (this.index === CLOSED) return undefined
+    if (this.closed) return undefined
     const h = native.handleOf(this.index, id)
     if (h !== null) return h
     return native.rootHandle(this.index, id, new Handle(CONSTRUCT, this, id)) ?? undefined
   }
 
   release(h, id) {
-    if (this.index === CLOSED) return markReleased(h)
+    if (this.closed) return markReleased(h)
     this.registrations.flush()
     markReleased(h)
     // Kept until the end of the job (see keep): the root goes then.

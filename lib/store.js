@@ -56,6 +56,7 @@ async function fullCollection(st) {
 }
 
 let stateOf
+let brandState
 let openState
 
 class Store {
@@ -84,11 +85,13 @@ class Store {
     stateOf = (store) => (store !== null && typeof store === 'object' && #state in store ? store.#state : undefined)
     // A method's receiver: a brand check (a private method would throw V8's
     // own error on a foreign receiver before we could), then the state.
+    brandState = (self, where) => {
+      if (!isObject(self) || !(#state in self)) throw invalidThis(`Store.prototype.${where}`, 'a weakstore Store', self)
+      return self.#state
+    }
+    // ... of a method that a closed store refuses.
     openState = (self, where) => {
-      if (self === null || typeof self !== 'object' || !(#state in self)) {
-        throw invalidThis(`Store.prototype.${where}`, 'a weakstore Store', self)
-      }
-      const st = self.#state
+      const st = brandState(self, where)
       if (st.closing !== null) throw closed(`Store.prototype.${where}`)
       return st
     }
@@ -142,8 +145,12 @@ class Store {
    * and frees every object. Resolves when all that is done; idempotent.
    */
   close() {
-    if (!isObject(this) || !(#state in this)) return Promise.reject(invalidThis('Store.prototype.close', 'a weakstore Store', this))
-    const st = this.#state
+    let st
+    try {
+      st = brandState(this, 'close')
+    } catch (err) {
+      return Promise.reject(err)
+    }
     return st.close(() => stores.unregister(st))
   }
 
@@ -154,8 +161,7 @@ class Store {
 
   /** Whether close() was called. */
   get closed() {
-    if (!isObject(this) || !(#state in this)) throw invalidThis('Store.prototype.closed', 'a weakstore Store', this)
-    return this.#state.closing !== null
+    return brandState(this, 'closed').closing !== null
   }
 
   /** `util.inspect` / `console.log`: the store's counts. */

@@ -22,7 +22,7 @@
 const { inspect } = require('node:util')
 const native = require('../native.js')
 const { V8WeakRef, V8WeakMap, V8FinalizationRegistry } = require('./builtins')
-const { typeError, invalidThis, withCode, released, closed } = require('./errors')
+const { isObject, typeError, invalidThis, withCode, released, closed } = require('./errors')
 const { fallbackPrototype } = require('./construct')
 const { idOf, keyOf, stateOf } = require('./handle')
 
@@ -117,7 +117,7 @@ class WeakMap {
     // A method's receiver (a private method would throw V8's own error on a
     // foreign receiver before we could check it).
     checkMap = (self, where) => {
-      if (self === null || typeof self !== 'object' || !(#perStore in self)) {
+      if (!isObject(self) || !(#perStore in self)) {
         throw invalidThis(`WeakMap.prototype.${where}`, 'a weakstore WeakMap', self)
       }
     }
@@ -208,7 +208,7 @@ class WeakSet {
 
   static {
     checkSet = (self, where) => {
-      if (self === null || typeof self !== 'object' || !(#perStore in self)) {
+      if (!isObject(self) || !(#perStore in self)) {
         throw invalidThis(`WeakSet.prototype.${where}`, 'a weakstore WeakSet', self)
       }
     }
