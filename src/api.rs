@@ -162,7 +162,7 @@ pub fn unroot_many(env: &Env, store: u32, ids: Float64ArraySlice) -> Result<u32>
 
 #[napi(catch_unwind)]
 pub fn new_registry(env: &Env, store: u32) -> Result<u32> {
-    stores::with(env, store, |e| Ok(e.store.new_registry()))
+    stores::with(env, store, |e| Ok(e.store.new_registry(0)))
 }
 
 #[napi(catch_unwind)]

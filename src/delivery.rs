@@ -76,7 +76,7 @@ pub fn begin_delivery(env: &Env, store: u32) -> Result<Float64Array> {
     stores::with(env, store, |e| {
         e.wake.clear();
         let mut fired: Vec<Fired> = Vec::new();
-        e.store.begin_delivery(&mut fired);
+        e.store.begin_delivery(0, &mut fired);
         sync_external_memory(env, e);
         let mut out = Vec::with_capacity(fired.len() * 3);
         for f in fired {

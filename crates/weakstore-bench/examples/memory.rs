@@ -45,7 +45,7 @@ const N: usize = 1_000_000;
 
 fn per_object(label: &str, fields: impl Fn(usize) -> Vec<(Box<str>, Value)>, register: bool) -> Store {
     let store = Store::new(Config { manual: true, ..Config::default() }, NoopHost);
-    let registry = store.new_registry();
+    let registry = store.new_registry(0);
     // What the fields themselves take when built outside the store.
     let before_fields = LIVE.load(Ordering::Relaxed);
     let sample: Vec<_> = (0..N).map(&fields).collect();

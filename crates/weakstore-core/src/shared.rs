@@ -11,7 +11,7 @@
 //!
 //! # Invariants
 //! - Lock order: the phase lock (read or write), then at most one slot's
-//!   payload lock, then the finalization table; nothing takes a payload
+//!   payload lock, then the finalization table; the pins map is a leaf; nothing takes a payload
 //!   lock while holding the finalization table. The barrier buffer, the
 //!   dead-entry queue and the scheduler's mutexes are leaves.
 //! - A mutator takes the phase lock for reading once per operation and never
@@ -26,7 +26,8 @@ use crate::collector::scheduler::Scheduler;
 use crate::config::Config;
 use crate::heap::table::Table;
 use crate::host::Host;
-use crate::sync::{AtomicUsize, Ordering, RwLock};
+use crate::id::ObjId;
+use crate::sync::{AtomicUsize, NameMap, Ordering, RwLock};
 use crate::weak::WeakState;
 
 pub(crate) struct Shared {
@@ -35,6 +36,8 @@ pub(crate) struct Shared {
     pub(crate) barrier: Barrier,
     pub(crate) scheduler: Scheduler,
     pub(crate) weak: WeakState,
+    /// Named roots (`crate::store` `pins`): each entry owns one root.
+    pub(crate) pins: NameMap<ObjId>,
     /// Live objects. This and the other counters here (`bytes`,
     /// `anomalies`) are statistics: updated and read with Relaxed, they
     /// order no other data.
@@ -54,6 +57,7 @@ impl Shared {
             barrier: Barrier::new(),
             scheduler: Scheduler::new(&config),
             weak: WeakState::new(),
+            pins: NameMap::new(),
             objects: AtomicUsize::new(0),
             bytes: AtomicUsize::new(0),
             anomalies: AtomicUsize::new(0),

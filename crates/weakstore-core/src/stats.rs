@@ -77,6 +77,8 @@ pub struct Stats {
     pub ephemeron_tables: usize,
     /// Ephemeron entries held in key objects.
     pub ephemeron_entries: usize,
+    /// Named roots (`Store::pin`).
+    pub pins: usize,
     /// Cells collected and waiting for the embedder to take them.
     pub pending_finalizations: usize,
     /// Slots in the table (live, free and retired).

@@ -68,7 +68,7 @@ fn why_alive_finds_the_shortest_path_and_ignores_the_handle_asked_about() {
 #[test]
 fn why_alive_names_held_values_ephemerons_and_unnamed_roots() {
     let store = manual(1);
-    let registry = store.new_registry();
+    let registry = store.new_registry(0);
     let target = obj(&store, &[]);
     let held = obj(&store, &[]);
     store.register(registry, target, Some(held)).unwrap();
@@ -104,7 +104,7 @@ fn the_snapshot_has_one_node_per_object_plus_the_synthetic_ones() {
     let garbage = obj(&store, &[]);
     store.unroot(b).unwrap();
     store.unroot(garbage).unwrap();
-    let registry = store.new_registry();
+    let registry = store.new_registry(0);
     store.register(registry, a, None).unwrap();
     let g = store.inspector().graph();
     let mut out = Vec::new();

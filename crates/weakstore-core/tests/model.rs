@@ -148,7 +148,7 @@ fn run(mut ops: Vec<Op>) -> Result<(), TestCaseError> {
     // Every sequence ends by delivering everything it left behind.
     ops.extend([Op::FinishDelivery(false), Op::Collect, Op::BeginDelivery, Op::FinishDelivery(false), Op::Collect]);
     let store = manual(2);
-    let mut registries = vec![store.new_registry(), store.new_registry()];
+    let mut registries = vec![store.new_registry(0), store.new_registry(0)];
     let mut dropped: HashSet<u32> = HashSet::new();
     let tables = [store.new_ephemeron_table(), store.new_ephemeron_table()];
     let mut model = Model::default();
@@ -266,7 +266,7 @@ fn run(mut ops: Vec<Op>) -> Result<(), TestCaseError> {
                 }
             }
             Op::NewRegistry => {
-                let registry = store.new_registry();
+                let registry = store.new_registry(0);
                 prop_assert!(!registries.contains(&registry), "registry id {} reused", registry);
                 registries.push(registry);
             }
@@ -281,7 +281,7 @@ fn run(mut ops: Vec<Op>) -> Result<(), TestCaseError> {
                     continue; // the pump never nests batches
                 }
                 let mut fired: Vec<Fired> = Vec::new();
-                store.begin_delivery(&mut fired);
+                store.begin_delivery(0, &mut fired);
                 let got: HashSet<u32> = fired.iter().map(|f| f.cell).collect();
                 prop_assert_eq!(got.len(), fired.len(), "a cell handed out twice in one batch");
                 let expected: HashSet<u32> =

@@ -11,7 +11,7 @@ use weakstore_core::Fired;
 fn dropping_one_registry_removes_exactly_its_cells_after_mixed_removals() {
     let store = manual(1);
     let mut emb = Embedder::default();
-    let (keep, drop) = (store.new_registry(), store.new_registry());
+    let (keep, drop) = (store.new_registry(0), store.new_registry(0));
     let objs: Vec<_> = (0..300).map(|_| obj(&store, &[])).collect();
     let held: Vec<_> = (0..300).map(|_| obj(&store, &[])).collect();
     let mut kept = 0;
@@ -34,7 +34,7 @@ fn dropping_one_registry_removes_exactly_its_cells_after_mixed_removals() {
     }
     store.collect();
     let mut out = Vec::new();
-    store.begin_delivery(&mut out);
+    store.begin_delivery(0, &mut out);
     let fired_keep = out.iter().filter(|f| f.registry == keep).count();
     store.finish_delivery(out.iter().map(|f| f.cell));
     kept -= fired_keep;
@@ -63,7 +63,7 @@ fn dropping_one_registry_removes_exactly_its_cells_after_mixed_removals() {
 fn a_registry_dropped_mid_delivery_leaves_the_batch_consistent() {
     let store = manual(1);
     let mut emb = Embedder::default();
-    let (a, b) = (store.new_registry(), store.new_registry());
+    let (a, b) = (store.new_registry(0), store.new_registry(0));
     let objs: Vec<_> = (0..20).map(|_| obj(&store, &[])).collect();
     for &o in &objs {
         store.register(a, o, None).unwrap();
@@ -74,7 +74,7 @@ fn a_registry_dropped_mid_delivery_leaves_the_batch_consistent() {
     }
     store.collect();
     let mut out = Vec::new();
-    store.begin_delivery(&mut out);
+    store.begin_delivery(0, &mut out);
     assert_eq!(out.len(), 20);
     store.drop_registry(a); // its delivering cells become tombstones
     store.finish_delivery(out.iter().map(|f| f.cell));

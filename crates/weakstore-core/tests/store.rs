@@ -104,7 +104,7 @@ fn root_is_the_strong_half_of_deref() {
 fn finalization_cells_fire_once_for_collected_targets() {
     let store = manual(2);
     let mut emb = Embedder::default();
-    let reg = store.new_registry();
+    let reg = store.new_registry(0);
     let t1 = obj(&store, &[]);
     let t2 = obj(&store, &[]);
     let held = obj(&store, &[("v", Value::Number(7.0))]);
@@ -136,7 +136,7 @@ fn finalization_cells_fire_once_for_collected_targets() {
 fn unregister_cancels_pending_and_fired_cells() {
     let store = manual(1);
     let mut emb = Embedder::default();
-    let reg = store.new_registry();
+    let reg = store.new_registry(0);
     let a = obj(&store, &[]);
     let b = obj(&store, &[]);
     let held = obj(&store, &[]);
@@ -161,7 +161,7 @@ fn unregister_cancels_pending_and_fired_cells() {
 fn unregister_keeps_the_target_list_clean() {
     let store = manual(1);
     let mut emb = Embedder::default();
-    let reg = store.new_registry();
+    let reg = store.new_registry(0);
     let a = obj(&store, &[]);
     for _ in 0..1000 {
         emb.register(&store, reg, a, None, Some(9)).unwrap();
@@ -179,7 +179,7 @@ fn unregister_keeps_the_target_list_clean() {
 fn registry_errors_and_drop() {
     let store = manual(1);
     let mut emb = Embedder::default();
-    let reg = store.new_registry();
+    let reg = store.new_registry(0);
     let a = obj(&store, &[]);
     let held = obj(&store, &[]);
     assert_eq!(store.register(reg, a, Some(a)), Err(Error::HeldIsTarget(a)));
@@ -250,7 +250,7 @@ fn after_marking_an_unmarked_target_reads_cleared_and_stays_cleared() {
     let keep = obj(&store, &[]);
     let w = obj(&store, &[]);
     store.unroot(w).unwrap();
-    let reg = store.new_registry();
+    let reg = store.new_registry(0);
     let cycle = freeze.start(&store);
     assert!(!store.root(w), "no resurrection after marking");
     assert!(!store.is_alive(w));
@@ -324,7 +324,7 @@ fn budget_triggers_cycles_without_requests() {
 fn many_registrations_on_one_target_unregister_and_fire_exactly() {
     let store = manual(1);
     let mut emb = Embedder::default();
-    let reg = store.new_registry();
+    let reg = store.new_registry(0);
     let target = obj(&store, &[]);
     // Shared tokens (sets) and distinct tokens (short lists), interleaved.
     let mut expected = std::collections::HashSet::new();
@@ -356,7 +356,7 @@ fn many_registrations_on_one_target_unregister_and_fire_exactly() {
 fn two_step_delivery_lets_callbacks_cancel_their_batch_and_keeps_ids() {
     let store = manual(1);
     let mut emb = Embedder::default();
-    let reg = store.new_registry();
+    let reg = store.new_registry(0);
     let held = obj(&store, &[("v", Value::Number(1.0))]);
     let a = obj(&store, &[]);
     let b = obj(&store, &[]);
@@ -367,7 +367,7 @@ fn two_step_delivery_lets_callbacks_cancel_their_batch_and_keeps_ids() {
     store.unroot(b).unwrap();
     store.collect();
     let mut batch = Vec::new();
-    store.begin_delivery(&mut batch);
+    store.begin_delivery(0, &mut batch);
     assert_eq!(batch.iter().map(|f| f.cell).collect::<Vec<_>>().len(), 2);
     // A callback of the batch unregisters b's token before b is delivered.
     assert_eq!(emb.unregister(&store, reg, 2), 1, "still registered while the batch runs");
@@ -377,7 +377,7 @@ fn two_step_delivery_lets_callbacks_cancel_their_batch_and_keeps_ids() {
     assert_ne!(fresh, ca);
     assert!(store.is_alive(held), "the cell's root holds it until the batch ends");
     let mut again = Vec::new();
-    store.begin_delivery(&mut again);
+    store.begin_delivery(0, &mut again);
     assert!(again.is_empty(), "a cell is handed out once");
     store.finish_delivery(batch.iter().map(|f| f.cell));
     assert_eq!(store.stats().finalization_cells, 1, "only the fresh registration is left");
@@ -390,8 +390,8 @@ fn two_step_delivery_lets_callbacks_cancel_their_batch_and_keeps_ids() {
 #[test]
 fn unregister_many_removes_named_cells_of_their_registry_only() {
     let store = manual(1);
-    let reg = store.new_registry();
-    let other = store.new_registry();
+    let reg = store.new_registry(0);
+    let other = store.new_registry(0);
     let held = obj(&store, &[]);
     let a = obj(&store, &[]);
     let b = obj(&store, &[]);
@@ -407,7 +407,7 @@ fn unregister_many_removes_named_cells_of_their_registry_only() {
     store.unroot(b).unwrap();
     store.collect();
     let mut batch = Vec::new();
-    store.begin_delivery(&mut batch);
+    store.begin_delivery(0, &mut batch);
     let mut cells: Vec<u32> = batch.iter().map(|f| f.cell).collect();
     cells.sort_unstable();
     assert_eq!(cells, {
@@ -523,7 +523,7 @@ fn a_collector_falling_behind_leaves_the_background() {
 fn a_cell_cancelled_mid_batch_keeps_its_id_until_the_batch_ends() {
     let store = manual(1);
     let mut emb = Embedder::default();
-    let reg = store.new_registry();
+    let reg = store.new_registry(0);
     let a = obj(&store, &[]);
     let b = obj(&store, &[]);
     emb.register(&store, reg, a, None, Some(1)).unwrap();
@@ -532,7 +532,7 @@ fn a_cell_cancelled_mid_batch_keeps_its_id_until_the_batch_ends() {
     store.unroot(b).unwrap();
     store.collect();
     let mut batch = Vec::new();
-    store.begin_delivery(&mut batch);
+    store.begin_delivery(0, &mut batch);
     assert_eq!(batch.len(), 2);
     assert_eq!(emb.unregister(&store, reg, 2), 1, "b's callback is cancelled");
     let live = obj(&store, &[]);

@@ -63,6 +63,7 @@ impl Store {
             pending_finalizations: finalization.pending(),
             ephemeron_tables: self.shared.weak.ephemeron_tables.load(Ordering::Relaxed),
             ephemeron_entries: self.shared.weak.ephemeron_entries.load(Ordering::Relaxed),
+            pins: self.shared.pins.len(),
             slots: self.shared.table.high_water(),
             free_slots: self.shared.table.free_slots(),
             retired_slots: self.shared.table.retired(),

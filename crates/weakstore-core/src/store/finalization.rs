@@ -15,9 +15,18 @@ use crate::store::Store;
 use crate::weak::finalization::{Cell, Fired, Removed};
 
 impl Store {
-    /// A new finalization registry.
-    pub fn new_registry(&self) -> u32 {
-        self.shared.weak.finalization.lock().new_registry()
+    /// A new finalization registry of `owner` (the embedder's number for
+    /// the thread that delivers its callbacks; 0 with a single thread).
+    pub fn new_registry(&self, owner: u32) -> u32 {
+        self.shared.weak.finalization.lock().new_registry(owner)
+    }
+
+    /// Forgets every registry of `owner` (a thread that ended) and every
+    /// cell in them, fired or not, as [`Store::drop_registry`] does for one.
+    pub fn drop_owner(&self, owner: u32) {
+        let state = self.shared.phase.read();
+        let cells = self.shared.weak.finalization.lock().drop_owner(owner);
+        self.release_cells(cells, &state);
     }
 
     /// Forgets `registry` and every cell in it, fired or not; their held
@@ -113,13 +122,13 @@ impl Store {
         n
     }
 
-    /// First step of a delivery batch: appends the fired cells not yet
-    /// handed out to `out`. They stay registered (each still owning its
+    /// First step of a delivery batch: appends the fired cells of `owner`'s
+    /// registries not yet handed out to `out`. They stay registered (each still owning its
     /// held object's root) until [`Store::finish_delivery`], so that
     /// callbacks of the batch can still unregister them, and their ids are
     /// not reused meanwhile.
-    pub fn begin_delivery(&self, out: &mut Vec<Fired>) {
-        self.shared.weak.finalization.lock().begin_delivery(out);
+    pub fn begin_delivery(&self, owner: u32, out: &mut Vec<Fired>) {
+        self.shared.weak.finalization.lock().begin_delivery(owner, out);
     }
 
     /// Second step: removes the batch's cells (those not unregistered or

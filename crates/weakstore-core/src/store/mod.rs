@@ -1,7 +1,7 @@
 //! The mutator's interface, one file per concept: [`Store`] itself here
 //! (creation, configuration, teardown, the liveness check every operation
 //! makes), then `fields` (allocate, read, write), `roots` (root, unroot,
-//! `deref`), `finalization` (registries, cells, delivery), `ephemerons`
+//! `deref`), `pins` (named roots), `finalization` (registries, cells, delivery), `ephemerons`
 //! (`WeakMap`/`WeakSet` tables) and `collection` (requests, figures).
 //!
 //! Every operation takes the phase lock for reading once, so it runs
@@ -18,13 +18,17 @@
 //!   after marking ended); otherwise the write fails with `Error::Dead`.
 //! - Plain `get` returns `Ref` ids without a root: sound only while no
 //!   other thread can remove the edge before the caller roots the id (one
-//!   mutator thread per store, as in the Node binding). Threads sharing a
-//!   store use `get_rooted`.
+//!   mutator thread per store). Threads sharing a store use `get_rooted`.
+//! - Any number of threads may call any operation at once: each one is
+//!   atomic (it holds the phase read lock, and its object's lock while it
+//!   reads or writes fields), and the barriers do not depend on which
+//!   thread runs them.
 
 mod collection;
 mod ephemerons;
 mod fields;
 mod finalization;
+mod pins;
 mod roots;
 
 use crate::collector::barrier;

@@ -10,8 +10,14 @@
 //! ([`crate::Store::unregister_many`]): the embedder maps its tokens to the
 //! cell ids `register` returned.
 //!
-//! When the sweeper frees a target it moves the target's cells to the
-//! `fired` queue. The embedder drains it on its own thread in two steps:
+//! Each registry belongs to one *owner*: a number the embedder gives to
+//! each of its threads (a store shared by several JavaScript threads gives
+//! each its own), so that a thread is handed only its own registries'
+//! cells and a thread that ends can drop all of its registrations at once
+//! ([`crate::Store::drop_owner`]). An embedder with one thread uses owner 0.
+//!
+//! When the sweeper frees a target it moves the target's cells to their
+//! owner's `fired` queue. The owner drains it on its own thread in two steps:
 //! `begin_delivery` hands out the fired cells but leaves them in the table
 //! (so a callback that unregisters a token still cancels the cells of the
 //! same batch whose callbacks have not run, as the ES2021 cleanup job does,
@@ -33,6 +39,9 @@
 //!   list checks each id against this table (`fire`, `is_cell_of`).
 //! - While a cell is live and has a held object, that object has one root
 //!   owned by the cell; `finish_delivery` drops it.
+//! - `begin_delivery(owner)` hands out only cells whose registry belongs to
+//!   `owner` (a queue entry whose id was reused by another owner's cell is
+//!   skipped there, and found in that owner's queue).
 
 use std::collections::HashMap;
 
@@ -80,20 +89,32 @@ pub(crate) struct FinalizationTable {
     cells: Vec<Option<Cell>>,
     free: Vec<u32>,
     live: usize,
-    /// Live registries, each with its live cells.
-    registries: HashMap<u32, Vec<u32>>,
+    /// Live registries, each with its owner and its live cells.
+    registries: HashMap<u32, Registry>,
     next_registry: u32,
-    fired: Vec<u32>,
+    /// Fired cells not handed out yet, per owner.
+    fired: HashMap<u32, Vec<u32>>,
+}
+
+#[derive(Default)]
+struct Registry {
+    owner: u32,
+    cells: Vec<u32>,
 }
 
 impl FinalizationTable {
-    pub(crate) fn new_registry(&mut self) -> u32 {
+    pub(crate) fn new_registry(&mut self, owner: u32) -> u32 {
         self.next_registry = self.next_registry.wrapping_add(1);
         while self.registries.contains_key(&self.next_registry) {
             self.next_registry = self.next_registry.wrapping_add(1);
         }
-        self.registries.insert(self.next_registry, Vec::new());
+        self.registries.insert(self.next_registry, Registry { owner, cells: Vec::new() });
         self.next_registry
+    }
+
+    /// The owner of `registry`, if it is live.
+    fn owner_of(&self, registry: u32) -> Option<u32> {
+        self.registries.get(&registry).map(|r| r.owner)
     }
 
     pub(crate) fn has_registry(&self, registry: u32) -> bool {
@@ -102,16 +123,25 @@ impl FinalizationTable {
 
     /// Forgets `registry` and returns its cells (fired or not).
     pub(crate) fn drop_registry(&mut self, registry: u32) -> Vec<(u32, Removed)> {
-        let Some(ids) = self.registries.remove(&registry) else {
+        let Some(r) = self.registries.remove(&registry) else {
             return Vec::new();
         };
-        ids.into_iter().filter_map(|id| Some((id, self.remove(id)?))).collect()
+        r.cells.into_iter().filter_map(|id| Some((id, self.remove(id)?))).collect()
+    }
+
+    /// Forgets every registry of `owner`, and its fired queue; returns their
+    /// cells (fired or not).
+    pub(crate) fn drop_owner(&mut self, owner: u32) -> Vec<(u32, Removed)> {
+        let mine: Vec<u32> = self.registries.iter().filter(|(_, r)| r.owner == owner).map(|(&id, _)| id).collect();
+        let cells = mine.into_iter().flat_map(|registry| self.drop_registry(registry)).collect();
+        self.fired.remove(&owner);
+        cells
     }
 
     /// Adds `cell` to the table and to its registry's list, which must exist
     /// (the caller checked `has_registry`).
     pub(crate) fn insert(&mut self, mut cell: Cell) -> u32 {
-        let list = self.registries.get_mut(&cell.registry).expect("insert: unknown registry");
+        let list = &mut self.registries.get_mut(&cell.registry).expect("insert: unknown registry").cells;
         cell.pos = list.len() as u32;
         let id = match self.free.pop() {
             Some(id) => {
@@ -149,7 +179,7 @@ impl FinalizationTable {
         }
         self.live -= 1;
         // Off its registry's list (already gone if the registry was dropped).
-        if let Some(list) = self.registries.get_mut(&removed.registry) {
+        if let Some(list) = self.registries.get_mut(&removed.registry).map(|r| &mut r.cells) {
             debug_assert_eq!(list.get(pos), Some(&id));
             list.swap_remove(pos);
             if let Some(&moved) = list.get(pos) {
@@ -174,28 +204,35 @@ impl FinalizationTable {
         matches!(self.cells.get(id as usize), Some(Some(cell)) if cell.target == target)
     }
 
-    /// Queues `id` for delivery if it still targets `target`.
+    /// Queues `id` for delivery, to its registry's owner, if it still
+    /// targets `target`.
     pub(crate) fn fire(&mut self, id: u32, target: ObjId) -> bool {
-        match self.cells.get_mut(id as usize) {
-            Some(Some(cell)) if cell.target == target && !cell.fired => {
-                cell.fired = true;
-                self.fired.push(id);
-                true
-            }
-            _ => false,
+        let registry = match self.cells.get(id as usize) {
+            Some(Some(cell)) if cell.target == target && !cell.fired => cell.registry,
+            _ => return false,
+        };
+        // A live cell's registry is live (dropping a registry removes its cells).
+        let Some(owner) = self.owner_of(registry) else { return false };
+        if let Some(Some(cell)) = self.cells.get_mut(id as usize) {
+            cell.fired = true;
         }
+        self.fired.entry(owner).or_default().push(id);
+        true
     }
 
-    /// Hands out every fired cell not yet handed out, oldest first, and
-    /// marks it delivering; the cells stay in the table.
-    pub(crate) fn begin_delivery(&mut self, out: &mut Vec<Fired>) {
-        let fired = std::mem::take(&mut self.fired);
+    /// Hands out every fired cell of `owner`'s registries not yet handed
+    /// out, oldest first, and marks it delivering; the cells stay in the
+    /// table.
+    pub(crate) fn begin_delivery(&mut self, owner: u32, out: &mut Vec<Fired>) {
+        let Some(fired) = self.fired.get_mut(&owner).map(std::mem::take) else { return };
         for id in fired {
+            let Some(Some(cell)) = self.cells.get(id as usize) else { continue };
+            if !cell.fired || cell.delivering || self.owner_of(cell.registry) != Some(owner) {
+                continue;
+            }
             if let Some(Some(cell)) = self.cells.get_mut(id as usize) {
-                if cell.fired && !cell.delivering {
-                    cell.delivering = true;
-                    out.push(Fired { registry: cell.registry, cell: id, held: cell.held });
-                }
+                cell.delivering = true;
+                out.push(Fired { registry: cell.registry, cell: id, held: cell.held });
             }
         }
     }
@@ -226,6 +263,6 @@ impl FinalizationTable {
     }
 
     pub(crate) fn pending(&self) -> usize {
-        self.fired.len()
+        self.fired.values().map(Vec::len).sum()
     }
 }

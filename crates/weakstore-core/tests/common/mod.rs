@@ -123,7 +123,7 @@ impl Embedder {
     /// batch. The caller owns one root on each `held`.
     pub fn deliver(&mut self, store: &Store, out: &mut Vec<Fired>) {
         let start = out.len();
-        store.begin_delivery(out);
+        store.begin_delivery(0, out);
         for fired in &out[start..] {
             if let Some(held) = fired.held {
                 assert!(store.root(held), "a batch's held object is alive until the batch ends");

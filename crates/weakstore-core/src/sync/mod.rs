@@ -13,7 +13,8 @@
 //!
 //! # Invariants
 //! - The wrappers expose only the operations the core uses: `lock`,
-//!   `read`, `write`, `wait`, `notify_*`, `get_or_init`, `fork_join`. None
+//!   `read`, `write`, `wait`, `notify_*`, `get_or_init`, `fork_join`, and
+//!   the copying methods of [`NameMap`]. None
 //!   of them poison: a panic on a collector thread must not turn every
 //!   later JavaScript call into a panic.
 //! - Under loom, every access to an [`UnsafeCell`]'s contents goes through
@@ -141,6 +142,9 @@ mod imp {
 }
 
 pub(crate) use imp::{Condvar, Mutex, RwLock};
+
+mod map;
+pub(crate) use map::NameMap;
 
 /// A bare lock word: `lock` / `unlock` with no data attached, for structs
 /// that keep the lock beside the data it guards so the two share padding
