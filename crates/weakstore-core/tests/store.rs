@@ -658,12 +658,14 @@ fn close_waits_for_the_collector_and_frees_everything_before_returning() {
     for _ in 0..20 {
         let dropped = Arc::new(AtomicBool::new(false));
         let config = weakstore_core::Config { threads: 2, ..weakstore_core::Config::default() };
-        let store = weakstore_core::Store::new(config, DropFlagHost(Arc::clone(&dropped)));
+        let mut store = weakstore_core::Store::new(config, DropFlagHost(Arc::clone(&dropped)));
         let a = obj(&store, &[]);
         store.set(a, "k", Value::String("v".into())).unwrap();
-        // A cycle may be in flight when close is called: close waits for it.
+        // A cycle may be in flight when close is called: close waits for it,
+        // so the collector thread no longer holds the shared state.
         store.request_collection();
         store.close();
+        drop(store);
         assert!(dropped.load(Ordering::SeqCst), "close returned while the collector still held the store");
     }
 }

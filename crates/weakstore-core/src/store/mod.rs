@@ -88,10 +88,10 @@ impl Store {
 
 impl Store {
     /// Stops the collector and waits for its thread to end (a cycle in
-    /// flight is finished first), then drops the store and its objects.
-    /// Unlike a plain drop, no collector thread of this store is left
-    /// running when `close` returns.
-    pub fn close(mut self) {
+    /// flight is finished first). Unlike a plain drop, no collector thread
+    /// of this store is left running when `close` returns; the objects go
+    /// when the store is dropped. No cycle runs after this.
+    pub fn close(&mut self) {
         scheduler::shutdown(&self.shared);
         if let Some(collector) = self.collector.take() {
             let _ = collector.join();
