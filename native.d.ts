@@ -9,8 +9,21 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * Tracks `handle` as the canonical handle of `id`, whose root JavaScript
+ * owns (a shared store's field read, `pinned`); returns the canonical
+ * handle (`handle`, or the live one, whose object then loses that root).
+ */
+export declare function adoptHandle(store: number, id: number, handle: unknown): object
+
 /** Allocates an empty object whose root `handle` owns; returns its id. */
 export declare function allocHandle(store: number, handle: unknown): number
+
+/**
+ * Attaches the calling thread to the shared store `key` (a value of
+ * `share()`); returns its index in this thread's table.
+ */
+export declare function attachStore(key: number, pump: (arg: number) => void): number
 
 /**
  * Begins a delivery batch: fired cells as `[registry, cell, heldId or 0]`
@@ -20,7 +33,8 @@ export declare function allocHandle(store: number, handle: unknown): number
 export declare function beginDelivery(store: number): Float64Array
 
 /**
- * Closes a store: its collector thread ends (after the cycle in flight)
+ * Closes this thread's use of a store; the last thread to let go closes
+ * the store itself: its collector thread ends (after the cycle in flight)
  * and its objects are freed before this returns.
  */
 export declare function closeStore(store: number): void
@@ -70,7 +84,11 @@ export declare function cyclesAfter(store: number, cycle: number): Array<CycleFi
 
 export declare function del(store: number, id: number, key: string): boolean
 
-/** Drops a store (its collector finishes the cycle in flight, detached). */
+/**
+ * Ends this thread's use of a store (its handles' roots, its
+ * registrations): its V8 object was collected. The last thread's drop
+ * drops the store (its collector finishes the cycle in flight, detached).
+ */
 export declare function destroyStore(store: number): void
 
 /**
@@ -78,6 +96,12 @@ export declare function destroyStore(store: number): void
  * `collect()` call it; every other function here does too).
  */
 export declare function drainHandleDeaths(): void
+
+/**
+ * Drops the roots of handles released during the job that has ended
+ * (`releaseHandle` with `defer`).
+ */
+export declare function dropDeferred(store: number): void
 
 export declare function dropRegistry(store: number, registry: number): void
 
@@ -114,9 +138,11 @@ export declare function finishDelivery(store: number, fired: Float64Array): void
 /**
  * The value of a field; a reference comes back as its object's live
  * canonical handle, or else as `[id]`, unrooted (the JavaScript layer
- * roots it before anything else can run).
+ * roots it before anything else can run), or, in a shared store, as
+ * `[id, 1]`: rooted already, since another thread could remove the edge
+ * and let the object die before JavaScript roots it.
  */
-export declare function get(store: number, id: number, key: string): null | boolean | number | string | bigint | Buffer | object | [number] | undefined
+export declare function get(store: number, id: number, key: string): null | boolean | number | string | bigint | Buffer | object | [number] | [number, 1] | undefined
 
 /** The live canonical handle of object `id`, or `null`. */
 export declare function handleOf(store: number, id: number): object | null
@@ -147,6 +173,18 @@ export interface PathStep {
   id: number
 }
 
+/** Pins object `id` under `name`, replacing what `name` held. */
+export declare function pin(store: number, name: string, id: number): void
+
+/** The pinned names, sorted. */
+export declare function pinNames(store: number): Array<string>
+
+/**
+ * The object pinned under `name`, with a root for the caller to adopt
+ * (`adoptHandle`), or 0.
+ */
+export declare function pinned(store: number, name: string): number
+
 /** A fresh object with a counting finalizer; returns the count before it. */
 export declare function plantSentinel(): number
 
@@ -161,10 +199,10 @@ export declare function plantSentinel(): number
 export declare function registerMany(store: number, triples: Float64Array): Uint32Array
 
 /**
- * Untracks the handle of `id` that is being released and, unless
- * `defer` (the object is kept until the end of the job), drops its root.
- * Returns whether it was tracked: only then does a deferring caller own
- * the root, to drop at the end of the job.
+ * Untracks the handle of `id` that is being released and drops its root,
+ * or, with `defer` (the object is kept until the end of the job), moves
+ * the root to the attachment's deferred roots, which `dropDeferred`
+ * drops. Returns whether it was tracked.
  */
 export declare function releaseHandle(store: number, id: number, defer: boolean): boolean
 
@@ -187,6 +225,9 @@ export declare function setRef(store: number, id: number, key: string, target: n
 /** Sets a plain-data field. */
 export declare function setValue(store: number, id: number, key: string, value: unknown): void
 
+/** Makes the store attachable from other threads; returns its key. */
+export declare function shareStore(store: number): number
+
 /** What `writeHeapSnapshot` reports. */
 export interface SnapshotInfo {
   path: string
@@ -202,6 +243,9 @@ export interface SnapshotInfo {
 }
 
 export declare function stats(store: number): StoreStats
+
+/** The store's key (the first part of its handles' ids). */
+export declare function storeKey(store: number): number
 
 /** Totals of a store. */
 export interface StoreStats {
@@ -226,12 +270,22 @@ export interface StoreStats {
   anomalies: number
   phase: string
   lastCycle: CycleFigures
-  /** Tracked handles: live, or dead and not yet finalized by Node. */
+  /**
+   * This thread's tracked handles: live, or dead and not yet finalized
+   * by Node.
+   */
   handles: number
+  /** Named roots (`pin`), of every thread. */
+  pins: number
+  /** Threads that have the store attached (1 unless shared). */
+  attached: number
 }
 
 /** `[table, key]` pairs of freed keys whose values JavaScript holds. */
 export declare function takeDeadEntries(store: number): Float64Array
+
+/** Removes the pin `name`; whether there was one. */
+export declare function unpin(store: number, name: string): boolean
 
 /**
  * Removes cells named by `[registry, cell]` pairs (the JavaScript layer
@@ -240,14 +294,11 @@ export declare function takeDeadEntries(store: number): Float64Array
  */
 export declare function unregisterMany(store: number, pairs: Float64Array): number
 
-/** Drops one root from each id (releases deferred to the end of a job). */
-export declare function unrootMany(store: number, ids: Float64Array): number
-
 /**
  * The shortest path from a root to object `id`, not counting the calling
  * thread's handle of it; `null` when only weak references reach it.
  */
-export declare function whyAlive(store: number, id: number, thread: string, job: Float64Array): Promise<Array<PathStep> | null>
+export declare function whyAlive(store: number, id: number, thread: string): Promise<Array<PathStep> | null>
 
 /** Writes the store's graph as a V8 heap snapshot at `path`. */
-export declare function writeHeapSnapshot(store: number, path: string, thread: string, job: Float64Array): Promise<SnapshotInfo>
+export declare function writeHeapSnapshot(store: number, path: string, thread: string): Promise<SnapshotInfo>

@@ -12,6 +12,7 @@ const { inspect } = require('node:util')
 const native = require('../native.js')
 const { V8WeakRef } = require('./builtins')
 const { isObject, typeError, invalidThis, invalidValue, withCode, released } = require('./errors')
+const { handleId } = require('./sharing')
 
 const CONSTRUCT = Symbol('weakstore.construct')
 
@@ -140,7 +141,8 @@ class Handle {
     if (!key.isWellFormed()) return undefined // no stored key can match
     const st = this.#state
     const value = native.get(st.index, id, key)
-    return Array.isArray(value) ? st.wrap(value[0]) : value
+    if (!Array.isArray(value)) return value
+    return value.length === 1 ? st.wrap(value[0]) : st.adopt(value[0])
   }
 
   /** Whether field `key` exists. */
@@ -163,6 +165,16 @@ class Handle {
   keys() {
     const id = liveId(this, 'keys')
     return native.keys(this.#state.index, id)
+  }
+
+  /**
+   * The object's id, `'<store>:<object>'`: a string another thread can
+   * turn back into a handle with `store.resolve(id)` while the object
+   * lives. It stays the same after `release()`.
+   */
+  get id() {
+    if (!isObject(this) || !(#key in this)) throw invalidThis('Handle.prototype.id', 'a weakstore Handle', this)
+    return handleId(this.#state.key, this.#key)
   }
 
   /** Whether this handle was released. */

@@ -10,7 +10,9 @@
 //   targeted is stamped with the current job number. Releasing it before
 //   the job ends defers the root drop to the end of the job, as ES2021
 //   keeps deref'd targets alive (a handle that is merely dropped keeps its
-//   root until its finalizer runs, which is never within the job);
+//   root until its finalizer runs, which is never within the job). The
+//   binding keeps the deferred roots (src/sharing.rs: a thread that ends
+//   must drop them without running JavaScript);
 // - registrations (registrations.js) and delivery (delivery.js): each its
 //   own object, owned here.
 
@@ -32,8 +34,9 @@ class StoreState {
   constructor(index, store) {
     this.index = index
     this.store = store
+    this.key = native.storeKey(index) // names the store in handle ids and share() values
     this.job = 0 // incremented when the job that kept objects has ended
-    this.deferred = []
+    this.deferred = false // whether the binding holds roots to drop at the end of the job
     this.keepQueued = false
     this.registries = new Map() // core registry id -> V8 WeakRef(registry)
     this.registryDeaths = null // V8 FinalizationRegistry (finalization.js)
@@ -66,7 +69,7 @@ class StoreState {
     // Every later native call names no store (and never a later store that
     // reuses the index): it throws ERR_WEAKSTORE_CLOSED.
     this.index = CLOSED
-    this.deferred.length = 0
+    this.deferred = false
     this.registrations.clear()
     native.closeStore(index)
   }
@@ -89,13 +92,18 @@ class StoreState {
     return native.rootHandle(this.index, id, new Handle(CONSTRUCT, this, id)) ?? undefined
   }
 
+  /** The canonical handle of object `id`, whose root the caller owns (a shared store's read). */
+  adopt(id) {
+    return native.adoptHandle(this.index, id, new Handle(CONSTRUCT, this, id))
+  }
+
   release(h, id) {
     if (this.closed) return markReleased(h)
     this.registrations.flush()
     markReleased(h)
     // Kept until the end of the job (see keep): the root goes then.
     const defer = this.keepQueued && keptOf(h) === this.job
-    if (native.releaseHandle(this.index, id, defer) && defer) this.deferred.push(id)
+    if (native.releaseHandle(this.index, id, defer) && defer) this.deferred = true
   }
 
   /**
@@ -113,11 +121,10 @@ class StoreState {
   #clearKept() {
     this.keepQueued = false
     this.job++
-    if (this.deferred.length > 0) {
+    if (this.deferred && !this.closed) {
       this.registrations.flush()
-      const ids = Float64Array.from(this.deferred)
-      this.deferred.length = 0
-      native.unrootMany(this.index, ids)
+      this.deferred = false
+      native.dropDeferred(this.index)
     }
   }
 

@@ -9,13 +9,20 @@ const { isObject, typeError, invalidThis, invalidValue, rangeError, released, cl
 const { idOf, stateOf: handleState } = require('./handle')
 const { StoreState, nextTurn } = require('./state')
 const { pumpStore, forgetStore } = require('./delivery')
+const sharing = require('./sharing')
 
 // When a Store (and every handle, WeakRef and registry that could reach
-// it) is gone, its native side goes too; collector threads are detached.
+// it) is gone, this thread's use of the native store ends: its roots and
+// registrations go. The last thread's ends the store (its collector
+// threads are detached).
 const stores = new V8FinalizationRegistry((index) => {
   forgetStore(index)
   native.destroyStore(index)
 })
+
+// The index of the attachment Store.attach is wrapping, read once by the
+// constructor; -1 otherwise.
+let attaching = -1
 
 // States with a collect() in flight. While one is pending, nothing else
 // may need to reference the store (an `await store.collect()` in a
@@ -66,6 +73,13 @@ class Store {
    * @param {{threads?: number, budget?: number, growth?: number, manual?: boolean, background?: boolean}} [options]
    */
   constructor(options = undefined) {
+    if (attaching !== -1) {
+      const index = attaching
+      attaching = -1
+      this.#state = new StoreState(index, this)
+      stores.register(this, index, this.#state)
+      return
+    }
     if (options === undefined || options === null) options = {}
     else if (typeof options !== 'object') throw typeError('new Store', 'an options object', options)
     const threads = option(options, 'threads', 'number', (v) => Number.isInteger(v) && v >= 1 && v <= 64,
@@ -139,10 +153,87 @@ class Store {
   }
 
   /**
+   * A value to post to another thread (postMessage, workerData), where
+   * `Store.attach(value)` gives a Store over this same store.
+   * @returns {{ type: 'weakstore.Store', key: number }}
+   */
+  share() {
+    const st = openState(this, 'share')
+    native.shareStore(st.index)
+    sharing.rememberStore(st.key, this)
+    return sharing.shareValue(st.key)
+  }
+
+  /**
+   * The calling thread's Store for the store that `shared` (a value of
+   * `store.share()`, possibly from another thread) names; the same Store
+   * each time within a thread, until it is closed.
+   */
+  static attach(shared) {
+    const key = sharing.sharedKey(shared)
+    const known = sharing.attachedStore(key)
+    if (known !== undefined && !known.closed) return known
+    attaching = native.attachStore(key, pumpStore)
+    let store
+    try {
+      store = new Store()
+    } finally {
+      attaching = -1
+    }
+    sharing.rememberStore(key, store)
+    return store
+  }
+
+  /**
+   * Pins `handle`'s object under `name`, for every thread of the store: it
+   * lives until `unpin(name)` (or another pin under the name replaces it).
+   */
+  pin(name, handle) {
+    const st = openState(this, 'pin')
+    sharing.pinName('Store.prototype.pin', name)
+    const id = idOf(handle)
+    if (id === undefined) throw typeError('Store.prototype.pin', 'a weakstore Handle', handle)
+    if (id === 0) throw released('Store.prototype.pin')
+    if (handleState(handle) !== st) throw invalidValue('Store.prototype.pin: the handle belongs to another Store')
+    native.pin(st.index, name, id)
+  }
+
+  /** The handle of the object pinned under `name`, in this thread; undefined if none. */
+  pinned(name) {
+    const st = openState(this, 'pinned')
+    sharing.pinName('Store.prototype.pinned', name)
+    const id = native.pinned(st.index, name)
+    return id === 0 ? undefined : st.adopt(id)
+  }
+
+  /** Removes the pin `name`; whether there was one. */
+  unpin(name) {
+    const st = openState(this, 'unpin')
+    sharing.pinName('Store.prototype.unpin', name)
+    return native.unpin(st.index, name)
+  }
+
+  /** The pinned names, sorted. */
+  pins() {
+    return native.pinNames(openState(this, 'pins').index)
+  }
+
+  /**
+   * The handle, in this thread, of the object that `id` (a `handle.id`,
+   * possibly from another thread) names; undefined once it was collected.
+   */
+  resolve(id) {
+    const st = openState(this, 'resolve')
+    return st.wrap(sharing.objectIdOf('Store.prototype.resolve', st.key, id))
+  }
+
+  /**
    * Closes the store: from now on its methods throw ERR_WEAKSTORE_CLOSED.
    * After the current job, waits for the collect() calls in flight, delivers
-   * the finalization callbacks already due, then stops the collector threads
-   * and frees every object. Resolves when all that is done; idempotent.
+   * the finalization callbacks already due, then lets go of this thread's
+   * roots and registrations. If no other thread has the store attached, it
+   * then stops the collector threads and frees every object. Resolves when
+   * all that is done; idempotent.
    */
   close() {
     let st
@@ -151,7 +242,10 @@ class Store {
     } catch (err) {
       return Promise.reject(err)
     }
-    return st.close(() => stores.unregister(st))
+    return st.close(() => {
+      stores.unregister(st)
+      sharing.forgetKey(st.key, this)
+    })
   }
 
   /** `await using store = new Store()`: close() at the end of the block. */
@@ -187,7 +281,7 @@ class Store {
     }
     st.registrations.flush() // queued registrations are cells of the graph
     const file = path ?? defaultSnapshotName()
-    const info = await native.writeHeapSnapshot(st.index, file, threadLabel, Float64Array.from(st.deferred))
+    const info = await native.writeHeapSnapshot(st.index, file, threadLabel)
     return info.path
   }
 
@@ -204,7 +298,7 @@ class Store {
     if (id === 0) throw released('Store.prototype.whyAlive')
     if (handleState(handle) !== st) throw invalidValue('Store.prototype.whyAlive: the handle belongs to another Store')
     st.registrations.flush()
-    const steps = await native.whyAlive(st.index, id, threadLabel, Float64Array.from(st.deferred))
+    const steps = await native.whyAlive(st.index, id, threadLabel)
     if (steps === null) return null
     return steps.map((s) => {
       if (s.root !== undefined) return s.thread === undefined ? { root: s.root, id: s.id } : { root: s.root, thread: s.thread, id: s.id }

@@ -4,16 +4,17 @@
 //! (handles are live and of this store, keys are strings); everything is
 //! checked again here, because no JavaScript input may crash the process.
 
-use std::cell::Cell;
+use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use weakstore_core::{Config, CycleStats, ObjId, Store, Trigger, Value};
+use weakstore_core::{Config, CycleStats, Trigger, Value};
 
-use crate::delivery::{NodeHost, PumpFn, Wake};
-use crate::errors::{core_error, range_error};
+use crate::delivery::PumpFn;
+use crate::errors::{core_error, range_error, type_error, CLOSED};
+use crate::sharing::{self, SharedStore};
 use crate::ids::{object_id, parse_id};
-use crate::stores::{self, sync_external_memory, NativeStore};
+use crate::stores::{self, sync_external_memory};
 use crate::values::{from_js, Out};
 
 /// Creates a store; `threads` and `budget` 0 and a negative `growth` mean
@@ -45,51 +46,61 @@ pub fn create_store(
     if growth.is_finite() && growth >= 0.0 {
         config.growth_percent = growth as usize;
     }
-    crate::wrappers::hook_teardown(env);
     let pump: PumpFn = pump.build_threadsafe_function::<u32>().weak::<true>().build()?;
-    // The index is only known after insertion; the host needs it, so
-    // reserve with a placeholder wake and patch the real one in.
-    let index = stores::next_index();
-    let wake = Wake::new(index, pump);
-    let store = Store::new(config, NodeHost(wake.clone()));
-    let got = stores::insert(NativeStore {
-        store,
-        wake,
-        reported: Cell::new(0),
-        tables: Default::default(),
-        wrappers: Default::default(),
-        serial: stores::next_serial(),
-    });
-    debug_assert_eq!(got, index);
-    Ok(index)
+    Ok(attach(env, SharedStore::new(config), pump))
 }
 
-/// Drops a store (its collector finishes the cycle in flight, detached).
+/// Attaches the calling thread to the shared store `key` (a value of
+/// `share()`); returns its index in this thread's table.
+#[napi(catch_unwind)]
+pub fn attach_store(env: &Env, key: f64, pump: Function<u32, ()>) -> Result<u32> {
+    let Some(shared) = SharedStore::find(key as u64).filter(|_| key.fract() == 0.0 && key >= 1.0) else {
+        return type_error(env, CLOSED, "Store.attach: that store was closed by every thread that had it");
+    };
+    let pump: PumpFn = pump.build_threadsafe_function::<u32>().weak::<true>().build()?;
+    Ok(attach(env, shared, pump))
+}
+
+fn attach(env: &Env, shared: Arc<SharedStore>, pump: PumpFn) -> u32 {
+    crate::wrappers::hook_teardown(env);
+    let index = stores::next_index();
+    let got = stores::insert(sharing::attachment(shared, index, pump, stores::next_serial()));
+    debug_assert_eq!(got, index);
+    index
+}
+
+/// Makes the store attachable from other threads; returns its key.
+#[napi(catch_unwind)]
+pub fn share_store(env: &Env, store: u32) -> Result<f64> {
+    stores::with(env, store, |e| Ok(e.store.share() as f64))
+}
+
+/// The store's key (the first part of its handles' ids).
+#[napi(catch_unwind)]
+pub fn store_key(env: &Env, store: u32) -> Result<f64> {
+    stores::with(env, store, |e| Ok(e.store.key as f64))
+}
+
+/// Ends this thread's use of a store (its handles' roots, its
+/// registrations): its V8 object was collected. The last thread's drop
+/// drops the store (its collector finishes the cycle in flight, detached).
 #[napi(catch_unwind)]
 pub fn destroy_store(env: &Env, store: u32) -> Result<()> {
-    if let Some(native) = remove_store(env, store) {
-        drop(native);
+    if let Some(native) = stores::remove(store) {
+        drop(sharing::detach(env, native));
     }
     Ok(())
 }
 
-/// Closes a store: its collector thread ends (after the cycle in flight)
+/// Closes this thread's use of a store; the last thread to let go closes
+/// the store itself: its collector thread ends (after the cycle in flight)
 /// and its objects are freed before this returns.
 #[napi(catch_unwind)]
 pub fn close_store(env: &Env, store: u32) -> Result<()> {
-    if let Some(native) = remove_store(env, store) {
-        native.store.close();
+    if let Some(last) = stores::remove(store).and_then(|native| sharing::detach(env, native)) {
+        sharing::close(last);
     }
     Ok(())
-}
-
-/// Takes the store out of the thread's table, with its handles' tracking
-/// and its external-memory report.
-fn remove_store(env: &Env, store: u32) -> Option<NativeStore> {
-    let native = stores::remove(store)?;
-    crate::wrappers::destroy(env, &native);
-    let _ = env.adjust_external_memory(-native.reported.get());
-    Some(native)
 }
 
 /// Sets a plain-data field.
@@ -116,15 +127,23 @@ pub fn set_ref(env: &Env, store: u32, id: f64, key: String, target: f64) -> Resu
 
 /// The value of a field; a reference comes back as its object's live
 /// canonical handle, or else as `[id]`, unrooted (the JavaScript layer
-/// roots it before anything else can run).
+/// roots it before anything else can run), or, in a shared store, as
+/// `[id, 1]`: rooted already, since another thread could remove the edge
+/// and let the object die before JavaScript roots it.
 #[napi(
     catch_unwind,
-    ts_return_type = "null | boolean | number | string | bigint | Buffer | object | [number] | undefined"
+    ts_return_type = "null | boolean | number | string | bigint | Buffer | object | [number] | [number, 1] | undefined"
 )]
 pub fn get(env: &Env, store: u32, id: f64, key: String) -> Result<Out> {
     const WHERE: &str = "Handle.prototype.get";
     let id = object_id(env, WHERE, id)?;
     stores::with(env, store, |e| {
+        if e.store.is_shared() {
+            return match e.store.get_rooted(id, &key) {
+                Ok(v) => Ok(Out::rooted(env, e, v)),
+                Err(err) => core_error(env, WHERE, err),
+            };
+        }
         e.store
             .with_field(id, &key, |v| v.map_or(Out::Undefined, |v| Out::Value(v.clone())))
             .map(|out| out.canonical(env, e))
@@ -153,16 +172,20 @@ pub fn keys(env: &Env, store: u32, id: f64) -> Result<Vec<String>> {
     stores::with(env, store, |e| e.store.keys(id).or_else(|err| core_error(env, WHERE, err)))
 }
 
-/// Drops one root from each id (releases deferred to the end of a job).
+/// Drops the roots of handles released during the job that has ended
+/// (`releaseHandle` with `defer`).
 #[napi(catch_unwind)]
-pub fn unroot_many(env: &Env, store: u32, ids: Float64ArraySlice) -> Result<u32> {
-    let ids: Vec<ObjId> = ids.iter().filter_map(|&id| parse_id(id)).collect();
-    stores::with(env, store, |e| Ok(e.store.unroot_many(ids) as u32))
+pub fn drop_deferred(env: &Env, store: u32) -> Result<()> {
+    stores::with(env, store, |e| {
+        let ids = std::mem::take(&mut *e.deferred.borrow_mut());
+        e.store.unroot_many(ids);
+        Ok(())
+    })
 }
 
 #[napi(catch_unwind)]
 pub fn new_registry(env: &Env, store: u32) -> Result<u32> {
-    stores::with(env, store, |e| Ok(e.store.new_registry(0)))
+    stores::with(env, store, |e| Ok(e.store.new_registry(e.owner)))
 }
 
 #[napi(catch_unwind)]
@@ -312,8 +335,13 @@ pub struct StoreStats {
     pub anomalies: f64,
     pub phase: String,
     pub last_cycle: CycleFigures,
-    /// Tracked handles: live, or dead and not yet finalized by Node.
+    /// This thread's tracked handles: live, or dead and not yet finalized
+    /// by Node.
     pub handles: f64,
+    /// Named roots (`pin`), of every thread.
+    pub pins: f64,
+    /// Threads that have the store attached (1 unless shared).
+    pub attached: u32,
 }
 
 #[napi(catch_unwind)]
@@ -339,6 +367,8 @@ pub fn stats(env: &Env, store: u32) -> Result<StoreStats> {
             phase: s.phase.to_owned(),
             last_cycle: s.last_cycle.into(),
             handles: e.wrappers.borrow().len() as f64,
+            pins: s.pins as f64,
+            attached: e.store.wakes.len() as u32,
         })
     })
 }

@@ -54,10 +54,10 @@ pub fn root_handle(env: &Env, store: u32, id: f64, handle: Unknown) -> Result<Op
     })
 }
 
-/// Untracks the handle of `id` that is being released and, unless
-/// `defer` (the object is kept until the end of the job), drops its root.
-/// Returns whether it was tracked: only then does a deferring caller own
-/// the root, to drop at the end of the job.
+/// Untracks the handle of `id` that is being released and drops its root,
+/// or, with `defer` (the object is kept until the end of the job), moves
+/// the root to the attachment's deferred roots, which `dropDeferred`
+/// drops. Returns whether it was tracked.
 #[napi(catch_unwind)]
 pub fn release_handle(env: &Env, store: u32, id: f64, defer: bool) -> Result<bool> {
     let id = object_id(env, "Handle.prototype.release", id)?;
@@ -65,11 +65,22 @@ pub fn release_handle(env: &Env, store: u32, id: f64, defer: bool) -> Result<boo
         // Not tracked: not a canonical unreleased handle, so it owns no
         // root here (the JavaScript layer never gets there).
         let tracked = wrappers::release(env, e, id);
-        if tracked && !defer {
+        if tracked && defer {
+            e.deferred.borrow_mut().push(id);
+        } else if tracked {
             e.store.unroot(id).or_else(|err| core_error(env, "Handle.prototype.release", err))?;
         }
         Ok(tracked)
     })
+}
+
+/// Tracks `handle` as the canonical handle of `id`, whose root JavaScript
+/// owns (a shared store's field read, `pinned`); returns the canonical
+/// handle (`handle`, or the live one, whose object then loses that root).
+#[napi(catch_unwind, ts_return_type = "object")]
+pub fn adopt_handle(env: &Env, store: u32, id: f64, handle: Unknown) -> Result<Raw> {
+    let id = object_id(env, "adoptHandle", id)?;
+    stores::with(env, store, |e| wrappers::adopt(env, store, e, id, handle.raw()).map(Raw))
 }
 
 /// Drops the roots of handles whose finalizers ran (the pump and

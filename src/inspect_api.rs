@@ -4,7 +4,9 @@
 //!
 //! The JavaScript thread contributes what only it knows, before the task
 //! starts: which objects its handles root (the wrapper table) and which it
-//! keeps for the current job (passed in by `lib/`).
+//! keeps for the current job (its deferred roots). Other threads' handles
+//! of a shared store are roots the core counts but this thread cannot
+//! name.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -15,13 +17,14 @@ use weakstore_core::inspect::path::{why_alive as shortest_path, RootKind, Step};
 use weakstore_core::inspect::snapshot;
 use weakstore_core::{Inspector, ObjId, RootSets};
 
-use crate::ids::{object_id, parse_id};
+use crate::ids::object_id;
 use crate::stores;
 
-/// The root sets of the calling thread: its handles, and `job` (object ids).
-fn root_sets(e: &stores::NativeStore, thread: String, job: &[f64]) -> RootSets {
+/// The root sets of the calling thread: its handles, and the objects it
+/// keeps for the current job.
+fn root_sets(e: &stores::NativeStore, thread: String) -> RootSets {
     let handles = e.wrappers.borrow().ids();
-    RootSets { handles: vec![(thread, handles)], job: job.iter().filter_map(|&id| parse_id(id)).collect() }
+    RootSets { handles: vec![(thread, handles)], job: e.deferred.borrow().clone() }
 }
 
 pub struct SnapshotTask {
@@ -77,10 +80,9 @@ pub fn write_heap_snapshot(
     store: u32,
     path: String,
     thread: String,
-    job: Float64Array,
 ) -> Result<AsyncTask<SnapshotTask>> {
     stores::with(env, store, |e| {
-        let sets = root_sets(e, thread, &job);
+        let sets = root_sets(e, thread);
         Ok(AsyncTask::new(SnapshotTask { inspector: e.store.inspector(), sets, path }))
     })
 }
@@ -138,10 +140,10 @@ impl Task for WhyTask {
 /// The shortest path from a root to object `id`, not counting the calling
 /// thread's handle of it; `null` when only weak references reach it.
 #[napi(catch_unwind, ts_return_type = "Promise<Array<PathStep> | null>")]
-pub fn why_alive(env: &Env, store: u32, id: f64, thread: String, job: Float64Array) -> Result<AsyncTask<WhyTask>> {
+pub fn why_alive(env: &Env, store: u32, id: f64, thread: String) -> Result<AsyncTask<WhyTask>> {
     let target = object_id(env, "Store.prototype.whyAlive", id)?;
     stores::with(env, store, |e| {
-        let sets = root_sets(e, thread, &job);
+        let sets = root_sets(e, thread);
         Ok(AsyncTask::new(WhyTask { inspector: e.store.inspector(), sets, target }))
     })
 }

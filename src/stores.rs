@@ -1,11 +1,15 @@
 //! The thread's store table: JavaScript names a store by a small integer,
 //! so hot calls pass numbers instead of unwrapping a class instance.
 //!
+//! An entry is the thread's *attachment* to a store (see `crate::sharing`):
+//! the store itself is shared by every thread attached to it; the entry
+//! holds what belongs to this thread alone.
+//!
 //! # Invariants
-//! - The table is thread-local: a store is only reachable from the
-//!   JavaScript thread (main or worker) that created it. A worker's stores
-//!   are dropped with its thread; their collector threads are detached and
-//!   end after the cycle in flight.
+//! - The table is thread-local: an index names an attachment of the
+//!   JavaScript thread (main or worker) that made it, and nothing else.
+//!   When the thread ends, its attachments are detached by the environment
+//!   cleanup hook (`crate::wrappers::hook_teardown`).
 //! - No JavaScript runs while the table is borrowed.
 
 use std::cell::{Cell, RefCell};
@@ -13,17 +17,23 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
-use weakstore_core::{EphemeronTable, Store};
+use weakstore_core::EphemeronTable;
+
+use weakstore_core::ObjId;
 
 use crate::delivery::Wake;
 use crate::errors::{type_error, CLOSED};
+use crate::sharing::SharedStore;
 use crate::tracked::Wrappers;
 
-/// A store as this thread's binding holds it: the core store, and what the
-/// binding keeps beside it (its wake-up, its external-memory report, its
-/// ephemeron tables, its tracked handles).
+/// A store as this thread's binding holds it: the shared store, and what
+/// this thread keeps beside it (its owner number, its wake-up, its
+/// external-memory report, its ephemeron tables, its tracked handles and
+/// its deferred roots).
 pub struct NativeStore {
-    pub store: Store,
+    pub store: Arc<SharedStore>,
+    /// The owner of this thread's registries in the core.
+    pub owner: u32,
     pub wake: Arc<Wake>,
     /// Bytes reported to V8 as external memory so far.
     pub reported: Cell<i64>,
@@ -34,9 +44,25 @@ pub struct NativeStore {
     /// Tells this store from an earlier one at the same index (finalizer
     /// hints carry both).
     pub serial: u32,
+    /// Roots of released handles kept until the end of the job
+    /// (KeepDuringJob), dropped by `dropDeferred`.
+    pub deferred: RefCell<Vec<ObjId>>,
 }
 
 impl NativeStore {
+    pub fn new(store: Arc<SharedStore>, owner: u32, wake: Arc<Wake>, serial: u32) -> NativeStore {
+        NativeStore {
+            store,
+            owner,
+            wake,
+            reported: Cell::new(0),
+            tables: Default::default(),
+            wrappers: Default::default(),
+            serial,
+            deferred: Default::default(),
+        }
+    }
+
     /// The table `id`, if it was not dropped.
     pub fn table(&self, env: &Env, id: u32) -> Result<Arc<EphemeronTable>> {
         match self.tables.borrow().get(&id) {
@@ -100,13 +126,9 @@ pub fn try_with_store<R>(index: u32, f: impl FnOnce(&NativeStore) -> R) -> Optio
         .flatten()
 }
 
-/// Runs `f` with every store of this thread.
-pub fn for_each(mut f: impl FnMut(&NativeStore)) {
-    let _ = STORES.try_with(|t| {
-        if let Ok(t) = t.try_borrow() {
-            t.iter().flatten().for_each(&mut f);
-        }
-    });
+/// Takes every attachment out of this thread's table (the thread is ending).
+pub fn take_all() -> Vec<NativeStore> {
+    STORES.try_with(|t| t.try_borrow_mut().map(|mut t| t.drain(..).flatten().collect()).unwrap_or_default()).unwrap_or_default()
 }
 
 /// Runs `f` with the store at `index`.

@@ -130,9 +130,11 @@ impl Wrappers {
     }
 
     /// Removes every tracked handle.
-    pub fn drain(&mut self) -> impl Iterator<Item = sys::napi_ref> + '_ {
+    pub fn drain(&mut self) -> impl Iterator<Item = Tracked> + '_ {
         self.len = 0;
-        self.chunks.drain().flat_map(|(_, c)| c).map(|p| p.reference).filter(|r| !r.is_null())
+        self.chunks.drain().flat_map(|(key, places)| {
+            places.into_iter().enumerate().filter_map(move |(i, p)| p.tracked(key * CHUNK as u32 + i as u32))
+        })
     }
 }
 

@@ -70,6 +70,9 @@ pub enum Out {
     External,
     /// A reference whose object has a live canonical handle: the handle.
     Handle(sys::napi_value),
+    /// A reference with a root owned by JavaScript now (a shared store's
+    /// read): `[id, 1]`.
+    Rooted(weakstore_core::ObjId),
 }
 
 impl Out {
@@ -82,6 +85,23 @@ impl Out {
                 None => Out::Value(Value::Ref(id)),
             },
             other => other,
+        }
+    }
+
+    /// A field read with its reference rooted (`Store::get_rooted`): the
+    /// object's live canonical handle (the new root is dropped), or
+    /// `Rooted`, whose root JavaScript adopts.
+    pub fn rooted(env: &Env, e: &crate::stores::NativeStore, value: Option<Value>) -> Out {
+        match value {
+            Some(Value::Ref(id)) => match crate::wrappers::handle_of(env, e, id) {
+                Some(handle) => {
+                    let _ = e.store.unroot(id);
+                    Out::Handle(handle)
+                }
+                None => Out::Rooted(id),
+            },
+            Some(v) => Out::Value(v),
+            None => Out::Undefined,
         }
     }
 }
@@ -103,6 +123,7 @@ impl ToNapiValue for Out {
                 }
                 Out::Value(Value::Bytes(b)) => Buffer::to_napi_value(env, Buffer::from(b.into_vec())),
                 Out::Value(Value::Ref(id)) => Vec::<f64>::to_napi_value(env, vec![id.bits() as f64]),
+                Out::Rooted(id) => Vec::<f64>::to_napi_value(env, vec![id.bits() as f64, 1.0]),
                 Out::External => Vec::<f64>::to_napi_value(env, Vec::new()),
                 Out::Handle(handle) => Ok(handle),
             }

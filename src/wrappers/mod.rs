@@ -146,22 +146,30 @@ pub fn release(env: &Env, e: &NativeStore, id: ObjId) -> bool {
     }
 }
 
-/// Deletes every reference of a store being destroyed (their finalizers
-/// will not find it).
-pub fn destroy(env: &Env, e: &NativeStore) {
-    for reference in e.wrappers.borrow_mut().drain() {
-        delete(env, reference);
-    }
+/// Untracks every handle of an attachment being detached; returns their
+/// objects, whose roots the caller now owns (see `crate::sharing::detach`).
+pub fn untrack_all(env: &Env, e: &NativeStore) -> Vec<ObjId> {
+    e.wrappers
+        .borrow_mut()
+        .drain()
+        .map(|t| {
+            delete(env, t.reference);
+            t.id
+        })
+        .collect()
 }
 
-/// Makes sure every reference is deleted before Node tears this thread's
-/// env down (process exit, a worker ending). Node then runs the finalizers
-/// of the references still alive, but references we own are never freed
-/// by Node: the deaths those finalizers queue would never be drained, and
-/// the references (72 B each, valgrind: "definitely lost") would leak
-/// with every worker that ends holding handles. Our hook runs before
-/// Node-API's own teardown (hooks run in reverse order of registration,
-/// and Node-API registers its hook when the module is loaded).
+/// Makes sure every attachment of this thread is detached before Node
+/// tears this thread's env down (process exit, a worker ending or being
+/// terminated): its roots and registrations are dropped, so a store that
+/// other threads still use no longer keeps what this thread held, and its
+/// wake-up is never called again. Every reference is deleted too: Node
+/// runs the finalizers of the references still alive, but references we
+/// own are never freed by Node, and the deaths those finalizers queue
+/// would never be drained (72 B each, valgrind: "definitely lost", with
+/// every worker that ends holding handles). Our hook runs before Node-API's
+/// own teardown (hooks run in reverse order of registration, and Node-API
+/// registers its hook when the module is loaded).
 pub fn hook_teardown(env: &Env) {
     if HOOKED.try_with(|h| h.replace(true)).unwrap_or(true) {
         return;
@@ -172,7 +180,11 @@ pub fn hook_teardown(env: &Env) {
             // while that env is still usable.
             let env = Env::from_raw(arg.cast());
             deaths::drain_backlog(&env);
-            stores::for_each(|e| destroy(&env, e));
+            for native in stores::take_all() {
+                // The last thread's store is dropped: its collector ends
+                // after the cycle in flight, detached.
+                drop(crate::sharing::detach(&env, native));
+            }
         });
     }
     // SAFETY: `env` is the current call's env; the hook is a plain function

@@ -1,0 +1,77 @@
+'use strict'
+// One store, many threads: the JavaScript side of sharing (the binding's
+// side is src/sharing.rs).
+//
+// - store.share() returns a plain object { type: 'weakstore.Store', key }
+//   that structured clone carries to another thread (postMessage,
+//   workerData); Store.attach(value) there gives a Store over the same
+//   native store. `key` names the store in the process and is never reused.
+// - handle.id is the string `<key>:<object id>`: it names one object of one
+//   store, for as long as the process runs (object ids are generation-checked,
+//   so an id never names a later object in the same slot).
+// - Each thread attaches a store at most once through Store.attach: the
+//   thread's Store for a key is kept here (weakly), so that a handle of the
+//   store has one canonical wrapper per thread.
+
+const { V8WeakRef } = require('./builtins')
+const { isObject, typeError, invalidValue } = require('./errors')
+
+const SHARED = 'weakstore.Store'
+
+/** The value share() returns. */
+const shareValue = (key) => ({ type: SHARED, key })
+
+/** The key of a share() value, or a TypeError. */
+function sharedKey(value) {
+  if (!isObject(value) || value.type !== SHARED || !Number.isSafeInteger(value.key) || value.key < 1) {
+    throw typeError('Store.attach', "a value returned by store.share() ({ type: 'weakstore.Store', key })", value)
+  }
+  return value.key
+}
+
+/** The id of object `id` in the store `key`. */
+const handleId = (key, id) => `${key}:${id}`
+
+// Store key and object id: positive safe integers without leading zeros.
+const ID = /^([1-9][0-9]{0,15}):([1-9][0-9]{0,15})$/
+
+/**
+ * The object id that `value` (a handle id) names in the store `key`;
+ * a TypeError for anything that is not a handle id of that store.
+ */
+function objectIdOf(where, key, value) {
+  if (typeof value !== 'string') throw typeError(where, 'a handle id string (handle.id)', value)
+  const m = ID.exec(value)
+  const id = m === null ? NaN : Number(m[2])
+  if (m === null || !Number.isSafeInteger(id) || !Number.isSafeInteger(Number(m[1]))) {
+    throw invalidValue(`${where}: ${JSON.stringify(value.slice(0, 40))} is not a handle id (expected '<store>:<object>', as handle.id gives)`)
+  }
+  if (Number(m[1]) !== key) {
+    throw invalidValue(`${where}: the id ${value} belongs to another Store (this one's ids start with ${key}:)`)
+  }
+  return id
+}
+
+/** A pin's name: a well-formed string. */
+function pinName(where, name) {
+  if (typeof name !== 'string') throw typeError(where, 'a name string', name)
+  if (!name.isWellFormed()) throw invalidValue(`${where}: names must be well-formed Unicode strings (this one has a lone surrogate)`)
+  return name
+}
+
+/** This thread's Store for each shared key (weakly). */
+const attached = new Map()
+
+const attachedStore = (key) => {
+  const store = attached.get(key)?.deref()
+  if (store === undefined) attached.delete(key)
+  return store
+}
+
+const rememberStore = (key, store) => attached.set(key, new V8WeakRef(store))
+
+const forgetKey = (key, store) => {
+  if (attached.get(key)?.deref() === store) attached.delete(key)
+}
+
+module.exports = { shareValue, sharedKey, handleId, objectIdOf, pinName, attachedStore, rememberStore, forgetKey }

@@ -1,0 +1,150 @@
+//! One store, many threads: the process-wide half of a store, and how
+//! threads attach to it and let go.
+//!
+//! A [`SharedStore`] is the core store and what every thread using it
+//! shares: its key, its threads' wake-ups ([`Wakes`]) and whether it was
+//! shared. Each JavaScript thread that uses it holds one *attachment*: a
+//! [`NativeStore`] in that thread's table (`crate::stores`), with its own
+//! index, owner number, wake-up, handles, deferred roots and ephemeron
+//! tables. `store.share()` puts the store in the process-wide [`REGISTRY`]
+//! under its key; `Store.attach` in another thread finds it there.
+//!
+//! Roots are per thread: every root a thread's JavaScript owns is recorded
+//! in its attachment (a tracked handle's root, a root deferred to the end
+//! of the job), and every registration belongs to the thread's owner
+//! number. [`detach`] drops them all, which is how a thread that closes
+//! the store, drops it, or ends (the environment cleanup hook,
+//! `crate::wrappers::hook_teardown`) lets go of what it kept alive.
+//!
+//! # Invariants
+//! - The registry holds weak references: the store lives while any thread
+//!   has it attached, and is dropped (its collector stopped) when the last
+//!   attachment is detached. A key is never reused, so a stale `share()`
+//!   value or handle id can never name a later store.
+//! - A store is *shared* from the first `share()` on: before that no other
+//!   thread can reach it, so reads may return unrooted references
+//!   (`crate::api::get`); after it, every reference read is rooted before
+//!   the object's lock is released.
+//! - `detach` removes the thread's wake-up before anything else, so the
+//!   collector never calls into a thread that is going away.
+
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+
+use napi::bindgen_prelude::*;
+use parking_lot::Mutex;
+use weakstore_core::{Config, Store};
+
+use crate::delivery::{NodeHost, PumpFn, Wake, Wakes};
+use crate::stores::NativeStore;
+
+/// The core store and what the threads attached to it share.
+pub struct SharedStore {
+    store: Store,
+    /// Names the store in `share()` values and handle ids; never reused.
+    pub key: u64,
+    pub wakes: Arc<Wakes>,
+    shared: AtomicBool,
+    next_owner: AtomicU32,
+}
+
+/// Shared stores by key.
+static REGISTRY: Mutex<Option<HashMap<u64, Weak<SharedStore>>>> = Mutex::new(None);
+static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
+
+impl Deref for SharedStore {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        &self.store
+    }
+}
+
+impl SharedStore {
+    pub fn new(config: Config) -> Arc<SharedStore> {
+        let wakes = Arc::new(Wakes::default());
+        Arc::new(SharedStore {
+            store: Store::new(config, NodeHost(Arc::clone(&wakes))),
+            // Relaxed: a counter; uniqueness is all it gives.
+            key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
+            wakes,
+            shared: AtomicBool::new(false),
+            next_owner: AtomicU32::new(0),
+        })
+    }
+
+    /// Whether another thread may use the store (see the invariants).
+    #[inline]
+    pub fn is_shared(&self) -> bool {
+        // Relaxed: set by this thread's own `share()` (program order), or
+        // before another thread could attach (the registry's lock orders
+        // it before that thread's `attach`).
+        self.shared.load(Ordering::Relaxed)
+    }
+
+    /// Makes the store attachable from other threads; returns its key.
+    pub fn share(self: &Arc<SharedStore>) -> u64 {
+        // Relaxed: published to other threads by the registry's lock.
+        self.shared.store(true, Ordering::Relaxed);
+        REGISTRY.lock().get_or_insert_with(HashMap::new).insert(self.key, Arc::downgrade(self));
+        self.key
+    }
+
+    /// The shared store with `key`, if one is still attached somewhere.
+    pub fn find(key: u64) -> Option<Arc<SharedStore>> {
+        REGISTRY.lock().as_ref()?.get(&key)?.upgrade()
+    }
+
+    /// A new owner number, for a thread's registrations.
+    pub fn new_owner(&self) -> u32 {
+        // Relaxed: a counter; uniqueness is all it gives.
+        self.next_owner.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+impl Drop for SharedStore {
+    fn drop(&mut self) {
+        if let Some(map) = REGISTRY.lock().as_mut() {
+            map.remove(&self.key);
+        }
+    }
+}
+
+/// A new attachment of `shared` for the calling thread, whose pump is
+/// `pump` and whose table index will be `index`.
+pub fn attachment(shared: Arc<SharedStore>, index: u32, pump: PumpFn, serial: u32) -> NativeStore {
+    let owner = shared.new_owner();
+    let wake = Wake::new(index, pump);
+    shared.wakes.add(owner, Arc::clone(&wake));
+    NativeStore::new(shared, owner, wake, serial)
+}
+
+/// Ends the calling thread's attachment: its wake-up, its handles' and
+/// deferred roots, its registrations and its ephemeron tables go. Returns
+/// the store if no other thread has it attached. `env` is the attachment's
+/// own thread's environment (still usable: the teardown hook runs before
+/// Node-API's).
+pub fn detach(env: &Env, native: NativeStore) -> Option<SharedStore> {
+    native.store.wakes.remove(native.owner);
+    crate::wrappers::drain_backlog(env);
+    let mut roots = crate::wrappers::untrack_all(env, &native);
+    roots.append(&mut native.deferred.borrow_mut());
+    native.store.unroot_many(roots);
+    native.store.drop_owner(native.owner);
+    for (_, table) in native.tables.borrow_mut().drain() {
+        native.store.drop_ephemeron_table(&table);
+    }
+    let _ = env.adjust_external_memory(-native.reported.get());
+    let NativeStore { store, wake, .. } = native;
+    // This thread's threadsafe function is released here, on its thread.
+    drop(wake);
+    Arc::into_inner(store)
+}
+
+/// Closes a detached store that no thread has attached: its collector
+/// thread ends (after the cycle in flight) before this returns, and its
+/// objects are freed.
+pub fn close(mut store: SharedStore) {
+    store.store.close();
+}
