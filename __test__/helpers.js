@@ -26,4 +26,40 @@ async function assertOnlyChildRootsIt(assert, store, parent, child) {
   return stats
 }
 
-module.exports = { turn, scoped, assertOnlyChildRootsIt }
+/**
+ * Starts a worker thread that runs `body` (the source of an async function
+ * body) with `Store`, `WeakRef`, `FinalizationRegistry`, `native` (the
+ * addon), `workerData`, `threadId`, `send(message)` and `next()` (the next
+ * message from the main thread) in scope. Returns `{ worker, next, send }`:
+ * `next()` resolves with the worker's next message and rejects with its
+ * error if it threw.
+ */
+function startWorker(body, workerData = undefined) {
+  const { Worker } = require('node:worker_threads')
+  const root = JSON.stringify(require('node:path').join(__dirname, '..'))
+  const source = `
+    const { parentPort, workerData, threadId } = require('node:worker_threads')
+    const { Store, WeakRef, FinalizationRegistry, WeakMap } = require(${root})
+    const native = require(${root} + '/native.js')
+    const send = (m) => parentPort.postMessage(m)
+    const inbox = []
+    const waiting = []
+    parentPort.on('message', (m) => (waiting.length ? waiting.shift()(m) : inbox.push(m)))
+    const next = () => (inbox.length ? Promise.resolve(inbox.shift()) : new Promise((r) => waiting.push(r)))
+    ;(async () => { ${body} })().catch((e) => send({ error: String(e && e.stack), code: e && e.code }))
+  `
+  const worker = new Worker(source, { eval: true, workerData })
+  const inbox = []
+  const waiting = []
+  const deliver = (m) => (waiting.length ? waiting.shift() : (x) => inbox.push(x))(m)
+  worker.on('message', (m) => deliver(m && m.error ? { failed: m } : { ok: m }))
+  worker.on('error', (e) => deliver({ failed: { error: String(e && e.stack) } }))
+  const next = async () => {
+    const m = inbox.length ? inbox.shift() : await new Promise((r) => waiting.push(r))
+    if (m.failed) throw Object.assign(new Error(`worker failed: ${m.failed.error}`), { code: m.failed.code })
+    return m.ok
+  }
+  return { worker, next, send: (m) => worker.postMessage(m) }
+}
+
+module.exports = { turn, scoped, assertOnlyChildRootsIt, startWorker }

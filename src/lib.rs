@@ -21,6 +21,7 @@ mod errors;
 mod handle_api;
 mod ids;
 mod inspect_api;
+mod phase_gate;
 mod pins_api;
 mod sentinels;
 mod sharing;

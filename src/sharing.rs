@@ -38,11 +38,14 @@ use parking_lot::Mutex;
 use weakstore_core::{Config, Store};
 
 use crate::delivery::{NodeHost, PumpFn, Wake, Wakes};
+use crate::phase_gate::PhaseGate;
 use crate::stores::NativeStore;
 
 /// The core store and what the threads attached to it share.
 pub struct SharedStore {
     store: Store,
+    /// Tests only: holds the collector in a phase (`crate::phase_gate`).
+    pub gate: Arc<PhaseGate>,
     /// Names the store in `share()` values and handle ids; never reused.
     pub key: u64,
     pub wakes: Arc<Wakes>,
@@ -62,10 +65,13 @@ impl Deref for SharedStore {
 }
 
 impl SharedStore {
-    pub fn new(config: Config) -> Arc<SharedStore> {
+    pub fn new(mut config: Config) -> Arc<SharedStore> {
         let wakes = Arc::new(Wakes::default());
+        let gate = Arc::new(PhaseGate::default());
+        config.on_phase = Some(gate.observer());
         Arc::new(SharedStore {
             store: Store::new(config, NodeHost(Arc::clone(&wakes))),
+            gate,
             // Relaxed: a counter; uniqueness is all it gives.
             key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
             wakes,
@@ -105,6 +111,7 @@ impl SharedStore {
 
 impl Drop for SharedStore {
     fn drop(&mut self) {
+        self.gate.hold(None);
         if let Some(map) = REGISTRY.lock().as_mut() {
             map.remove(&self.key);
         }
@@ -146,5 +153,6 @@ pub fn detach(env: &Env, native: NativeStore) -> Option<SharedStore> {
 /// thread ends (after the cycle in flight) before this returns, and its
 /// objects are freed.
 pub fn close(mut store: SharedStore) {
+    store.gate.hold(None);
     store.store.close();
 }

@@ -1,0 +1,78 @@
+//! Tests only: holding a store's collector at the start of a phase, so a
+//! test can make something happen (a worker ending, say) while a cycle is
+//! in exactly that phase.
+//!
+//! Every store's configuration carries a gate as its phase observer
+//! (`Config::on_phase`, which the core calls on the collector thread at
+//! the start of `ScanRoots`, `Mark`, `ProcessWeak`, `Sweep` and `Deliver`,
+//! outside every pause, so mutators keep running while it waits). Unheld,
+//! the observer costs one uncontended lock per phase.
+//!
+//! # Invariants
+//! - A held collector waits only while `hold` names the phase it is in;
+//!   `release` (also run when the store is dropped or closed) wakes it, so
+//!   no collector thread is left waiting on a gate nobody can open.
+
+use std::sync::Arc;
+
+use parking_lot::{Condvar, Mutex};
+use weakstore_core::Phase;
+
+#[derive(Default)]
+struct State {
+    /// The phase to hold the collector in, by name.
+    hold: Option<String>,
+    /// The phase the collector is held in now.
+    held: Option<&'static str>,
+}
+
+#[derive(Default)]
+pub struct PhaseGate {
+    state: Mutex<State>,
+    opened: Condvar,
+}
+
+impl PhaseGate {
+    /// The observer for a store's configuration.
+    pub fn observer(self: &Arc<PhaseGate>) -> weakstore_core::PhaseObserver {
+        let gate = Arc::clone(self);
+        Arc::new(move |phase: Phase| gate.arrive(phase.name()))
+    }
+
+    fn arrive(&self, phase: &'static str) {
+        let mut state = self.state.lock();
+        while state.hold.as_deref() == Some(phase) {
+            state.held = Some(phase);
+            self.opened.wait(&mut state);
+        }
+        state.held = None;
+    }
+
+    /// Holds the collector at the start of `phase` from now on; `None`
+    /// lets it go.
+    pub fn hold(&self, phase: Option<String>) {
+        self.state.lock().hold = phase;
+        self.opened.notify_all();
+    }
+
+    /// The phase the collector is held in, if it is.
+    pub fn held(&self) -> Option<&'static str> {
+        self.state.lock().held
+    }
+}
+
+/// Tests only: holds the store's collector at the start of `phase` (a
+/// phase name, as `stats().phase` gives it), or lets it go (`null`).
+#[napi_derive::napi(catch_unwind)]
+pub fn hold_phase(env: &napi::Env, store: u32, phase: Option<String>) -> napi::Result<()> {
+    crate::stores::with(env, store, |e| {
+        e.store.gate.hold(phase);
+        Ok(())
+    })
+}
+
+/// Tests only: the phase the store's collector is held in, or `null`.
+#[napi_derive::napi(catch_unwind)]
+pub fn held_phase(env: &napi::Env, store: u32) -> napi::Result<Option<String>> {
+    crate::stores::with(env, store, |e| Ok(e.store.gate.held().map(str::to_owned)))
+}
