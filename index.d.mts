@@ -3,5 +3,5 @@
 import * as weakstore from './index.js'
 
 export { Store, Handle, WeakRef, FinalizationRegistry, WeakMap, WeakSet } from './index.js'
-export type { FieldValue, FieldResult, StoreOptions, CycleFigures, StoreStats, RootStep, FieldStep, EphemeronStep, PathStep } from './index.js'
+export type { FieldValue, FieldResult, StoreOptions, CycleFigures, StoreStats, RootStep, FieldStep, EphemeronStep, PathStep, SharedStore } from './index.js'
 export default weakstore

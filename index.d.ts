@@ -106,7 +106,21 @@ export interface StoreStats {
   phase: 'idle' | 'scan-roots' | 'mark' | 'process-weak' | 'sweep' | 'deliver'
   /** Canonical handles this thread tracks: live, or collected by V8 and not yet finalized by Node. */
   handles: number
+  /** Named roots (`pin`), of every thread. */
+  pins: number
+  /** Threads that have the store attached now (1 until it is shared). */
+  attached: number
+  /** Cycles that failed with a collector panic (0 unless weakstore has a bug). */
+  failedCycles: number
+  /** Rooted objects a sweep found unmarked and kept (0 unless weakstore has a bug). */
+  anomalies: number
   lastCycle: CycleFigures
+}
+
+/** What `store.share()` returns: a plain value that `postMessage` and `workerData` carry to another thread. */
+export interface SharedStore {
+  type: 'weakstore.Store'
+  key: number
 }
 
 /** An off-heap object store with its own concurrent garbage collector. */
@@ -124,8 +138,10 @@ export class Store implements AsyncDisposable {
   /**
    * Closes the store: its methods throw `ERR_WEAKSTORE_CLOSED` from now on.
    * After the current job it waits for `collect()` calls in flight, delivers
-   * the finalization callbacks already due, stops the collector threads and
-   * frees every object. Idempotent: every call returns the same promise.
+   * the finalization callbacks already due and lets go of this thread's roots
+   * and registrations; if no other thread has the store attached, it stops
+   * the collector threads and frees every object. Idempotent: every call
+   * returns the same promise.
    */
   close(): Promise<void>
   /**
@@ -142,6 +158,31 @@ export class Store implements AsyncDisposable {
   whyAlive(handle: Handle): Promise<[RootStep, ...Array<FieldStep | EphemeronStep>] | null>
   /** Whether `close()` was called. */
   readonly closed: boolean
+  /**
+   * A value to post to another thread (`postMessage`, `workerData`), where
+   * `Store.attach(value)` gives a `Store` over this same store.
+   */
+  share(): SharedStore
+  /**
+   * The calling thread's `Store` for the store `shared` names (the same one
+   * each time within a thread, until it is closed). Throws
+   * `ERR_WEAKSTORE_CLOSED` once every thread that had it closed it or ended.
+   */
+  static attach(shared: SharedStore): Store
+  /** Pins `handle`'s object under `name`, for every thread: it lives until unpinned (or replaced). */
+  pin(name: string, handle: Handle): void
+  /** The handle, in this thread, of the object pinned under `name`; `undefined` if none. */
+  pinned(name: string): Handle | undefined
+  /** Removes the pin `name`; whether there was one. */
+  unpin(name: string): boolean
+  /** The pinned names, sorted. */
+  pins(): string[]
+  /**
+   * The handle, in this thread, of the object `id` (a `handle.id`, from any
+   * thread) names; `undefined` once the object was collected. An id of
+   * another store is a `TypeError` (`ERR_INVALID_ARG_VALUE`).
+   */
+  resolve(id: string): Handle | undefined
   /** `await using store = new Store()` closes it at the end of the block. */
   [Symbol.asyncDispose](): Promise<void>
   readonly [Symbol.toStringTag]: 'Store'
@@ -155,6 +196,11 @@ export class Handle implements Disposable {
   has(key: string): boolean
   delete(key: string): boolean
   keys(): string[]
+  /**
+   * The object's id, `'<store>:<object>'`: any thread of the store can turn
+   * it back into a handle with `store.resolve(id)` while the object lives.
+   */
+  readonly id: string
   /** Whether `release()` was called. */
   readonly released: boolean
   /** Drops this handle's root now. Idempotent; later use throws a TypeError mentioning "released". */
