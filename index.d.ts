@@ -64,10 +64,16 @@ export interface CycleFigures {
 
 /** The first step of a `whyAlive` path: why its object is a root. */
 export interface RootStep {
-  /** A live handle of a thread, kept for the current job, a registration's held value, or another root. */
-  root: 'handle' | 'job' | 'held' | 'other'
+  /**
+   * A live handle of this thread, a pin, kept for the current job, a
+   * registration's held value, or another root (another thread's handle is
+   * one).
+   */
+  root: 'handle' | 'pin' | 'job' | 'held' | 'other'
   /** The thread whose handle it is (`'main'` or `'worker <threadId>'`), for handle roots. */
   thread?: string
+  /** The pin's name, for pin roots. */
+  pin?: string
   /** The root object's id. */
   id: number
 }

@@ -171,9 +171,11 @@ export declare function newTable(store: number): number
 
 /** One step of a `whyAlive` path, as the binding hands it to `lib/`. */
 export interface PathStep {
-  /** `'handle' | 'job' | 'held' | 'other'` on the first step. */
+  /** `'handle' | 'pin' | 'job' | 'held' | 'other'` on the first step. */
   root?: string
   thread?: string
+  /** The pin's name, for a pin root. */
+  pin?: string
   /** The field that leads to this step's object. */
   field?: string
   /** The ephemeron table whose entry leads to this step's object. */

@@ -111,6 +111,8 @@ test('pins: named roots visible from every thread', async () => {
   assert.equal(w.get('who'), 'worker')
   assert.equal(store.pinned('replaced').get('v'), 2)
   assert.equal(store.pinned('w'), w, 'pinned gives the canonical handle')
+  const [step] = await store.whyAlive(w)
+  assert.deepEqual({ root: step.root, pin: step.pin }, { root: 'pin', pin: 'w' }, 'whyAlive names the pin')
   assert.equal(store.unpin('w'), true)
   assert.deepEqual(store.pins(), ['replaced'])
   await store.collect()

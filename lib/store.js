@@ -288,7 +288,7 @@ class Store {
   /**
    * Why `handle`'s object is alive: the shortest path from a root to it
    * (not counting `handle` itself), computed off the JavaScript thread.
-   * Resolves with `[{ root, thread?, id }, { field, id } | { ephemeron, table, id }, ...]`,
+   * Resolves with `[{ root, thread?, pin?, id }, { field, id } | { ephemeron, table, id }, ...]`,
    * or `null` when nothing but weak references (and `handle`) reach it.
    */
   async whyAlive(handle) {
@@ -301,7 +301,11 @@ class Store {
     const steps = await native.whyAlive(st.index, id, threadLabel)
     if (steps === null) return null
     return steps.map((s) => {
-      if (s.root !== undefined) return s.thread === undefined ? { root: s.root, id: s.id } : { root: s.root, thread: s.thread, id: s.id }
+      if (s.root !== undefined) {
+        if (s.thread !== undefined) return { root: s.root, thread: s.thread, id: s.id }
+        if (s.pin !== undefined) return { root: s.root, pin: s.pin, id: s.id }
+        return { root: s.root, id: s.id }
+      }
       if (s.field !== undefined) return { field: s.field, id: s.id }
       const ref = st.tables.get(s.table)
       return { ephemeron: ref && ref.deref(), table: s.table, id: s.id }

@@ -20,11 +20,11 @@ use weakstore_core::{Inspector, ObjId, RootSets};
 use crate::ids::object_id;
 use crate::stores;
 
-/// The root sets of the calling thread: its handles, and the objects it
-/// keeps for the current job.
+/// The root sets the calling thread can name: its handles, the store's
+/// pins, and the objects it keeps for the current job.
 fn root_sets(e: &stores::NativeStore, thread: String) -> RootSets {
     let handles = e.wrappers.borrow().ids();
-    RootSets { handles: vec![(thread, handles)], job: e.deferred.borrow().clone() }
+    RootSets { handles: vec![(thread, handles)], pins: e.store.pinned_objects(), job: e.deferred.borrow().clone() }
 }
 
 pub struct SnapshotTask {
@@ -96,9 +96,11 @@ pub struct WhyTask {
 /// One step of a `whyAlive` path, as the binding hands it to `lib/`.
 #[napi(object)]
 pub struct PathStep {
-    /// `'handle' | 'job' | 'held' | 'other'` on the first step.
+    /// `'handle' | 'pin' | 'job' | 'held' | 'other'` on the first step.
     pub root: Option<String>,
     pub thread: Option<String>,
+    /// The pin's name, for a pin root.
+    pub pin: Option<String>,
     /// The field that leads to this step's object.
     pub field: Option<String>,
     /// The ephemeron table whose entry leads to this step's object.
@@ -117,20 +119,21 @@ impl Task for WhyTask {
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
         let step = |s: Step| match s {
-            Step::Root { kind, thread, id } => {
+            Step::Root { kind, thread, pin, id } => {
                 let root = match kind {
                     RootKind::Handle => "handle",
+                    RootKind::Pin => "pin",
                     RootKind::Job => "job",
                     RootKind::Held => "held",
                     RootKind::Other => "other",
                 };
-                PathStep { root: Some(root.to_owned()), thread, field: None, table: None, id: id.bits() as f64 }
+                PathStep { root: Some(root.to_owned()), thread, pin, field: None, table: None, id: id.bits() as f64 }
             }
             Step::Field { key, id } => {
-                PathStep { root: None, thread: None, field: Some(key), table: None, id: id.bits() as f64 }
+                PathStep { root: None, thread: None, pin: None, field: Some(key), table: None, id: id.bits() as f64 }
             }
             Step::Ephemeron { table, id } => {
-                PathStep { root: None, thread: None, field: None, table: Some(table), id: id.bits() as f64 }
+                PathStep { root: None, thread: None, pin: None, field: None, table: Some(table), id: id.bits() as f64 }
             }
         };
         Ok(output.map(|steps| steps.into_iter().map(step).collect()))

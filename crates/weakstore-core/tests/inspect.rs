@@ -8,7 +8,7 @@ use weakstore_core::inspect::snapshot;
 use weakstore_core::{EphemeronValue, RootSets, Value};
 
 fn handles(ids: &[weakstore_core::ObjId]) -> RootSets {
-    RootSets { handles: vec![("main".into(), ids.to_vec())], job: Vec::new() }
+    RootSets { handles: vec![("main".into(), ids.to_vec())], ..RootSets::default() }
 }
 
 #[test]
@@ -48,7 +48,7 @@ fn why_alive_finds_the_shortest_path_and_ignores_the_handle_asked_about() {
     assert_eq!(
         path,
         vec![
-            Step::Root { kind: RootKind::Handle, thread: Some("main".into()), id: holder },
+            Step::Root { kind: RootKind::Handle, thread: Some("main".into()), pin: None, id: holder },
             Step::Field { key: "mid".into(), id: mid },
             Step::Field { key: "t".into(), id: target },
         ]
@@ -58,7 +58,7 @@ fn why_alive_finds_the_shortest_path_and_ignores_the_handle_asked_about() {
     let g = store.inspector().graph();
     let path = why_alive(&g, &handles(&[target, long]), target).unwrap();
     assert_eq!(path.len(), 4);
-    assert_eq!(path[0], Step::Root { kind: RootKind::Handle, thread: Some("main".into()), id: long });
+    assert_eq!(path[0], Step::Root { kind: RootKind::Handle, thread: Some("main".into()), pin: None, id: long });
     // Nothing but its own handle: no reason.
     store.unroot(long).unwrap();
     let g = store.inspector().graph();
@@ -74,7 +74,7 @@ fn why_alive_names_held_values_ephemerons_and_unnamed_roots() {
     store.register(registry, target, Some(held)).unwrap();
     let g = store.inspector().graph();
     let path = why_alive(&g, &handles(&[target, held]), held).unwrap();
-    assert_eq!(path, vec![Step::Root { kind: RootKind::Held, thread: None, id: held }]);
+    assert_eq!(path, vec![Step::Root { kind: RootKind::Held, thread: None, pin: None, id: held }]);
 
     let table = store.new_ephemeron_table();
     let key = obj(&store, &[]);
@@ -86,14 +86,14 @@ fn why_alive_names_held_values_ephemerons_and_unnamed_roots() {
     assert_eq!(
         path,
         vec![
-            Step::Root { kind: RootKind::Handle, thread: Some("main".into()), id: key },
+            Step::Root { kind: RootKind::Handle, thread: Some("main".into()), pin: None, id: key },
             Step::Ephemeron { table: table.id(), id: value },
         ]
     );
     // A root the embedder does not name.
     let g = store.inspector().graph();
     let path = why_alive(&g, &RootSets::default(), key).unwrap();
-    assert_eq!(path, vec![Step::Root { kind: RootKind::Other, thread: None, id: key }]);
+    assert_eq!(path, vec![Step::Root { kind: RootKind::Other, thread: None, pin: None, id: key }]);
 }
 
 #[test]
@@ -166,10 +166,30 @@ fn why_alive_names_objects_kept_for_the_job() {
     let a = obj(&store, &[]);
     store.root(a); // the job's root, beside the handle's
     let g = store.inspector().graph();
-    let sets = RootSets { handles: vec![("main".into(), vec![a])], job: vec![a] };
-    assert_eq!(why_alive(&g, &sets, a), Some(vec![Step::Root { kind: RootKind::Job, thread: None, id: a }]));
+    let sets = RootSets { handles: vec![("main".into(), vec![a])], job: vec![a], ..RootSets::default() };
+    assert_eq!(why_alive(&g, &sets, a), Some(vec![Step::Root { kind: RootKind::Job, thread: None, pin: None, id: a }]));
     // Once the job's root is gone, only the handle asked about is left.
     store.unroot(a).unwrap();
     let g = store.inspector().graph();
     assert_eq!(why_alive(&g, &sets, a), None);
+}
+
+#[test]
+fn a_pinned_object_is_alive_because_of_its_pin() {
+    let store = manual(1);
+    let child = obj(&store, &[]);
+    let holder = obj(&store, &[("child", Value::Ref(child))]);
+    store.pin("catalog", holder).unwrap();
+    store.unroot(holder).unwrap();
+    store.unroot(child).unwrap();
+    let sets = RootSets { pins: store.pinned_objects(), ..RootSets::default() };
+    let g = store.inspector().graph();
+    let path = why_alive(&g, &sets, child).unwrap();
+    assert_eq!(
+        path,
+        vec![
+            Step::Root { kind: RootKind::Pin, thread: None, pin: Some("catalog".into()), id: holder },
+            Step::Field { key: "child".into(), id: child },
+        ]
+    );
 }

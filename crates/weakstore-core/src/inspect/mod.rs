@@ -38,6 +38,8 @@ const RUN: u32 = 1024;
 pub struct RootSets {
     /// Objects with a live handle, per JavaScript thread: (thread name, ids).
     pub handles: Vec<(String, Vec<ObjId>)>,
+    /// Named roots: (name, object), as `Store::pinned_objects` lists them.
+    pub pins: Vec<(String, ObjId)>,
     /// Objects kept until the current job ends (released handles whose root
     /// is dropped at the end of the job).
     pub job: Vec<ObjId>,

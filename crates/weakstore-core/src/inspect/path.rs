@@ -2,7 +2,7 @@
 //! [`Graph`] copy, by a breadth-first search from every root at once.
 //!
 //! Roots are attributed by kind ([`RootKind`]): the embedder names the
-//! handle and job roots ([`RootSets`]), the graph knows the held values of
+//! handle, pin and job roots ([`RootSets`]), the graph knows the held values of
 //! finalization cells, and whatever the object's root count has beyond
 //! those is `Other`. The object asked about is asked about through one of
 //! its handles: that one handle is not counted as a reason.
@@ -10,7 +10,7 @@
 //! # Invariants
 //! - A path only follows strong edges (fields, ephemeron values of live
 //!   keys); weak references never keep anything alive.
-//! - Among roots, the search starts with handles, then job, held and other,
+//! - Among roots, the search starts with handles, then pins, job, held and other,
 //!   so equal-length paths are reported from the most familiar root.
 
 use std::collections::VecDeque;
@@ -23,6 +23,8 @@ use crate::id::ObjId;
 pub enum RootKind {
     /// A live handle of a JavaScript thread.
     Handle,
+    /// A named root (`Store::pin`).
+    Pin,
     /// Kept until the current job ends.
     Job,
     /// The held value of a registration.
@@ -40,6 +42,8 @@ pub enum Step {
         kind: RootKind,
         /// The thread whose handle it is (handle roots only).
         thread: Option<String>,
+        /// The pin's name (pin roots only).
+        pin: Option<String>,
         /// The root object.
         id: ObjId,
     },
@@ -60,7 +64,8 @@ pub enum Step {
     },
 }
 
-/// Every root of the graph: (node, kind, thread index in `sets.handles`).
+/// Every root of the graph: (node, kind, index in `sets.handles` for a
+/// handle root, in `sets.pins` for a pin root).
 /// `excluded`: one handle root of this node is not counted.
 pub(crate) fn roots(g: &Graph, sets: &RootSets, excluded: Option<u32>) -> Vec<(u32, RootKind, usize)> {
     let mut left: Vec<u32> = g.roots.clone();
@@ -84,6 +89,11 @@ pub(crate) fn roots(g: &Graph, sets: &RootSets, excluded: Option<u32>) -> Vec<(u
                 }
                 take(node, RootKind::Handle, thread, &mut left);
             }
+        }
+    }
+    for (i, (_, id)) in sets.pins.iter().enumerate() {
+        if let Some(node) = g.node_of(*id) {
+            take(node, RootKind::Pin, i, &mut left);
         }
     }
     for &id in &sets.job {
@@ -142,9 +152,10 @@ pub fn why_alive(g: &Graph, sets: &RootSets, target: ObjId) -> Option<Vec<Step>>
     loop {
         let p = parent[n as usize];
         if p & ROOT != 0 {
-            let (_, kind, thread) = roots[(p & !ROOT) as usize];
-            let thread = (kind == RootKind::Handle).then(|| sets.handles[thread].0.clone());
-            steps.push(Step::Root { kind, thread, id: g.ids[n as usize] });
+            let (_, kind, at) = roots[(p & !ROOT) as usize];
+            let thread = (kind == RootKind::Handle).then(|| sets.handles[at].0.clone());
+            let pin = (kind == RootKind::Pin).then(|| sets.pins[at].0.clone());
+            steps.push(Step::Root { kind, thread, pin, id: g.ids[n as usize] });
             break;
         }
         let id = g.ids[n as usize];

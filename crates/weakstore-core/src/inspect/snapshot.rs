@@ -4,7 +4,7 @@
 //! Layout:
 //! - node 0, the synthetic root, with an element edge to each group node;
 //! - one synthetic group node per kind of root: `(handles: <thread>)` per
-//!   thread, `(kept for the current job)`, `(registration held values)`,
+//!   thread, `(pins)`, `(kept for the current job)`, `(registration held values)`,
 //!   `(other roots)`, each with an element edge per root it holds;
 //! - one synthetic node per finalization registry (weak edges to its
 //!   targets) and per `WeakMap`/`WeakSet` table (weak edges to its keys);
@@ -70,10 +70,12 @@ pub fn write(g: &Graph, sets: &RootSets, out: &mut impl Write) -> io::Result<Wri
     let mut groups: Vec<Synthetic> = Vec::new();
     let mut group_of = std::collections::HashMap::new();
     for (node, kind, thread) in roots(g, sets, None) {
-        let key = (kind as u8, thread);
+        // One group per thread's handles; one for all pins.
+        let key = (kind as u8, if kind == RootKind::Handle { thread } else { 0 });
         let at = *group_of.entry(key).or_insert_with(|| {
             let name = match kind {
                 RootKind::Handle => format!("(handles: {})", sets.handles[thread].0),
+                RootKind::Pin => "(pins)".to_owned(),
                 RootKind::Job => "(kept for the current job)".to_owned(),
                 RootKind::Held => "(registration held values)".to_owned(),
                 RootKind::Other => "(other roots)".to_owned(),
