@@ -265,7 +265,7 @@ for (const phase of PHASES) {
     await store.collect()
     await store.collect()
     const after = store.stats()
-    assert.equal(after.objects, base.objects, "every object only the worker kept is gone (handles, held values, deferred roots)")
+    assert.equal(after.objects, base.objects, 'every object only the worker kept is gone (handles, held values, deferred roots)')
     assert.equal(after.handles, base.handles)
     assert.equal(after.finalizationCells, base.finalizationCells, "the worker's registrations are gone")
     assert.equal(after.pendingFinalizations, 0)

@@ -12,8 +12,8 @@ use weakstore_core::{Config, CycleStats, Trigger, Value};
 
 use crate::delivery::PumpFn;
 use crate::errors::{core_error, range_error, type_error, CLOSED};
-use crate::sharing::{self, SharedStore};
 use crate::ids::{object_id, parse_id};
+use crate::sharing::{self, SharedStore};
 use crate::stores::{self, sync_external_memory};
 use crate::values::{from_js, Out};
 

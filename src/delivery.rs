@@ -30,9 +30,9 @@
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
-use parking_lot::Mutex;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
+use parking_lot::Mutex;
 use weakstore_core::{CycleStats, Fired, Host, WakeLatch};
 
 use crate::stores::{self, sync_external_memory};

@@ -75,12 +75,7 @@ impl Task for SnapshotTask {
 
 /// Writes the store's graph as a V8 heap snapshot at `path`.
 #[napi(catch_unwind, ts_return_type = "Promise<SnapshotInfo>")]
-pub fn write_heap_snapshot(
-    env: &Env,
-    store: u32,
-    path: String,
-    thread: String,
-) -> Result<AsyncTask<SnapshotTask>> {
+pub fn write_heap_snapshot(env: &Env, store: u32, path: String, thread: String) -> Result<AsyncTask<SnapshotTask>> {
     stores::with(env, store, |e| {
         let sets = root_sets(e, thread);
         Ok(AsyncTask::new(SnapshotTask { inspector: e.store.inspector(), sets, path }))

@@ -128,7 +128,9 @@ pub fn try_with_store<R>(index: u32, f: impl FnOnce(&NativeStore) -> R) -> Optio
 
 /// Takes every attachment out of this thread's table (the thread is ending).
 pub fn take_all() -> Vec<NativeStore> {
-    STORES.try_with(|t| t.try_borrow_mut().map(|mut t| t.drain(..).flatten().collect()).unwrap_or_default()).unwrap_or_default()
+    STORES
+        .try_with(|t| t.try_borrow_mut().map(|mut t| t.drain(..).flatten().collect()).unwrap_or_default())
+        .unwrap_or_default()
 }
 
 /// Runs `f` with the store at `index`.
