@@ -35,7 +35,6 @@ impl<V: Copy> NameMap<V> {
         self.0.remove(name).map(|(_, v)| v)
     }
 
-
     pub(crate) fn get(&self, name: &str) -> Option<V> {
         self.0.get(name).map(|v| *v)
     }
@@ -63,7 +62,6 @@ impl<V: Copy> NameMap<V> {
     pub(crate) fn remove(&self, name: &str) -> Option<V> {
         self.0.lock().remove(name)
     }
-
 
     pub(crate) fn get(&self, name: &str) -> Option<V> {
         self.0.lock().get(name).copied()
