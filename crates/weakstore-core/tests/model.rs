@@ -384,8 +384,8 @@ fn run(mut ops: Vec<Op>) -> Result<(), TestCaseError> {
                 store.finish_delivery(fired.iter().map(|f| f.cell));
             }
             Op::MutatorEnds(m, finish_batch) => {
-                // A batch left running is abandoned: its cells' tombstones
-                // keep their ids, and no cell of it is handed out again.
+                // A batch left running is abandoned: `drop_owner` frees its
+                // cells, and no cell of it is handed out again.
                 if let (true, Some(fired)) = (finish_batch, batches[m].take()) {
                     for f in &fired {
                         model.cells.remove(&f.cell);

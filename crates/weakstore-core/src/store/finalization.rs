@@ -23,6 +23,8 @@ impl Store {
 
     /// Forgets every registry of `owner` (a thread that ended) and every
     /// cell in them, fired or not, as [`Store::drop_registry`] does for one.
+    /// A delivery batch of `owner` in progress is abandoned: its cells are
+    /// freed now, and `owner` must not call `finish_delivery` for it.
     pub fn drop_owner(&self, owner: u32) {
         let state = self.shared.phase.read();
         let cells = self.shared.weak.finalization.lock().drop_owner(owner);

@@ -30,7 +30,8 @@
 //!   so every queue entry is checked against the cell it names (`fired`,
 //!   and the target it was fired for). A cell removed while its delivery
 //!   batch is running leaves a tombstone (`cancelled`) that keeps its id
-//!   reserved until `finish_delivery`.
+//!   reserved until `finish_delivery` (or until its owner is dropped: an
+//!   owner that is gone never finishes its batch).
 //! - `registries[r]` lists exactly the live cells of registry `r`, and each
 //!   such cell's `pos` is its index there: removing a cell is O(1), and
 //!   dropping a registry costs its own cells, not the table's.
@@ -130,10 +131,20 @@ impl FinalizationTable {
     }
 
     /// Forgets every registry of `owner`, and its fired queue; returns their
-    /// cells (fired or not).
+    /// cells (fired or not). The owner is gone and will not finish its
+    /// delivery batch: the cells of that batch are freed at once rather
+    /// than left as tombstones.
     pub(crate) fn drop_owner(&mut self, owner: u32) -> Vec<(u32, Removed)> {
         let mine: Vec<u32> = self.registries.iter().filter(|(_, r)| r.owner == owner).map(|(&id, _)| id).collect();
-        let cells = mine.into_iter().flat_map(|registry| self.drop_registry(registry)).collect();
+        let cells: Vec<(u32, Removed)> = mine.into_iter().flat_map(|registry| self.drop_registry(registry)).collect();
+        for &(id, _) in &cells {
+            if let Some(slot) = self.cells.get_mut(id as usize) {
+                if slot.as_ref().is_some_and(|c| c.cancelled) {
+                    *slot = None;
+                    self.free.push(id);
+                }
+            }
+        }
         self.fired.remove(&owner);
         cells
     }
