@@ -75,8 +75,11 @@ test('after close(), weak references read empty and nothing throws where the bui
   const token = {}
   registry.register(a, 'x', token)
   await turn()
+  const seen = new WeakRef(a)
+  assert.equal(seen.deref(), a) // takes the handle's fast path (its SelfRef)
   await store.close()
   assert.equal(ref.deref(), undefined)
+  assert.equal(seen.deref(), undefined, 'the fast path also reads empty while the handle is reachable')
   assert.equal(map.get(a), undefined)
   assert.equal(map.has(a), false)
   assert.equal(map.delete(a), false)

@@ -35,6 +35,14 @@ class WeakRef {
     const id = this.#id
     if (id === 0) return undefined
     const st = this.#state
+    if (st.closed) {
+      // The store was closed (in this thread): its objects are gone here,
+      // even while a handle of them is still reachable.
+      this.#id = 0
+      this.#state = undefined
+      this.#selfRef = undefined
+      return undefined
+    }
     const selfRef = this.#selfRef
     // A released handle's SelfRef has id 0 (markReleased).
     let h = selfRef === undefined || selfRef.id === 0 ? undefined : selfRef.deref()
