@@ -1,5 +1,5 @@
 'use strict'
-// Short modes of the JavaScript API fuzzer and the soak test (fuzz/), and
+// Short modes of the JavaScript API fuzzer, the threads fuzzer and the soak test (fuzz/), and
 // the exit / worker faults that __test__/process.test.js does not cover.
 // Everything runs in a child process, so that a crash or an abort shows up
 // as a failed exit status (or a signal) instead of killing the test runner.
@@ -54,6 +54,23 @@ test('soak, short mode: 200,000 operations without collect(), callbacks delivere
   assert.ok(s.callbacks > 0, 'cleanup callbacks were delivered without collect()')
   assert.ok(s.objects < 150_000, `live objects stay bounded (${s.objects})`)
   assert.ok(s.peakRss < 1024 * 2 ** 20, 'RSS stays under 1 GiB')
+})
+
+test('threads fuzzer, short mode: main + 3 workers on one shared store pass ids and pin names; nothing leaks', (t) => {
+  const seed = process.env.SEED ?? '20261124'
+  const ops = process.env.THREADS_OPS ?? '2500'
+  const result = run(['--expose-gc', 'fuzz/threads-fuzz.js', `--seed=${seed}`, `--ops=${ops}`, '--json', '--quiet'], { timeout: 60_000 })
+  assertClean(result)
+  const s = summary(result, 'THREADS_FUZZ_SUMMARY')
+  t.diagnostic(`seed ${s.seed}: ${s.ops} ops on ${s.spawned} workers + main (${s.terminated} terminated) in ${s.ms} ms; resolve ${s.resolveHit} hit / ${s.resolveMiss} miss, pinned ${s.pinnedHit} / ${s.pinnedMiss}, ${s.callbacks} callbacks, ${s.collects} collects, ${s.reattaches} re-attaches; throws ${JSON.stringify(s.throws)}; end ${JSON.stringify(s.end)}`)
+  assert.equal(s.failures, 0)
+  assert.ok(s.ops >= 3 * Number(ops), 'the threads that were not terminated ran their ops')
+  assert.ok(s.resolveHit > 0 && s.pinnedHit > 0, 'ids and pin names crossed threads and resolved')
+  assert.ok(s.callbacks > 0, 'cleanup callbacks ran')
+  assert.equal(s.terminated, 1, 'a worker was terminated and replaced')
+  assert.equal(s.end.attached, 1)
+  assert.equal(s.end.reachable, s.end.objectsBeforeWalk, 'what is left is what the pins and the main thread reach')
+  for (const k of ['objects', 'handles', 'cells', 'pending', 'anomalies']) assert.equal(s.end[k], 0, k)
 })
 
 test('exit with 200,000 pending callbacks and a cycle in flight: extra exit time vs an empty script', (t) => {

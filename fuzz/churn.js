@@ -13,14 +13,16 @@
 // end of every window the driver waits a few turns, runs gc() until V8's
 // finalization callbacks have run, and samples V8's heapUsed, RSS, the
 // process's thread count (/proc/self/task; Linux) and, for a pattern with a
-// long-lived store, its live finalization cells and objects. The time per
+// long-lived store, its live finalization cells and objects (and its
+// handles, pins and attached threads). The time per
 // operation of a window is the median over its jobs (a job's time divided
 // by its operations), so that a GC pause or a noisy neighbour in a few jobs
 // does not count. The pattern fails when, between window 1 and the last:
 // - heapUsed grows by more than HEAP_SLACK (4 MiB) plus 25%;
 // - RSS grows by more than RSS_SLACK (48 MiB) plus 25%;
 // - the thread count grows by more than THREAD_SLACK (4);
-// - the store's live cells or objects grow by more than 2,000 plus 25%;
+// - the store's live cells, objects, handles or pins grow by more than
+//   2,000 plus 25%, or its attached threads grow at all;
 // - the time per operation grows by more than TIME_RATIO (3x), comparing the
 //   mean of windows 1 and 2 with the mean of the last two.
 // The tolerances are wide (a 2-core VM shared with other work), and still
@@ -46,7 +48,9 @@ const WINDOWS = Math.max(3, Number(option('windows') ?? 6))
 // Operations per pattern; the slow patterns (stores, workers) do fewer in
 // short mode, where the whole suite must stay within about a minute.
 const OPS = Number(option('ops') ?? (SHORT ? 400_000 : 10_000_000))
-const SHORT_OPS = { 'short-lived stores': 100_000, workers: 60_000, 'stores opened': 100_000, 'heap snapshots': 100_000 }
+const SHORT_OPS = {
+  'short-lived stores': 100_000, workers: 60_000, 'stores opened': 100_000, 'heap snapshots': 100_000, 'attaching and closing': 100_000,
+}
 const only = option('pattern')
 
 const HEAP_SLACK = 4 * 2 ** 20
@@ -93,6 +97,9 @@ async function sample(store) {
     const st = store.stats()
     s.cells = st.finalizationCells
     s.objects = st.objects
+    s.handles = st.handles
+    s.attached = st.attached
+    s.pins = st.pins
   }
   return s
 }
@@ -106,6 +113,9 @@ function judge(a, b, nsA, nsB) {
   if (a.threads !== null && b.threads > a.threads + THREAD_SLACK) out.push(`threads grew ${a.threads} -> ${b.threads}`)
   if (a.cells !== undefined && grew('cells', COUNT_SLACK)) out.push(`live cells grew ${a.cells} -> ${b.cells}`)
   if (a.objects !== undefined && grew('objects', COUNT_SLACK)) out.push(`live objects grew ${a.objects} -> ${b.objects}`)
+  if (a.handles !== undefined && grew('handles', COUNT_SLACK)) out.push(`handles grew ${a.handles} -> ${b.handles}`)
+  if (a.pins !== undefined && grew('pins', COUNT_SLACK)) out.push(`pins grew ${a.pins} -> ${b.pins}`)
+  if (a.attached !== undefined && b.attached > a.attached) out.push(`attached threads grew ${a.attached} -> ${b.attached}`)
   if (nsB > nsA * TIME_RATIO) out.push(`time per op grew ${nsA.toFixed(0)} -> ${nsB.toFixed(0)} ns`)
   return out
 }

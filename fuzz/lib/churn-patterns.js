@@ -292,6 +292,185 @@ const patterns = {
     })
     return { job }
   },
+
+  // ------------------------------------------------ one store, many threads
+
+  'pin/pinned/unpin under churning names': () => {
+    const { store, targets } = longLived()
+    store.share()
+    let n = 0
+    let kept = [] // names pinned in the previous job, unpinned in this one
+    const job = () => {
+      let ops = 0
+      for (const name of kept) check(store.unpin(name), 'unpin of a name pinned in the previous job')
+      ops += kept.length
+      kept = []
+      for (let i = 0; i < 150; i++) {
+        const name = `churn-${n++}`
+        if (i % 3 === 0) {
+          // A fresh object that only its pin keeps: pinned() makes a new handle.
+          const h = store.alloc({ n })
+          store.pin(name, h)
+          h.release()
+          check(store.pinned(name).get('n') === n, 'pinned() of a fresh object')
+          ops += 5
+        } else {
+          const t = targets[n % TARGETS]
+          store.pin(name, t)
+          check(store.pinned(name) === t, 'pinned() of a long-lived target')
+          ops += 2
+        }
+        if (i % 2) {
+          check(store.unpin(name), 'unpin of a fresh pin')
+          ops++
+        } else kept.push(name)
+      }
+      check(store.pins().length === kept.length, 'pins() lists the pins of this job')
+      return ops + 1
+    }
+    return { job, store, end: () => (store.stats().pins === kept.length ? undefined : `${store.stats().pins} pins, ${kept.length} expected`) }
+  },
+
+  'resolve(id) of live and dead ids': () => {
+    const { store, targets } = longLived()
+    store.share()
+    const liveIds = targets.map((h) => h.id)
+    const dead = [] // ids of released objects, oldest first (collected once a cycle ran)
+    let k = 0
+    let misses = 0
+    const job = () => {
+      for (let i = 0; i < 200; i++) {
+        const h = store.alloc({ i })
+        dead.push(h.id)
+        h.release()
+      }
+      for (let i = 0; i < 300; i++) {
+        const j = (k + i) % TARGETS
+        check(store.resolve(liveIds[j]) === targets[j], 'resolve() of a live id gives its canonical handle')
+      }
+      for (let i = 0; i < 300; i++) {
+        const h = store.resolve(dead[(k + 7 * i) % dead.length])
+        if (h === undefined) misses++
+        else h.release() // not collected yet: a handle again, and released again
+      }
+      if (dead.length > 20_000) dead.splice(0, 200)
+      k += 300
+      return 1000
+    }
+    return { job, store, end: () => (misses > 0 ? undefined : 'resolve() never missed a dead id') }
+  },
+
+  'shared store get/set of references': () => {
+    const { store, targets } = longLived()
+    store.share() // field reads of a shared store come back rooted
+    let k = 0
+    const job = () => {
+      for (let i = 0; i < 140; i++) {
+        const a = targets[(k + i) % TARGETS]
+        const b = targets[(k + 3 * i + 1) % TARGETS]
+        a.set('peer', b)
+        check(a.get('peer') === b, 'get() of a reference gives the canonical handle')
+        const child = store.alloc({ i })
+        a.set('child', child)
+        child.release()
+        check(a.get('child').get('i') === i, 'get() of a fresh reference') // a new handle, dropped for V8
+      }
+      k += 140
+      return 140 * 7
+    }
+    return { job, store }
+  },
+
+  'workers attaching to a shared store and exiting': ({ short }) => {
+    const store = new Store()
+    const shared = store.share()
+    const bag = store.alloc()
+    store.pin('bag', bag)
+    let n = 0
+    const source = `
+      const { parentPort, workerData } = require('node:worker_threads')
+      const { Store, FinalizationRegistry, WeakRef, WeakMap } = require(workerData.root)
+      const store = Store.attach(workerData.shared)
+      const bag = store.pinned('bag')
+      const reg = new FinalizationRegistry(() => {})
+      const map = new WeakMap()
+      const keep = []
+      let ops = 2
+      for (let i = 0; i < workerData.ops / 8; i++) {
+        const h = store.alloc({ i, s: 'v' + i })
+        reg.register(h, i % 3 ? i : store.alloc({ held: i }), i % 2 ? h : undefined)
+        map.set(h, { i })
+        if (new WeakRef(h).deref() !== h) throw new Error('deref')
+        if (i % 50 === 0) { store.pin('w' + workerData.n, h); store.unpin('w' + workerData.n) }
+        bag.set('b' + (i % 8), h) // the main thread's bag: overwritten, bounded
+        if (i % 4 === 0) keep.push(h); else h.release()
+        ops += 8
+      }
+      // Half close their attachment, half just exit (the thread's end detaches it).
+      const end = workerData.n % 2 ? store.close() : Promise.resolve()
+      end.then(() => parentPort.postMessage(ops))
+    `
+    const job = () => new Promise((resolve, reject) => {
+      let ops = 0
+      const w = new Worker(source, { eval: true, workerData: { root: ROOT, shared, n: n++, ops: short ? 1000 : 20_000 } })
+      w.on('message', (m) => { ops = m })
+      w.on('error', reject)
+      w.on('exit', (code) => {
+        if (code !== 0 || ops === 0) return reject(new Error(`worker exited with ${code} after ${ops} ops`))
+        const s = store.stats()
+        if (s.attached !== 1) return reject(new Error(`${s.attached} threads attached after the worker exited`))
+        if (s.handles > 1) return reject(new Error(`${s.handles} main-thread handles (the bag's at most)`))
+        if (s.anomalies !== 0) return reject(new Error(`${s.anomalies} anomalies`))
+        resolve(ops)
+      })
+    })
+    return { job, store, end: () => (store.stats().pins === 1 ? undefined : `${store.stats().pins} pins left`) }
+  },
+
+  'a worker attaching and closing in a loop': () => {
+    const store = new Store()
+    const shared = store.share()
+    store.pin('bag', store.alloc()) // the handle is dropped: the pin keeps it
+    const source = `
+      const { parentPort, workerData } = require('node:worker_threads')
+      const { Store, FinalizationRegistry, WeakMap } = require(workerData.root)
+      const reg = new FinalizationRegistry(() => {})
+      let round = 0
+      parentPort.on('message', async (rounds) => {
+        let ops = 0
+        for (let r = 0; r < rounds; r++, round++) {
+          const store = Store.attach(workerData.shared)
+          const h = store.alloc({ round })
+          reg.register(h, round % 2 ? round : store.alloc({ held: round }))
+          new WeakMap().set(h, { round })
+          store.pinned('bag').set('last', h)
+          // Alternately: wait for close(), or attach again while it is pending.
+          const closing = store.close()
+          if (round % 2) await closing
+          ops += 7
+        }
+        parentPort.postMessage(ops)
+      })
+    `
+    const worker = new Worker(source, { eval: true, workerData: { root: ROOT, shared } })
+    worker.unref()
+    let pending = null
+    worker.on('message', (ops) => { const p = pending; pending = null; p.resolve(ops) })
+    worker.on('error', (err) => pending && pending.reject(err))
+    const job = () => new Promise((resolve, reject) => {
+      pending = { resolve, reject }
+      worker.postMessage(143)
+    }).then(async (ops) => {
+      // The worker's last close() may still be under way.
+      for (let i = 0; i < 100 && store.stats().attached !== 1; i++) await new Promise((r) => setTimeout(r, 1))
+      const s = store.stats()
+      check(s.attached === 1, `${s.attached} threads attached between rounds`)
+      check(s.handles <= 1, `${s.handles} main-thread handles (at most the bag's, until V8 collects it)`)
+      check(s.anomalies === 0, `${s.anomalies} anomalies`)
+      return ops
+    })
+    return { job, store, end: () => { worker.terminate() } }
+  },
 }
 
 module.exports = { patterns }
