@@ -31,6 +31,7 @@ const BuiltinWeakMap = globalThis.WeakMap
 const ws = require('..')
 const { weakmaps } = require('./weakmap')
 const { registrations } = require('./registrations')
+const { threads } = require('./threads')
 
 // ---------------------------------------------------------------- config --
 
@@ -534,7 +535,7 @@ async function main() {
   results.build = buildInfo()
   log(`scale ${SCALE}, ${RUNS} runs (micro), ${MACRO_RUNS} runs (macro); node ${info.node}, ${info.nproc} CPUs, ${info.cpu}`)
 
-  // BENCH_ONLY=micro (or registrations, collection, pauses, weakmaps): one section, for profiling.
+  // BENCH_ONLY=micro (or registrations, collection, pauses, weakmaps, threads): one section, for profiling.
   const only = process.env.BENCH_ONLY
   const run = (name) => only === undefined || only === '' || only === name
   if (run('micro')) await micro()
@@ -542,6 +543,7 @@ async function main() {
   if (run('collection')) await collection()
   if (run('pauses')) await pauses()
   if (run('weakmaps')) await weakmaps({ ws, BuiltinWeakMap, measure, settle, row, log, BIG, OPS: scaled(2e5), RUNS, MACRO_RUNS, median, gc, results })
+  if (run('threads')) await threads({ ws, settle, row, log, RUNS, MACRO_RUNS, SCALE, median, results })
 
   results.loadAfter = os.loadavg()
   results.totalSeconds = (now() - started) / 1000
