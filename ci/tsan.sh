@@ -4,7 +4,7 @@
 # (-Zbuild-std) so its atomics and locks are instrumented too; without that
 # TSan reports false races inside std.
 #
-#   bash ci/tsan.sh                # stress (TSAN_REPEAT times), store, ephemeron
+#   bash ci/tsan.sh                # stress (TSAN_REPEAT times), store, ephemeron, pins, owners
 #   TSAN_REPEAT=10 WEAKSTORE_STRESS_OPS=200000 bash ci/tsan.sh
 #
 # Exits non-zero on the first TSan report (halt_on_error=1, exit code 66)
@@ -26,12 +26,12 @@ export RUSTDOCFLAGS="-Zsanitizer=thread"
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1 history_size=4}
 cargo_tsan() { cargo +nightly test -Zbuild-std --target "$target" -p weakstore-core "$@"; }
 
-cargo_tsan --test stress --test store --test ephemeron --no-run
+cargo_tsan --test stress --test store --test ephemeron --test pins --test owners --no-run
 for i in $(seq 1 "${TSAN_REPEAT:-3}"); do
   start=$SECONDS
   cargo_tsan --test stress
   echo "=== tsan stress run $i ok in $((SECONDS - start))s (WEAKSTORE_STRESS_OPS=${WEAKSTORE_STRESS_OPS:-100000 default})" >&2
 done
 start=$SECONDS
-cargo_tsan --test store --test ephemeron
+cargo_tsan --test store --test ephemeron --test pins --test owners
 echo "=== tsan store + ephemeron ok in $((SECONDS - start))s" >&2
