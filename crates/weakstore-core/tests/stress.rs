@@ -45,9 +45,28 @@ impl Rng {
     }
 }
 
+/// Operations per thread: `WEAKSTORE_STRESS_OPS`, default 100,000.
+fn stress_ops() -> usize {
+    std::env::var("WEAKSTORE_STRESS_OPS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000)
+}
+
+/// A thread that runs full cycles back to back until `stop`; joins to the
+/// number it ran.
+fn collect_until(store: &Arc<Store>, stop: &Arc<AtomicBool>) -> std::thread::JoinHandle<usize> {
+    let (store, stop) = (Arc::clone(store), Arc::clone(stop));
+    std::thread::spawn(move || {
+        let mut n = 0;
+        while !stop.load(Ordering::Relaxed) {
+            store.collect();
+            n += 1;
+        }
+        n
+    })
+}
+
 #[test]
 fn mutators_racing_the_collector_never_lose_a_reachable_object() {
-    let ops: usize = std::env::var("WEAKSTORE_STRESS_OPS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let ops = stress_ops();
     let store = Arc::new(Store::new(Config { threads: 2, budget_bytes: 64 << 10, ..Config::default() }, NoopHost));
     // A few shared objects every thread reads and writes.
     let shared: Vec<ObjId> =
@@ -56,17 +75,7 @@ fn mutators_racing_the_collector_never_lose_a_reachable_object() {
         store.set(s, "tag", Value::Number(s.bits() as f64)).unwrap();
     }
     let stop = Arc::new(AtomicBool::new(false));
-    let collector = {
-        let (store, stop) = (Arc::clone(&store), Arc::clone(&stop));
-        std::thread::spawn(move || {
-            let mut n = 0;
-            while !stop.load(Ordering::Relaxed) {
-                store.collect();
-                n += 1;
-            }
-            n
-        })
-    };
+    let collector = collect_until(&store, &stop);
     let workers: Vec<_> = (0..THREADS)
         .map(|t| {
             let (store, shared) = (Arc::clone(&store), shared.clone());
@@ -176,20 +185,10 @@ fn next(store: &Store, id: ObjId) -> Option<ObjId> {
 
 #[test]
 fn threads_sharing_lists_under_pins_keep_every_node() {
-    let ops: usize = std::env::var("WEAKSTORE_STRESS_OPS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000) / 5;
+    let ops = stress_ops() / 5;
     let store = Arc::new(Store::new(Config { threads: 2, budget_bytes: 32 << 10, ..Config::default() }, NoopHost));
     let stop = Arc::new(AtomicBool::new(false));
-    let requester = {
-        let (store, stop) = (Arc::clone(&store), Arc::clone(&stop));
-        std::thread::spawn(move || {
-            let mut n = 0;
-            while !stop.load(Ordering::Relaxed) {
-                store.collect();
-                n += 1;
-            }
-            n
-        })
-    };
+    let requester = collect_until(&store, &stop);
     let workers: Vec<_> = (0..LIST_THREADS)
         .map(|t| {
             let store = Arc::clone(&store);
