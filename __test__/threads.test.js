@@ -270,6 +270,7 @@ for (const phase of PHASES) {
     assert.equal(after.finalizationCells, base.finalizationCells, "the worker's registrations are gone")
     assert.equal(after.pendingFinalizations, 0)
     assert.equal(after.anomalies, 0)
+    assert.deepEqual(mainCalls, [['main', threadId]], "no callback of the worker's ran here")
     assert.equal(keep.get('v'), 'main')
     await store.close()
   })
