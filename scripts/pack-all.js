@@ -83,7 +83,15 @@ function main() {
   const host = /^host: (.+)$/m.exec(sh('rustc', ['-vV']))[1]
   const hostConfig = path.join(dist, 'napi-host.json')
   fs.writeFileSync(hostConfig, JSON.stringify({ binaryName: pkg.napi.binaryName, targets: [host] }))
-  napi('artifacts', '--config-path', hostConfig, '--output-dir', '.', '--npm-dir', 'npm')
+  // From a directory holding only the addon just built: napi artifacts
+  // searches its --output-dir recursively, and other builds of the same
+  // binary (ci/valgrind.sh's target/valgrind/out, say) would be ambiguous.
+  const built = `${pkg.napi.binaryName}.${platformArchABI()}.node`
+  const artifacts = path.join(dist, 'artifacts')
+  fs.rmSync(artifacts, { recursive: true, force: true })
+  fs.mkdirSync(artifacts, { recursive: true })
+  fs.copyFileSync(path.join(root, built), path.join(artifacts, built))
+  napi('artifacts', '--config-path', hostConfig, '--output-dir', artifacts, '--npm-dir', 'npm')
 
   const main = pack(stageMain())
   checkMain(main)
