@@ -42,11 +42,11 @@ const ID = /^([1-9][0-9]{0,15}):([1-9][0-9]{0,15})$/
 function objectIdOf(where, key, value) {
   if (typeof value !== 'string') throw typeError(where, 'a handle id string (handle.id)', value)
   const m = ID.exec(value)
-  const id = m === null ? NaN : Number(m[2])
-  if (m === null || !Number.isSafeInteger(id) || !Number.isSafeInteger(Number(m[1]))) {
+  const [store, id] = m === null ? [NaN, NaN] : [Number(m[1]), Number(m[2])]
+  if (!Number.isSafeInteger(store) || !Number.isSafeInteger(id)) {
     throw invalidValue(`${where}: ${JSON.stringify(value.slice(0, 40))} is not a handle id (expected '<store>:<object>', as handle.id gives)`)
   }
-  if (Number(m[1]) !== key) {
+  if (store !== key) {
     throw invalidValue(`${where}: the id ${value} belongs to another Store (this one's ids start with ${key}:)`)
   }
   return id
@@ -68,7 +68,9 @@ const attachedStore = (key) => {
   return store
 }
 
-const rememberStore = (key, store) => attached.set(key, new V8WeakRef(store))
+const rememberStore = (key, store) => {
+  if (attached.get(key)?.deref() !== store) attached.set(key, new V8WeakRef(store))
+}
 
 const forgetKey = (key, store) => {
   if (attached.get(key)?.deref() === store) attached.delete(key)

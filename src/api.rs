@@ -54,7 +54,8 @@ pub fn create_store(
 /// `share()`); returns its index in this thread's table.
 #[napi(catch_unwind)]
 pub fn attach_store(env: &Env, key: f64, pump: Function<u32, ()>) -> Result<u32> {
-    let Some(shared) = SharedStore::find(key as u64).filter(|_| key.fract() == 0.0 && key >= 1.0) else {
+    let found = (key.fract() == 0.0 && key >= 1.0).then(|| SharedStore::find(key as u64)).flatten();
+    let Some(shared) = found else {
         return type_error(env, CLOSED, "Store.attach: that store was closed by every thread that had it");
     };
     let pump: PumpFn = pump.build_threadsafe_function::<u32>().weak::<true>().build()?;

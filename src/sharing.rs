@@ -134,7 +134,9 @@ pub fn attachment(shared: Arc<SharedStore>, index: u32, pump: PumpFn, serial: u3
 /// Node-API's).
 pub fn detach(env: &Env, native: NativeStore) -> Option<SharedStore> {
     native.store.wakes.remove(native.owner);
-    crate::wrappers::drain_backlog(env);
+    // Deaths already queued for this attachment name an index the table no
+    // longer maps to it: they are dropped when drained; its tracked handles
+    // are all untracked here.
     let mut roots = crate::wrappers::untrack_all(env, &native);
     roots.append(&mut native.deferred.borrow_mut());
     native.store.unroot_many(roots);

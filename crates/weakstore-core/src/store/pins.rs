@@ -57,9 +57,7 @@ impl Store {
 
     /// The names pinned now, sorted.
     pub fn pins(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.shared.pins.entries().into_iter().map(|(name, _)| name).collect();
-        names.sort_unstable();
-        names
+        self.pinned_objects().into_iter().map(|(name, _)| name).collect()
     }
 
     /// Every pin: (name, object), sorted by name.

@@ -113,11 +113,6 @@ impl FinalizationTable {
         self.next_registry
     }
 
-    /// The owner of `registry`, if it is live.
-    fn owner_of(&self, registry: u32) -> Option<u32> {
-        self.registries.get(&registry).map(|r| r.owner)
-    }
-
     pub(crate) fn has_registry(&self, registry: u32) -> bool {
         self.registries.contains_key(&registry)
     }
@@ -218,16 +213,14 @@ impl FinalizationTable {
     /// Queues `id` for delivery, to its registry's owner, if it still
     /// targets `target`.
     pub(crate) fn fire(&mut self, id: u32, target: ObjId) -> bool {
-        let registry = match self.cells.get(id as usize) {
-            Some(Some(cell)) if cell.target == target && !cell.fired => cell.registry,
-            _ => return false,
-        };
-        // A live cell's registry is live (dropping a registry removes its cells).
-        let Some(owner) = self.owner_of(registry) else { return false };
-        if let Some(Some(cell)) = self.cells.get_mut(id as usize) {
-            cell.fired = true;
+        let Some(Some(cell)) = self.cells.get_mut(id as usize) else { return false };
+        if cell.target != target || cell.fired {
+            return false;
         }
-        self.fired.entry(owner).or_default().push(id);
+        // A live cell's registry is live (dropping a registry removes its cells).
+        let Some(registry) = self.registries.get(&cell.registry) else { return false };
+        cell.fired = true;
+        self.fired.entry(registry.owner).or_default().push(id);
         true
     }
 
@@ -237,11 +230,9 @@ impl FinalizationTable {
     pub(crate) fn begin_delivery(&mut self, owner: u32, out: &mut Vec<Fired>) {
         let Some(fired) = self.fired.get_mut(&owner).map(std::mem::take) else { return };
         for id in fired {
-            let Some(Some(cell)) = self.cells.get(id as usize) else { continue };
-            if !cell.fired || cell.delivering || self.owner_of(cell.registry) != Some(owner) {
-                continue;
-            }
-            if let Some(Some(cell)) = self.cells.get_mut(id as usize) {
+            let Some(Some(cell)) = self.cells.get_mut(id as usize) else { continue };
+            let mine = self.registries.get(&cell.registry).is_some_and(|r| r.owner == owner);
+            if mine && cell.fired && !cell.delivering {
                 cell.delivering = true;
                 out.push(Fired { registry: cell.registry, cell: id, held: cell.held });
             }
