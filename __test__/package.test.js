@@ -62,6 +62,23 @@ function smoke(dir, env) {
   assert.match(ok(process.execPath, ['--expose-gc', 'smoke.mjs'], { cwd: dir, env }).stdout, /SMOKE_OK esm/)
 }
 
+/**
+ * examples/worker-pool.js, requiring the installed package, run as a user
+ * would (no --expose-gc): workers attach the shared store from
+ * node_modules, and every memo entry they wrote (the quotes' and the
+ * order's) is reported collected once the main thread replaces the memo.
+ */
+function workerPool(dir, env) {
+  const source = fs.readFileSync(path.join(root, 'examples', 'worker-pool.js'), 'utf8')
+  fs.writeFileSync(path.join(dir, 'pool.js'), source.replace("require('..')", "require('weakstore')"))
+  const out = ok(process.execPath, ['pool.js'], { cwd: dir, env }).stdout
+  const computed = Number(/(\d+) computed/.exec(out)?.[1])
+  const evicted = Number(/= (\d+) of their entries go/.exec(out)?.[1])
+  assert.ok(computed >= 8, out)
+  assert.equal(evicted, computed + 1, out)
+  assert.match(out, /1 thread attached, .* anomalies 0\./, out)
+}
+
 const dist = path.join(root, 'dist')
 const mainTarball = path.join(dist, `weakstore-${pkg.version}.tgz`)
 const platformTarball = path.join(dist, `weakstore-${abi}-${pkg.version}.tgz`)
@@ -112,12 +129,13 @@ test('the types resolve for require and import consumers (@arethetypeswrong/cli)
   assert.deepEqual(Object.keys(report.problems), [], JSON.stringify(report.problems, null, 2))
 })
 
-test('installed with the prebuilt package and no Rust: CommonJS, ES modules and TypeScript work', (t) => {
+test('installed with the prebuilt package and no Rust: CommonJS, ES modules, TypeScript and the worker-pool example work', (t) => {
   const dir = project(t, 'prebuilt')
   install(dir, [mainTarball, platformTarball], noRust)
   assert.ok(fs.existsSync(path.join(dir, 'node_modules', `weakstore-${abi}`)))
   assert.ok(!fs.existsSync(path.join(dir, 'node_modules', 'weakstore', `weakstore.${abi}.node`)), 'nothing was built locally')
   smoke(dir, noRust)
+  workerPool(dir, noRust)
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
   ok(process.execPath, [tsc, '--strict', '--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext',
     '--target', 'es2022', '--lib', 'es2022,esnext.disposable', '--types', 'node',

@@ -151,6 +151,18 @@ class Pool {
 
 // ----------------------------------------------------------- the main thread --
 
+/**
+ * Pins a new empty object under `name` and lets go of this thread's handle:
+ * only the pin keeps it, so that replacing the pin frees it at the next
+ * collection (a dropped, unreleased handle would root it until V8 gets to
+ * collect the handle, which `collect()` cannot force without --expose-gc).
+ */
+function pinNew(store, name) {
+  const h = store.alloc()
+  store.pin(name, h)
+  h.release()
+}
+
 function buildCatalog(store) {
   const catalog = store.alloc()
   const categories = [['books', 0.05], ['games', 0.1], ['music', 0], ['tools', 0.2]]
@@ -168,8 +180,8 @@ async function main() {
   const store = new Store()
   const catalog = buildCatalog(store)
   store.pin('catalog', catalog)
-  store.pin('orders', store.alloc())
-  store.pin('memo', store.alloc())
+  pinNew(store, 'orders')
+  pinNew(store, 'memo')
   console.log(`1. The main thread built a catalog of ${catalog.keys().length} products ` +
     `(${store.stats().objects} objects) and pinned it; ${WORKERS} workers attach the same store.`)
 
@@ -198,7 +210,7 @@ async function main() {
 
   // Prices change: drop the whole memo (a new empty one replaces its pin),
   // collect, and each worker's FinalizationRegistry hears of its entries.
-  store.pin('memo', store.alloc())
+  pinNew(store, 'memo')
   await store.collect()
   const evicted = await pool.all({ type: 'evictions' })
   console.log(`\n4. The memo was replaced and collected: the workers' registries saw ${evicted.join(' + ')} = ` +
