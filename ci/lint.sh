@@ -6,4 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# With the test-only hooks too (the test build and the core's fault tests).
+cargo clippy --workspace --all-targets --features weakstore/test-hooks -- -D warnings
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo clippy -p weakstore-core --tests -- -D warnings

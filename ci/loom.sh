@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
-  cargo test --release -p weakstore-core --test loom -- --test-threads=1 --nocapture "$@"
+  cargo test --release -p weakstore-core --test loom --test loom_faults -- --test-threads=1 --nocapture "$@"

@@ -5,7 +5,8 @@
 //! - A `Config` is read-only once the store is created; every subsystem
 //!   reads its own fields (`threads` the cycle, `budget_bytes` and
 //!   `growth_percent` the scheduler's pacing, `background` the priority,
-//!   `on_phase` the cycle driver).
+//!   `max_bytes` the byte accounting (`Shared::charge`), `on_phase` the
+//!   cycle driver).
 
 use crate::collector::phase::Phase;
 
@@ -33,6 +34,12 @@ pub struct Config {
     /// (`collector::priority`), so a busy machine time-slices the
     /// collector, not the event loop. Default: true.
     pub background: bool,
+    /// The most bytes (as `Stats::bytes` counts them) the store may hold.
+    /// An allocation or write that would pass it first waits for a cycle
+    /// (unless `manual`), then fails with `Error::OutOfMemory`, changing
+    /// nothing. Automatic cycles start early as the store nears it.
+    /// `usize::MAX`: no cap.
+    pub max_bytes: usize,
     /// Observer of phase changes (`ScanRoots`, `Mark`, `ProcessWeak`,
     /// `Sweep`, `Deliver`), if any.
     pub on_phase: Option<PhaseObserver>,
@@ -46,6 +53,7 @@ impl std::fmt::Debug for Config {
             .field("growth_percent", &self.growth_percent)
             .field("manual", &self.manual)
             .field("background", &self.background)
+            .field("max_bytes", &self.max_bytes)
             .field("on_phase", &self.on_phase.is_some())
             .finish()
     }
@@ -63,6 +71,7 @@ impl Default for Config {
             growth_percent: 100,
             manual: false,
             background: true,
+            max_bytes: usize::MAX,
             on_phase: None,
         }
     }

@@ -13,6 +13,20 @@ pub enum Error {
     UnknownRegistry(u32),
     /// A finalization target may not be its own held value.
     HeldIsTarget(ObjId),
+    /// The store's collector thread could not be started (the operating
+    /// system's message).
+    ThreadStart(String),
+    /// The operation needs `requested` more bytes than the store may hold:
+    /// `in_use` of `max` were in use after a collection (`max` is
+    /// `Config::max_bytes`; `usize::MAX` if the allocator itself refused).
+    OutOfMemory {
+        /// Bytes the operation needed.
+        requested: usize,
+        /// Bytes in use when it was refused.
+        in_use: usize,
+        /// The cap.
+        max: usize,
+    },
 }
 
 impl std::fmt::Display for Error {
@@ -22,6 +36,13 @@ impl std::fmt::Display for Error {
             Error::NotRooted(id) => write!(f, "object {id:?} has no root to remove"),
             Error::UnknownRegistry(r) => write!(f, "finalization registry {r} does not exist"),
             Error::HeldIsTarget(id) => write!(f, "object {id:?} cannot be both target and held value"),
+            Error::ThreadStart(why) => write!(f, "the collector thread could not be started: {why}"),
+            Error::OutOfMemory { requested, in_use, max } if *max == usize::MAX => {
+                write!(f, "could not allocate {requested} bytes ({in_use} bytes in use)")
+            }
+            Error::OutOfMemory { requested, in_use, max } => {
+                write!(f, "{requested} more bytes would pass the store's cap of {max} bytes ({in_use} in use)")
+            }
         }
     }
 }

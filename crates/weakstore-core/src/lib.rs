@@ -26,6 +26,8 @@
 //! - [`inspect`]: copies of the graph taken while everything runs, for
 //!   heap snapshots and "why is this alive".
 //! - [`host`]: the one trait the embedder implements.
+//! - `faults`: thread starts refused and workers panicking, injected by
+//!   tests (public with the `fault-injection` feature).
 //!
 //! # Invariants
 //! - Never free a reachable object: an object reachable from a root when a
@@ -43,6 +45,10 @@
 pub mod collector;
 mod config;
 mod error;
+#[cfg(any(loom, feature = "fault-injection"))]
+pub mod faults;
+#[cfg(not(any(loom, feature = "fault-injection")))]
+mod faults;
 mod heap;
 pub mod host;
 mod id;
@@ -62,6 +68,6 @@ pub use id::{ObjId, GEN_BITS, MAX_GEN};
 pub use inspect::{Graph, Inspector, RootSets};
 pub use stats::{CycleStats, Stats, Trigger, CYCLE_HISTORY};
 pub use store::Store;
-pub use value::{BigInt, Value};
+pub use value::{try_copy, BigInt, Value};
 pub use weak::ephemeron::{EphemeronTable, EphemeronValue};
 pub use weak::finalization::Fired;

@@ -19,11 +19,15 @@
 //!   writer would deadlock).
 //! - `objects` and `bytes` are the exact totals over live slots (updated by
 //!   `alloc`, field writes and the sweeper).
+//! - `bytes <= config.max_bytes`: every growth goes through `charge`
+//!   before it is made visible.
 
 use crate::collector::barrier::Barrier;
 use crate::collector::phase::{Phase, PhaseState};
 use crate::collector::scheduler::Scheduler;
+use crate::collector::sweep::Tally;
 use crate::config::Config;
+use crate::error::{Error, Result};
 use crate::heap::table::Table;
 use crate::host::Host;
 use crate::id::ObjId;
@@ -45,6 +49,8 @@ pub(crate) struct Shared {
     pub(crate) bytes: AtomicUsize,
     /// Rooted objects the sweeper found unmarked (and kept): collector bugs.
     pub(crate) anomalies: AtomicUsize,
+    /// What the cycle in flight has freed so far.
+    pub(crate) tally: Tally,
     pub(crate) host: Box<dyn Host>,
     pub(crate) config: Config,
 }
@@ -61,6 +67,7 @@ impl Shared {
             objects: AtomicUsize::new(0),
             bytes: AtomicUsize::new(0),
             anomalies: AtomicUsize::new(0),
+            tally: Tally::default(),
             host,
             config,
         }
@@ -71,6 +78,34 @@ impl Shared {
         if let Some(observer) = &self.config.on_phase {
             observer(phase);
         }
+    }
+
+    /// Counts `bytes` more against the store's cap (`Config::max_bytes`),
+    /// or refuses them, changing nothing.
+    #[inline]
+    pub(crate) fn charge(&self, bytes: usize) -> Result<()> {
+        let max = self.config.max_bytes;
+        // Relaxed throughout: `bytes` orders no other data (see `objects`);
+        // the compare-exchange makes the check and the add one step, so
+        // threads charging at once never pass the cap together.
+        if max == usize::MAX {
+            self.bytes.fetch_add(bytes, Ordering::Relaxed);
+            return Ok(());
+        }
+        self.bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |in_use| {
+                in_use.checked_add(bytes).filter(|&total| total <= max)
+            })
+            .map(|_| ())
+            .map_err(|in_use| Error::OutOfMemory { requested: bytes, in_use, max })
+    }
+
+    /// Whether `bytes` more would pass the cap now.
+    #[inline]
+    pub(crate) fn over_cap(&self, bytes: usize) -> bool {
+        let max = self.config.max_bytes;
+        // Relaxed: a hint; `charge` decides.
+        max != usize::MAX && self.bytes.load(Ordering::Relaxed).saturating_add(bytes) > max
     }
 
     pub(crate) fn add_bytes(&self, delta: isize) {

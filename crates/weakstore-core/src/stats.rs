@@ -55,6 +55,14 @@ pub struct CycleStats {
     pub boosted: bool,
     /// When the cycle started, in milliseconds since the Unix epoch.
     pub started_at_ms: f64,
+    /// Attempts that failed (a collector worker panicked) before this
+    /// cycle ran to the end on fewer threads; 0 normally.
+    pub retries: u32,
+    /// Every attempt failed: marking did not finish, so this cycle freed
+    /// only what the failed sweeps had freed (`freed`) and its weak
+    /// references and callbacks are not all processed. The next cycle
+    /// starts afresh.
+    pub failed: bool,
 }
 
 /// Totals of a store at one instant.
@@ -64,6 +72,8 @@ pub struct Stats {
     pub objects: usize,
     /// Bytes held by live objects: slots, headers, fields and payloads.
     pub bytes: usize,
+    /// The store's cap on `bytes` (`Config::max_bytes`; `usize::MAX`: none).
+    pub max_bytes: usize,
     /// Finished collection cycles.
     pub collections: u64,
     /// Bytes allocated since the last cycle started.
@@ -87,7 +97,8 @@ pub struct Stats {
     pub free_slots: usize,
     /// Slots retired because their generation ran out.
     pub retired_slots: u32,
-    /// Cycles that failed with a collector panic (always 0 unless a bug).
+    /// Cycle attempts that failed with a collector panic, each retried on
+    /// one thread (always 0 unless a bug, or a test's injected fault).
     pub failed_cycles: u64,
     /// Rooted objects a sweep found unmarked and refused to free (always 0
     /// unless a bug: a barrier missed them).

@@ -11,6 +11,7 @@
 //!   inline size, so the store's byte accounting is exact up to allocator
 //!   rounding.
 
+use crate::error::{Error, Result};
 use crate::id::ObjId;
 
 /// An arbitrary-precision integer as sign and little-endian 64-bit words.
@@ -60,4 +61,33 @@ impl Value {
             _ => 0,
         }
     }
+
+    /// A copy, or [`Error::OutOfMemory`] if the allocator refuses the
+    /// string's or the buffer's bytes (a value read out of the store may
+    /// be large; failing to copy it must not abort the process).
+    pub fn try_clone(&self) -> Result<Value> {
+        Ok(match self {
+            Value::String(s) => {
+                let mut copy = String::new();
+                copy.try_reserve_exact(s.len()).map_err(|_| refused(s.len()))?;
+                copy.push_str(s);
+                Value::String(copy.into_boxed_str())
+            }
+            Value::Bytes(b) => Value::Bytes(try_copy(b)?.into_boxed_slice()),
+            other => other.clone(),
+        })
+    }
+}
+
+/// A copy of `bytes` in a new vector, or [`Error::OutOfMemory`].
+pub fn try_copy(bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut copy = Vec::new();
+    copy.try_reserve_exact(bytes.len()).map_err(|_| refused(bytes.len()))?;
+    copy.extend_from_slice(bytes);
+    Ok(copy)
+}
+
+/// The allocator refused `bytes` (no cap involved).
+fn refused(bytes: usize) -> Error {
+    Error::OutOfMemory { requested: bytes, in_use: 0, max: usize::MAX }
 }

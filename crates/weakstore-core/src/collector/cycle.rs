@@ -1,7 +1,8 @@
 //! One collection cycle, driven phase by phase (see [`Phase`]).
 //!
-//! The coordinator thread runs this; the parallel phases borrow
-//! `threads - 1` helper threads for their duration.
+//! The coordinator thread runs this; the parallel phases borrow up to
+//! `threads - 1` helper threads for their duration, and run with those
+//! that could be started (`crate::sync::fork_join`).
 //!
 //! # Invariants
 //! - Every phase change happens under the phase lock held for writing, and
@@ -21,20 +22,25 @@ const ROOT_PACKET: usize = 64;
 #[cfg(loom)]
 const ROOT_PACKET: usize = 1;
 use crate::collector::phase::Phase;
-use crate::collector::sweep::{sweep, Swept};
+use crate::collector::sweep::sweep;
 use crate::shared::Shared;
 use crate::stats::CycleStats;
 use crate::sync::Ordering;
 
-/// Runs `work(worker)` for every worker, in parallel (worker 0 on this
-/// thread); helpers inherit the coordinator's (lowered) priority when
-/// `background` is set.
-fn parallel<T: Send + 'static>(workers: usize, background: bool, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    crate::sync::fork_join(workers, |w| {
+/// Runs a parallel phase on up to `workers` threads (the coordinator and
+/// the helpers that could be started; `crate::sync::fork_join`). Helpers
+/// inherit the coordinator's (lowered) priority when `background` is set.
+fn parallel<S: Send + Sync, T: Send + 'static>(
+    workers: usize,
+    background: bool,
+    setup: impl FnOnce(usize) -> S,
+    work: impl Fn(&S, usize, usize) -> T + Sync,
+) -> Vec<T> {
+    crate::sync::fork_join(workers, setup, |state, w, n| {
         if background && w != 0 {
             crate::collector::priority::lower_current_thread();
         }
-        work(w)
+        work(state, w, n)
     })
 }
 
@@ -59,9 +65,13 @@ impl Pauses {
     }
 }
 
-pub(crate) fn run_cycle(shared: &Shared, cycle: u64) -> CycleStats {
+/// Runs cycle `cycle` on up to `workers` threads. Its `freed` figures are
+/// the cycle's tally (`Shared::tally`), which includes what an earlier,
+/// failed attempt at the same cycle freed.
+pub(crate) fn run_cycle(shared: &Shared, cycle: u64, workers: usize) -> CycleStats {
     let started = Instant::now();
-    let workers = shared.config.threads.max(1);
+    let workers = workers.max(1);
+    let background = shared.config.background;
     let mut pauses = Pauses { max_ns: 0 };
 
     // Snapshot: flip the epoch (all objects turn white), barriers on.
@@ -80,7 +90,7 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64) -> CycleStats {
     // Roots cluster in the table (long-lived objects are allocated first),
     // so hand them out in packets rather than per scanning worker.
     let mut gray: Vec<Vec<u32>> =
-        parallel(workers, shared.config.background, |w| Marker::scan_roots(shared, epoch, w, workers))
+        parallel(workers, background, |_| (), |_, w, n| Marker::scan_roots(shared, epoch, w, n))
             .into_iter()
             .flat_map(|roots| roots.chunks(ROOT_PACKET).map(<[u32]>::to_vec).collect::<Vec<_>>())
             .collect();
@@ -91,11 +101,12 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64) -> CycleStats {
     let mut entries_traced = 0;
     let mut rounds = 0;
     loop {
-        let marker = Marker::new(shared, epoch, workers, std::mem::take(&mut gray));
-        parallel(workers, shared.config.background, |_| marker.run());
-        // Relaxed: the workers' adds happen-before their threads' joins.
-        marked += marker.traced.load(Ordering::Relaxed);
-        entries_traced += marker.entries_traced.load(Ordering::Relaxed);
+        let packets = std::mem::take(&mut gray);
+        let setup = |n| Marker::new(shared, epoch, n, packets);
+        for traced in parallel(workers, background, setup, |marker, _, _| marker.run()) {
+            marked += traced.objects;
+            entries_traced += traced.entries;
+        }
         let leftover = pauses.enter(shared, Phase::FinishMarking, |state| {
             let leftover = shared.barrier.drain();
             state.phase = if leftover.is_empty() { Phase::ProcessWeak } else { Phase::Mark };
@@ -117,24 +128,23 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64) -> CycleStats {
     pauses.enter(shared, Phase::Sweep, |_| ());
     shared.observe(Phase::Sweep);
     let sweep_start = Instant::now();
-    let mut swept = Swept::default();
-    for part in parallel(workers, shared.config.background, |w| sweep(shared, epoch, w, workers)) {
-        swept.add(part);
-    }
+    parallel(workers, background, |_| (), |_, w, n| sweep(shared, epoch, w, n));
     let sweep_ns = sweep_start.elapsed().as_nanos() as u64;
 
     // Deliver: publish, then back to Idle. The scheduler wakes the host.
     pauses.enter(shared, Phase::Deliver, |_| ());
     shared.observe(Phase::Deliver);
+    let tally = &shared.tally;
+    // Relaxed: the sweepers' adds happen-before their threads' joins.
     let stats = CycleStats {
         cycle,
         marked,
-        freed: swept.freed,
-        freed_bytes: swept.freed_bytes,
-        finalizers_queued: swept.fired,
+        freed: tally.freed.load(Ordering::Relaxed),
+        freed_bytes: tally.freed_bytes.load(Ordering::Relaxed),
+        finalizers_queued: tally.fired.load(Ordering::Relaxed),
         mark_rounds: rounds,
         ephemerons_traced: entries_traced,
-        ephemerons_dropped: swept.entries,
+        ephemerons_dropped: tally.entries.load(Ordering::Relaxed),
         max_pause_ns: 0,
         mark_ns,
         sweep_ns,

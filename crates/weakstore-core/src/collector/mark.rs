@@ -12,6 +12,11 @@
 //! - Termination is exact: `idle == workers` is only reached with the pool
 //!   empty and every local stack empty. Work mutators add afterwards is
 //!   picked up by `FinishMarking`, under the phase lock.
+//! - `workers` counts threads that exist and run `run` (`fork_join` builds
+//!   the marker for the helpers it could start). A worker that leaves by
+//!   panicking takes itself out of the count, so the others still
+//!   terminate; its unfinished stack is lost, and the panic then fails the
+//!   cycle before `ProcessWeak` (nothing is freed on an incomplete mark).
 
 use crate::heap::object::entry_bytes;
 use crate::shared::Shared;
@@ -31,21 +36,43 @@ pub(crate) const BLOCK: u32 = 2;
 struct Pool {
     packets: Vec<Vec<u32>>,
     idle: usize,
+    /// Workers still taking part (see the invariants).
+    workers: usize,
     done: bool,
 }
 
 pub(crate) struct Marker<'a> {
     shared: &'a Shared,
     epoch: u32,
-    workers: usize,
     pool: Mutex<Pool>,
     work_added: Condvar,
     /// Workers waiting for a packet (a hint for donation).
     hungry: AtomicUsize,
-    /// Objects traced in this round.
-    pub(crate) traced: AtomicUsize,
-    /// Ephemeron entries whose values were traced in this round.
-    pub(crate) entries_traced: AtomicUsize,
+}
+
+/// What one worker traced in a round.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Traced {
+    pub(crate) objects: usize,
+    /// Ephemeron entries whose values were traced.
+    pub(crate) entries: usize,
+}
+
+/// Takes a worker out of the pool's count if it leaves `run` by panicking.
+struct Leaving<'m, 'a>(&'m Marker<'a>);
+
+impl Drop for Leaving<'_, '_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let mut pool = self.0.pool.lock();
+            pool.workers -= 1;
+            if pool.idle >= pool.workers {
+                pool.done = true;
+            }
+            drop(pool);
+            self.0.work_added.notify_all();
+        }
+    }
 }
 
 /// The blocks of `0..end` that worker `worker` of `workers` owns.
@@ -61,12 +88,9 @@ impl<'a> Marker<'a> {
         Marker {
             shared,
             epoch,
-            workers,
-            pool: Mutex::new(Pool { packets, idle: 0, done: false }),
+            pool: Mutex::new(Pool { packets, idle: 0, workers, done: false }),
             work_added: Condvar::new(),
             hungry: AtomicUsize::new(0),
-            traced: AtomicUsize::new(0),
-            entries_traced: AtomicUsize::new(0),
         }
     }
 
@@ -94,14 +118,16 @@ impl<'a> Marker<'a> {
     }
 
     /// One worker's share of the round.
-    pub(crate) fn run(&self) {
+    pub(crate) fn run(&self) -> Traced {
+        let _leaving = Leaving(self);
+        crate::faults::point(crate::faults::Site::Mark);
         let mut local: Vec<u32> = Vec::new();
-        let mut traced = 0usize;
+        let mut traced = Traced::default();
         loop {
             while let Some(index) = local.pop() {
-                self.trace(index, &mut local);
-                traced += 1;
-                if traced.is_multiple_of(4096) {
+                traced.entries += self.trace(index, &mut local);
+                traced.objects += 1;
+                if traced.objects.is_multiple_of(4096) {
                     crate::collector::scheduler::keep_pace(self.shared);
                 }
                 // Relaxed: `hungry` is a hint; the pool's mutex orders the
@@ -120,16 +146,16 @@ impl<'a> Marker<'a> {
                 None => break,
             }
         }
-        // Relaxed: read after this thread is joined (`run_cycle`).
-        self.traced.fetch_add(traced, Ordering::Relaxed);
+        traced
     }
 
     /// Shades the children of `index` onto `local`: its fields' targets
-    /// and the values of the ephemeron entries it is the key of.
-    fn trace(&self, index: u32, local: &mut Vec<u32>) {
-        let Some(slot) = self.shared.table.slot(index) else { return };
+    /// and the values of the ephemeron entries it is the key of. Returns
+    /// how many such entries it traced.
+    fn trace(&self, index: u32, local: &mut Vec<u32>) -> usize {
+        let Some(slot) = self.shared.table.slot(index) else { return 0 };
         let mut guard = slot.lock();
-        let Some(object) = guard.as_mut() else { return };
+        let Some(object) = guard.as_mut() else { return 0 };
         let children = object.fields.iter().filter_map(|(_, v)| v.as_ref());
         for child in children {
             self.shade_child(child, local);
@@ -157,10 +183,10 @@ impl<'a> Marker<'a> {
                 for child in weak.entries.iter().filter_map(|e| e.value.as_ref()) {
                     self.shade_child(child, local);
                 }
-                // Relaxed: read after this thread is joined.
-                self.entries_traced.fetch_add(weak.entries.len(), Ordering::Relaxed);
+                return weak.entries.len();
             }
         }
+        0
     }
 
     #[inline]
@@ -182,7 +208,7 @@ impl<'a> Marker<'a> {
             if pool.done {
                 return None;
             }
-            if pool.idle + 1 == self.workers {
+            if pool.idle + 1 >= pool.workers {
                 pool.done = true;
                 self.work_added.notify_all();
                 return None;

@@ -86,21 +86,56 @@ pub(crate) struct Schedule {
     /// The latest cycle an explicit request asked for (its trigger).
     pub(crate) explicit: u64,
     pub(crate) shutdown: bool,
-    /// Cycles whose work panicked (a collector bug; reported in stats).
+    /// Cycle attempts whose work panicked (a collector bug; reported in
+    /// stats). Each was retried (`run_attempts`).
     pub(crate) failed: u64,
 }
 
-#[cfg(not(loom))]
-pub(crate) fn spawn(shared: Arc<Shared>) -> JoinHandle<()> {
-    std::thread::Builder::new()
-        .name("weakstore-gc".into())
-        .spawn(move || coordinator(&shared))
-        .expect("spawn the weakstore collector thread")
+/// Starts the store's coordinator thread; the error if it cannot start.
+pub(crate) fn spawn(shared: Arc<Shared>) -> std::io::Result<JoinHandle<()>> {
+    crate::sync::spawn("weakstore-gc", move || coordinator(&shared))
 }
 
-#[cfg(loom)]
-pub(crate) fn spawn(shared: Arc<Shared>) -> JoinHandle<()> {
-    crate::sync::thread::spawn(move || coordinator(&shared))
+/// Attempts at one cycle: the configured threads, then the coordinator
+/// alone (a collector worker panicked; a second panic fails the cycle).
+const ATTEMPTS: u32 = 2;
+
+/// Runs cycle `cycle`, retrying it on one thread if an attempt panics.
+fn run_attempts(shared: &Shared, cycle: u64) -> CycleStats {
+    shared.tally.reset();
+    let mut workers = shared.config.threads;
+    let mut retries = 0;
+    loop {
+        match catch_unwind(AssertUnwindSafe(|| run_cycle(shared, cycle, workers))) {
+            Ok(stats) => return CycleStats { retries, ..stats },
+            Err(_) => {
+                // Leave no phase behind: Idle is always safe (nothing was
+                // freed that marking did not prove dead), and the next
+                // attempt starts from a new `Snapshot`.
+                shared.phase.write().phase = Phase::Idle;
+                shared.scheduler.schedule.lock().failed += 1;
+                retries += 1;
+                workers = 1;
+            }
+        }
+        if retries == ATTEMPTS {
+            // Relaxed: the tally's adds happen-before the joins of the
+            // threads that made them (see `run_cycle`).
+            let tally = &shared.tally;
+            return CycleStats {
+                cycle,
+                retries,
+                failed: true,
+                freed: tally.freed.load(Ordering::Relaxed),
+                freed_bytes: tally.freed_bytes.load(Ordering::Relaxed),
+                finalizers_queued: tally.fired.load(Ordering::Relaxed),
+                ephemerons_dropped: tally.entries.load(Ordering::Relaxed),
+                live_objects: shared.objects.load(Ordering::Relaxed),
+                live_bytes: shared.bytes.load(Ordering::Relaxed),
+                ..CycleStats::default()
+            };
+        }
+    }
 }
 
 fn coordinator(shared: &Shared) {
@@ -126,16 +161,7 @@ fn coordinator(shared: &Shared) {
         let started_at_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
-        let stats = match catch_unwind(AssertUnwindSafe(|| run_cycle(shared, cycle))) {
-            Ok(stats) => stats,
-            Err(_) => {
-                // Leave no phase behind: Idle is always safe (nothing was
-                // freed that marking did not prove dead).
-                shared.phase.write().phase = Phase::Idle;
-                shared.scheduler.schedule.lock().failed += 1;
-                CycleStats { cycle, ..CycleStats::default() }
-            }
-        };
+        let stats = run_attempts(shared, cycle);
         // Relaxed: a hint for `on_allocate`; an allocation that reads the
         // previous trigger requests a cycle a little early or late.
         shared.scheduler.pacing.trigger.store(pace(&shared.config, stats.live_bytes), Ordering::Relaxed);
@@ -182,7 +208,10 @@ pub(crate) fn pace(config: &Config, live_bytes: usize) -> usize {
     config.budget_bytes.max(paced)
 }
 
-/// Counts `bytes` against the trigger; requests a cycle once it is reached.
+/// Counts `bytes` against the trigger; requests a cycle once it is
+/// reached, or once the store is within an eighth of its cap
+/// (`Config::max_bytes`), so that a capped store collects before an
+/// allocation has to wait for it (`Store::make_room`).
 ///
 /// "Reached", not "crossed": the trigger moves at the end of every cycle
 /// (`pace`), and a cycle that ends with a lower trigger than the one it
@@ -198,7 +227,7 @@ pub(crate) fn on_allocate(shared: &Shared, bytes: usize) {
     let total = shared.scheduler.pacing.allocated.fetch_add(bytes, Ordering::Relaxed).saturating_add(bytes);
     let trigger = shared.scheduler.pacing.trigger.load(Ordering::Relaxed);
     if !shared.config.manual
-        && total >= trigger
+        && (total >= trigger || shared.over_cap(shared.config.max_bytes / 8))
         && !shared.scheduler.pacing.auto_requested.load(Ordering::Relaxed)
         && !shared.scheduler.pacing.auto_requested.swap(true, Ordering::Relaxed)
     {

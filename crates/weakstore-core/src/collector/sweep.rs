@@ -20,33 +20,80 @@
 use crate::collector::mark::blocks;
 use crate::id::ObjId;
 use crate::shared::Shared;
-use crate::sync::Ordering;
+use crate::sync::{AtomicUsize, Ordering};
 use crate::weak::ephemeron::EphemeronValue;
 
+/// What the sweep of one cycle freed so far, over all its workers and
+/// attempts (a cycle that fails is retried, and what its first attempt
+/// freed stays freed). Reset by the scheduler as each cycle starts.
 #[derive(Default)]
-pub(crate) struct Swept {
-    pub(crate) freed: usize,
-    pub(crate) freed_bytes: usize,
-    pub(crate) fired: usize,
-    pub(crate) anomalies: usize,
+pub(crate) struct Tally {
+    pub(crate) freed: AtomicUsize,
+    pub(crate) freed_bytes: AtomicUsize,
+    pub(crate) fired: AtomicUsize,
     /// Ephemeron entries dropped with their keys.
-    pub(crate) entries: usize,
+    pub(crate) entries: AtomicUsize,
 }
 
-impl Swept {
-    pub(crate) fn add(&mut self, other: Swept) {
-        self.freed += other.freed;
-        self.freed_bytes += other.freed_bytes;
-        self.fired += other.fired;
-        self.anomalies += other.anomalies;
-        self.entries += other.entries;
+impl Tally {
+    pub(crate) fn reset(&self) {
+        // Relaxed: statistics (see `Shared::objects`); the scheduler resets
+        // them before the cycle's threads start and reads them after they
+        // were joined.
+        for counter in [&self.freed, &self.freed_bytes, &self.fired, &self.entries] {
+            counter.store(0, Ordering::Relaxed);
+        }
     }
 }
 
-pub(crate) fn sweep(shared: &Shared, epoch: u32, worker: usize, workers: usize) -> Swept {
-    let mut swept = Swept::default();
-    let mut recycled = Vec::new();
-    let mut dead_external = Vec::new();
+/// One worker's sweep: what it freed and must still hand back. Dropping
+/// it (at the end, or while a panic unwinds) accounts for every object it
+/// freed and recycles their slots, so the store's totals stay exact even
+/// when the sweep fails half-way.
+struct Sweeper<'a> {
+    shared: &'a Shared,
+    freed: usize,
+    freed_bytes: usize,
+    fired: usize,
+    anomalies: usize,
+    entries: usize,
+    recycled: Vec<u32>,
+    dead_external: Vec<(u32, ObjId)>,
+}
+
+impl Drop for Sweeper<'_> {
+    fn drop(&mut self) {
+        let shared = self.shared;
+        shared.table.recycle(&mut self.recycled);
+        if !self.dead_external.is_empty() {
+            shared.weak.dead_external.lock().append(&mut self.dead_external);
+        }
+        // Relaxed: statistics (see `Shared::objects`).
+        shared.weak.ephemeron_entries.fetch_sub(self.entries, Ordering::Relaxed);
+        shared.anomalies.fetch_add(self.anomalies, Ordering::Relaxed);
+        shared.objects.fetch_sub(self.freed, Ordering::Relaxed);
+        shared.bytes.fetch_sub(self.freed_bytes, Ordering::Relaxed);
+        let tally = &shared.tally;
+        tally.freed.fetch_add(self.freed, Ordering::Relaxed);
+        tally.freed_bytes.fetch_add(self.freed_bytes, Ordering::Relaxed);
+        tally.fired.fetch_add(self.fired, Ordering::Relaxed);
+        tally.entries.fetch_add(self.entries, Ordering::Relaxed);
+    }
+}
+
+/// Sweeps worker `worker`'s blocks of the table; its figures go to
+/// `Shared::tally`.
+pub(crate) fn sweep(shared: &Shared, epoch: u32, worker: usize, workers: usize) {
+    let mut swept = Sweeper {
+        shared,
+        freed: 0,
+        freed_bytes: 0,
+        fired: 0,
+        anomalies: 0,
+        entries: 0,
+        recycled: Vec::new(),
+        dead_external: Vec::new(),
+    };
     let end = shared.table.high_water();
     for range in blocks(worker, workers, end) {
         crate::collector::scheduler::keep_pace(shared);
@@ -78,7 +125,7 @@ pub(crate) fn sweep(shared: &Shared, epoch: u32, worker: usize, workers: usize) 
             }
             let Some(object) = guard.take() else { continue };
             if shared.table.kill(slot, &mut guard) {
-                recycled.push(index);
+                swept.recycled.push(index);
             }
             drop(guard);
             swept.freed += 1;
@@ -98,23 +145,14 @@ pub(crate) fn sweep(shared: &Shared, epoch: u32, worker: usize, workers: usize) 
                         .iter()
                         .filter(|e| e.value == EphemeronValue::External && e.table.is_alive())
                         .map(|e| (e.table.id(), id));
-                    dead_external.extend(external);
+                    swept.dead_external.extend(external);
                 }
             }
             drop(object);
         }
-        if recycled.len() >= 1024 {
-            shared.table.recycle(&mut recycled);
+        if swept.recycled.len() >= 1024 {
+            shared.table.recycle(&mut swept.recycled);
         }
+        crate::faults::point(crate::faults::Site::Sweep);
     }
-    shared.table.recycle(&mut recycled);
-    if !dead_external.is_empty() {
-        shared.weak.dead_external.lock().append(&mut dead_external);
-    }
-    // Relaxed: statistics (see `Shared::objects`).
-    shared.weak.ephemeron_entries.fetch_sub(swept.entries, Ordering::Relaxed);
-    shared.anomalies.fetch_add(swept.anomalies, Ordering::Relaxed);
-    shared.objects.fetch_sub(swept.freed, Ordering::Relaxed);
-    shared.bytes.fetch_sub(swept.freed_bytes, Ordering::Relaxed);
-    swept
 }

@@ -93,6 +93,21 @@ impl Object {
         self.fields.iter().find(|(k, _)| &**k == key).map(|(_, v)| v)
     }
 
+    /// The change in [`Object::measure`] that `insert(key, value)` would
+    /// make.
+    pub(crate) fn insert_cost(&self, key: &str, value: &Value) -> isize {
+        let added = value.heap_bytes() as isize;
+        match self.get(key) {
+            Some(old) => added - old.heap_bytes() as isize,
+            None => (FIELD_OVERHEAD + key.len()) as isize + added,
+        }
+    }
+
+    /// The most [`Object::measure`] can grow by setting `key` to `value`.
+    pub(crate) fn insert_bound(key: &str, value: &Value) -> usize {
+        FIELD_OVERHEAD + key.len() + value.heap_bytes()
+    }
+
     /// Sets `key`, returning the value it replaces and the change in
     /// [`Object::measure`]. The key is only allocated when the field is new.
     pub(crate) fn insert(&mut self, key: &str, value: Value) -> (Option<Value>, isize) {

@@ -3,6 +3,8 @@
 //! # Invariants
 //! - A request names the first cycle that starts after it
 //!   (`scheduler::request`), so waiting for it sees every earlier change.
+//! - `make_room` waits with no lock held: the cycle it waits for takes the
+//!   phase lock for writing.
 
 use crate::collector::scheduler;
 use crate::stats::{CycleStats, Stats};
@@ -43,6 +45,17 @@ impl Store {
         self.shared.scheduler.history.lock().iter().filter(|c| c.cycle > cycle).cloned().collect()
     }
 
+    /// Before a growth of up to `bytes`: if it would pass the store's cap,
+    /// waits for a full cycle to free what it can (never in a `manual`
+    /// store, whose cycles only start on request). The caller holds no
+    /// lock of the store.
+    pub(crate) fn make_room(&self, bytes: usize) {
+        if self.shared.over_cap(bytes) && !self.shared.config.manual {
+            let cycle = scheduler::request(&self.shared, false);
+            scheduler::wait_for(&self.shared, cycle);
+        }
+    }
+
     /// Totals at this instant.
     pub fn stats(&self) -> Stats {
         let (collections, failed_cycles) = {
@@ -56,6 +69,7 @@ impl Store {
         Stats {
             objects: self.shared.objects.load(Ordering::Relaxed),
             bytes: self.shared.bytes.load(Ordering::Relaxed),
+            max_bytes: self.shared.config.max_bytes,
             collections,
             allocated_since_cycle: self.shared.scheduler.pacing.allocated.load(Ordering::Relaxed),
             next_cycle_at: self.shared.scheduler.pacing.trigger.load(Ordering::Relaxed),

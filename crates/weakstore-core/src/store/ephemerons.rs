@@ -34,6 +34,8 @@ impl Store {
 
     /// Maps `key` to `value` in `table` (replacing any previous value).
     pub fn ephemeron_set(&self, table: &Arc<EphemeronTable>, key: ObjId, value: EphemeronValue) -> Result<()> {
+        let added = entry_bytes(&value);
+        self.make_room(added);
         let state = self.shared.phase.read();
         if let EphemeronValue::Field(v) = &value {
             self.admit(v, &state)?;
@@ -41,16 +43,20 @@ impl Store {
         let slot = self.live_slot(key, &state)?;
         let mut guard = slot.lock_if(key).ok_or(Error::Dead(key))?;
         let object = guard.as_mut().expect("lock_if checked");
-        let added = entry_bytes(&value);
+        let at = Entry::position(object.entries(), table);
+        let removed = at.map_or(0, |at| entry_bytes(&object.entries()[at].value));
+        if added > removed {
+            // Charged before the entry changes: a refusal changes nothing.
+            self.shared.charge(added - removed)?;
+        }
         let entries = &mut object.weak_mut().entries;
-        let old = match Entry::position(entries, table) {
+        let old = match at {
             Some(at) => Some(std::mem::replace(&mut entries[at].value, value)),
             None => {
                 entries.push(Entry { table: Arc::clone(table), value });
                 None
             }
         };
-        let removed = old.as_ref().map_or(0, entry_bytes);
         drop(guard);
         if let Some(EphemeronValue::Field(old)) = &old {
             self.overwritten(Some(old), &state);
@@ -60,7 +66,9 @@ impl Store {
             // Relaxed: statistics.
             self.shared.weak.ephemeron_entries.fetch_add(1, Ordering::Relaxed);
         }
-        self.shared.add_bytes(added as isize - removed as isize);
+        if removed > added {
+            self.shared.add_bytes(-((removed - added) as isize));
+        }
         Ok(())
     }
 

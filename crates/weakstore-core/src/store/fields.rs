@@ -5,7 +5,9 @@
 //!   insertion barrier) before it changes anything, and runs the deletion
 //!   barrier on the reference it replaces or removes.
 //! - `Shared::bytes` changes by exactly what `Object::insert` / `remove`
-//!   report, so it stays the sum of live objects' `measure`.
+//!   report, so it stays the sum of live objects' `measure`. Growth is
+//!   charged (`Shared::charge`, the store's cap) before the object changes,
+//!   so a refused write leaves the object as it was.
 
 use crate::collector::scheduler;
 use crate::error::{Error, Result};
@@ -18,12 +20,14 @@ use crate::value::Value;
 impl Store {
     /// Allocates an object with `fields`; the id comes with one root.
     pub fn alloc(&self, fields: Vec<(Box<str>, Value)>) -> Result<ObjId> {
-        let state = self.shared.phase.read();
-        for (_, value) in &fields {
-            self.admit(value, &state)?;
-        }
         let object = Object::new(fields);
         let bytes = object.measure();
+        self.make_room(bytes);
+        let state = self.shared.phase.read();
+        for (_, value) in &object.fields {
+            self.admit(value, &state)?;
+        }
+        self.shared.charge(bytes)?;
         let index = self.shared.table.reserve();
         // Black allocation: the new object carries the current epoch, so
         // neither this cycle's sweep nor its marker needs to visit it.
@@ -31,25 +35,31 @@ impl Store {
         drop(state);
         // Relaxed: statistics (see `Shared::objects`).
         self.shared.objects.fetch_add(1, Ordering::Relaxed);
-        self.shared.bytes.fetch_add(bytes, Ordering::Relaxed);
         scheduler::on_allocate(&self.shared, bytes);
         Ok(id)
     }
 
     /// Sets field `key` of `id`.
     pub fn set(&self, id: ObjId, key: &str, value: Value) -> Result<()> {
+        self.make_room(Object::insert_bound(key, &value));
         let state = self.shared.phase.read();
         self.admit(&value, &state)?;
         let slot = self.live_slot(id, &state)?;
         let mut guard = slot.lock_if(id).ok_or(Error::Dead(id))?;
         let object = guard.as_mut().expect("lock_if checked");
+        let cost = object.insert_cost(key, &value);
+        if cost > 0 {
+            self.shared.charge(cost as usize)?;
+        }
         let (old, delta) = object.insert(key, value);
+        debug_assert_eq!(delta, cost);
         drop(guard);
         self.overwritten(old.as_ref(), &state);
         drop(state);
-        self.shared.add_bytes(delta);
         if delta > 0 {
             scheduler::on_allocate(&self.shared, delta as usize);
+        } else {
+            self.shared.add_bytes(delta);
         }
         Ok(())
     }
@@ -65,7 +75,7 @@ impl Store {
     /// A copy of field `key`; `Ref` ids come without a root (see module
     /// docs).
     pub fn get(&self, id: ObjId, key: &str) -> Result<Option<Value>> {
-        self.with_field(id, key, |v| v.cloned())
+        self.with_field(id, key, |v| v.map(Value::try_clone).transpose())?
     }
 
     /// A copy of field `key`; a `Ref` comes with a root owned by the caller.
@@ -73,7 +83,7 @@ impl Store {
         let state = self.shared.phase.read();
         let slot = self.live_slot(id, &state)?;
         let guard = slot.lock_if(id).ok_or(Error::Dead(id))?;
-        let value = guard.as_ref().expect("lock_if checked").get(key).cloned();
+        let value = guard.as_ref().expect("lock_if checked").get(key).map(Value::try_clone).transpose()?;
         if let Some(child) = value.as_ref().and_then(Value::as_ref) {
             // The edge is still in place (we hold the parent's lock), so the
             // child is alive and, after marking, marked.

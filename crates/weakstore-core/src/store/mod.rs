@@ -50,11 +50,18 @@ pub struct Store {
 }
 
 impl Store {
-    /// A store with its collector thread started.
+    /// A store with its collector thread started; panics if the thread
+    /// cannot start (see [`Store::try_new`]).
     pub fn new(config: Config, host: impl Host) -> Store {
+        Store::try_new(config, host).unwrap_or_else(|e| panic!("weakstore: {e}"))
+    }
+
+    /// A store with its collector thread started, or
+    /// [`Error::ThreadStart`] if the operating system refused the thread.
+    pub fn try_new(config: Config, host: impl Host) -> Result<Store> {
         let shared = Arc::new(Shared::new(config, Box::new(host)));
-        let collector = Some(scheduler::spawn(Arc::clone(&shared)));
-        Store { shared, collector }
+        let collector = scheduler::spawn(Arc::clone(&shared)).map_err(|e| Error::ThreadStart(e.to_string()))?;
+        Ok(Store { shared, collector: Some(collector) })
     }
 
     /// The configuration the store runs with.

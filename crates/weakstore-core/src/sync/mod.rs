@@ -7,13 +7,15 @@
 //! approach crossbeam-epoch takes). Outside this file, `std::sync`,
 //! `std::cell` and `std::thread` appear only where no data is shared
 //! between threads: the public `PhaseObserver` type's `Arc` (an embedder's
-//! callback), `available_parallelism`, the named collector thread's
-//! builder (`cfg(not(loom))`), a thread-local `Cell` in
-//! `collector::priority`, and unit tests.
+//! callback), `available_parallelism`, a thread-local `Cell` in
+//! `collector::priority`, the test-only fault counters (`crate::faults`),
+//! and unit tests. Threads start only through [`spawn`] and
+//! [`fork_join`], which report a thread that cannot start instead of
+//! panicking.
 //!
 //! # Invariants
 //! - The wrappers expose only the operations the core uses: `lock`,
-//!   `read`, `write`, `wait`, `notify_*`, `get_or_init`, `fork_join`, and
+//!   `read`, `write`, `wait`, `notify_*`, `get_or_init`, `spawn`, `fork_join`, and
 //!   the copying methods of [`NameMap`]. None
 //!   of them poison: a panic on a collector thread must not turn every
 //!   later JavaScript call into a panic.
@@ -356,34 +358,5 @@ mod loom_once {
     }
 }
 
-/// Runs `work(0)` on the calling thread and `work(1..workers)` on helper
-/// threads, and returns the results in worker order once all have ended
-/// (`std::thread::scope`; under loom, loom threads joined before return).
-pub(crate) fn fork_join<T: Send + 'static>(workers: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    if workers <= 1 {
-        return vec![work(0)];
-    }
-    #[cfg(not(loom))]
-    {
-        std::thread::scope(|scope| {
-            let work = &work;
-            let helpers: Vec<_> = (1..workers).map(|w| scope.spawn(move || work(w))).collect();
-            let mut results = vec![work(0)];
-            results.extend(helpers.into_iter().map(|h| h.join().expect("collector worker panicked")));
-            results
-        })
-    }
-    #[cfg(loom)]
-    {
-        let work: &(dyn Fn(usize) -> T + Sync) = &work;
-        // SAFETY: loom has no scoped threads, so the borrow is widened to
-        // 'static; every helper is joined below before `work` goes out of
-        // scope (a panic in `work(0)` ends the loom model, which stops all
-        // its threads).
-        let work: &'static (dyn Fn(usize) -> T + Sync) = unsafe { std::mem::transmute(work) };
-        let helpers: Vec<_> = (1..workers).map(|w| loom::thread::spawn(move || work(w))).collect();
-        let mut results = vec![work(0)];
-        results.extend(helpers.into_iter().map(|h| h.join().expect("collector worker panicked")));
-        results
-    }
-}
+mod threads;
+pub(crate) use threads::{fork_join, spawn};
