@@ -29,6 +29,14 @@ export interface StoreOptions {
    * (default true).
    */
   background?: boolean
+  /**
+   * The most bytes the store may hold, as `stats().bytes` counts them
+   * (default `Infinity`: no cap; otherwise at least 1024). An allocation or
+   * write that would pass it first waits for a collection (not in a
+   * `manual` store), then throws a `RangeError` with code
+   * `ERR_WEAKSTORE_OUT_OF_MEMORY` and changes nothing.
+   */
+  maxBytes?: number
 }
 
 /** Figures of one collection cycle. */
@@ -60,6 +68,14 @@ export interface CycleFigures {
   boosted: boolean
   /** When the cycle started, in ms since the Unix epoch. */
   startedAt: number
+  /** Attempts that failed (a collector thread panicked) before the cycle ran on one thread; 0 normally. */
+  retries: number
+  /**
+   * Every attempt failed (a weakstore bug): `collect()` rejects with
+   * `ERR_WEAKSTORE_CYCLE_FAILED`, and `freed` counts what the failed
+   * attempts freed.
+   */
+  failed: boolean
 }
 
 /** The first step of a `whyAlive` path: why its object is a root. */
@@ -97,6 +113,10 @@ export type PathStep = RootStep | FieldStep | EphemeronStep
 export interface StoreStats {
   objects: number
   bytes: number
+  /** The cap on `bytes` (`maxBytes`); `Infinity` when there is none. */
+  maxBytes: number
+  /** `maxBytes - bytes`: what the store may still grow by (`Infinity` when uncapped). */
+  headroom: number
   collections: number
   allocatedSinceCycle: number
   /** `allocatedSinceCycle` at which the next automatic cycle starts (the budget, paced on the live size). */
@@ -116,7 +136,7 @@ export interface StoreStats {
   pins: number
   /** Threads that have the store attached now (1 until it is shared). */
   attached: number
-  /** Cycles that failed with a collector panic (0 unless weakstore has a bug). */
+  /** Cycle attempts that failed with a collector panic, each retried on one thread (0 unless weakstore has a bug). */
   failedCycles: number
   /** Rooted objects a sweep found unmarked and kept (0 unless weakstore has a bug). */
   anomalies: number

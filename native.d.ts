@@ -34,20 +34,17 @@ export declare function beginDelivery(store: number): Float64Array
 
 /**
  * Closes this thread's use of a store; the last thread to let go closes
- * the store itself: its collector thread ends (after the cycle in flight)
- * and its objects are freed before this returns.
+ * the store itself. The promise resolves once its collector thread has
+ * ended (after the cycle in flight) and its objects are freed; that wait
+ * runs on the libuv thread pool, never on the JavaScript thread.
  */
-export declare function closeStore(store: number): void
+export declare function closeStore(store: number): Promise<unknown>
 
 /** The number of the last completed cycle. */
 export declare function completed(store: number): number
 
-/**
- * Creates a store; `threads` and `budget` 0 and a negative `growth` mean
- * the defaults; `background` runs the collector below the program's
- * priority.
- */
-export declare function createStore(threads: number, budget: number, growth: number, manual: boolean, background: boolean, pump: (arg: number) => void): number
+/** Creates a store. */
+export declare function createStore(options: StoreConfig, pump: (arg: number) => void): number
 
 /** Figures of one collection cycle. */
 export interface CycleFigures {
@@ -74,6 +71,17 @@ export interface CycleFigures {
   boosted: boolean
   /** When the cycle started, in ms since the Unix epoch. */
   startedAt: number
+  /**
+   * Attempts that failed (a collector worker panicked) before the cycle
+   * ran on one thread; 0 normally.
+   */
+  retries: number
+  /**
+   * Every attempt failed: `collect()` rejects with
+   * `ERR_WEAKSTORE_CYCLE_FAILED`; `freed` counts what the failed
+   * attempts freed.
+   */
+  failed: boolean
 }
 
 /**
@@ -255,6 +263,21 @@ export interface SnapshotInfo {
 
 export declare function stats(store: number): StoreStats
 
+/**
+ * `new Store()`'s options, checked by the JavaScript layer and again
+ * here: `threads`, `budget` and `maxBytes` 0 and a negative `growth` mean
+ * the defaults; `background` runs the collector below the program's
+ * priority.
+ */
+export interface StoreConfig {
+  threads: number
+  budget: number
+  growth: number
+  manual: boolean
+  background: boolean
+  maxBytes: number
+}
+
 /** The store's key (the first part of its handles' ids). */
 export declare function storeKey(store: number): number
 
@@ -262,6 +285,10 @@ export declare function storeKey(store: number): number
 export interface StoreStats {
   objects: number
   bytes: number
+  /** The cap on `bytes` (`maxBytes`); `Infinity` when there is none. */
+  maxBytes: number
+  /** `maxBytes - bytes`: what the store may still grow by. */
+  headroom: number
   collections: number
   allocatedSinceCycle: number
   nextCycleAt: number
@@ -272,7 +299,10 @@ export interface StoreStats {
   slots: number
   freeSlots: number
   threads: number
-  /** Cycles that failed with a collector panic (always 0 unless a bug). */
+  /**
+   * Cycle attempts that failed with a collector panic, each retried on
+   * one thread (always 0 unless a bug).
+   */
   failedCycles: number
   /**
    * Rooted objects a sweep found unmarked and kept (always 0 unless a

@@ -35,11 +35,26 @@ const { V8WeakRef } = require('./builtins')
 const { publishCycles } = require('./diagnostics')
 const { deliver } = require('./finalization')
 const { purge } = require('./weakmap')
+const { withCode } = require('./errors')
 
 /** index -> V8 WeakRef(Delivery), for the module-wide threadsafe function. */
 const deliveries = new Map()
 
 const noop = () => {}
+
+/** collect()'s error when a cycle failed on every attempt (a collector bug). */
+function cycleFailed(figures) {
+  const error = withCode(
+    new Error(
+      `Store.prototype.collect: collection cycle ${figures.cycle} failed (a collector thread panicked twice; ` +
+        `${figures.freed} objects were freed before it stopped). The store is intact and the next cycle starts afresh; ` +
+        'please report this as a weakstore bug.',
+    ),
+    'ERR_WEAKSTORE_CYCLE_FAILED',
+  )
+  error.cycle = figures
+  return error
+}
 
 /** The threadsafe function's target: one for the whole module (step 2). */
 function pumpStore(index) {
@@ -141,13 +156,22 @@ class Delivery {
     this.waiting = this.waiting.filter((w) => w.cycle > completed)
     if (this.waiting.length === 0) this.#unrefLoop()
     const figures = native.lastCycle(index)
-    for (const w of ready) w.resolve(figures)
+    if (figures.failed) {
+      // Every attempt at the latest cycle failed: what collect() promises
+      // (all that was unreachable is freed) does not hold.
+      for (const w of ready) w.reject(cycleFailed(figures))
+    } else {
+      for (const w of ready) w.resolve(figures)
+    }
   }
 
-  /** A promise for the figures of cycle `cycle`, once it completed. */
+  /**
+   * A promise for the figures of cycle `cycle`, once it completed; it
+   * rejects if the latest cycle then failed.
+   */
   waitFor(cycle) {
-    return new Promise((resolve) => {
-      this.waiting.push({ cycle, resolve })
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ cycle, resolve, reject })
       // The threadsafe function is unref'd so that a process with live
       // objects can exit; while someone awaits a cycle, hold the loop open.
       if (this.keepAlive === null) this.keepAlive = setInterval(noop, 1 << 30)

@@ -11,6 +11,10 @@
 //   ERR_WEAKSTORE_RELEASED   a released handle was used
 //   ERR_WEAKSTORE_CLOSED     the handle's store was closed
 //   ERR_WEAKSTORE_NATIVE_MISSING  no compiled addon for this platform (lib/load.js)
+//   ERR_WEAKSTORE_CYCLE_FAILED    collect(): every attempt at the cycle failed (lib/delivery.js)
+// and, from the binding (src/errors.rs): ERR_WEAKSTORE_COLLECTED,
+// ERR_WEAKSTORE_THREAD (the collector thread could not start) and
+// ERR_WEAKSTORE_OUT_OF_MEMORY (the store's maxBytes, or the allocator).
 
 function describe(value) {
   if (value === null) return 'null'

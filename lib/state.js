@@ -71,7 +71,8 @@ class StoreState {
     this.index = CLOSED
     this.deferred = false
     this.registrations.clear()
-    native.closeStore(index)
+    // The collector thread's end and the freeing run on the libuv pool.
+    await native.closeStore(index)
   }
 
   /** A new empty object and its canonical handle. */

@@ -70,7 +70,7 @@ class Store {
   #state
 
   /**
-   * @param {{threads?: number, budget?: number, growth?: number, manual?: boolean, background?: boolean}} [options]
+   * @param {{threads?: number, budget?: number, growth?: number, manual?: boolean, background?: boolean, maxBytes?: number}} [options]
    */
   constructor(options = undefined) {
     if (attaching !== -1) {
@@ -90,7 +90,10 @@ class Store {
       'a percentage (an integer from 0 to 100000)', -1)
     const manual = option(options, 'manual', 'boolean', () => true, 'a boolean', false)
     const background = option(options, 'background', 'boolean', () => true, 'a boolean', true)
-    const index = native.createStore(threads, budget, growth, manual, background, pumpStore)
+    const maxBytes = option(options, 'maxBytes', 'number', (v) => v === Infinity || (Number.isSafeInteger(v) && v >= 1024),
+      'a byte count of at least 1024, or Infinity', Infinity)
+    const config = { threads, budget, growth, manual, background, maxBytes: maxBytes === Infinity ? 0 : maxBytes }
+    const index = native.createStore(config, pumpStore)
     this.#state = new StoreState(index, this)
     stores.register(this, index, this.#state)
   }

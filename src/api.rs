@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use weakstore_core::{Config, CycleStats, Trigger, Value};
+use weakstore_core::{Config, Value};
 
 use crate::delivery::PumpFn;
 use crate::errors::{core_error, range_error, type_error, CLOSED};
@@ -17,19 +17,24 @@ use crate::sharing::{self, SharedStore};
 use crate::stores::{self, sync_external_memory};
 use crate::values::{from_js, Out};
 
-/// Creates a store; `threads` and `budget` 0 and a negative `growth` mean
+/// `new Store()`'s options, checked by the JavaScript layer and again
+/// here: `threads`, `budget` and `maxBytes` 0 and a negative `growth` mean
 /// the defaults; `background` runs the collector below the program's
 /// priority.
+#[napi(object)]
+pub struct StoreConfig {
+    pub threads: u32,
+    pub budget: f64,
+    pub growth: f64,
+    pub manual: bool,
+    pub background: bool,
+    pub max_bytes: f64,
+}
+
+/// Creates a store.
 #[napi(catch_unwind)]
-pub fn create_store(
-    env: &Env,
-    threads: u32,
-    budget: f64,
-    growth: f64,
-    manual: bool,
-    background: bool,
-    pump: Function<u32, ()>,
-) -> Result<u32> {
+pub fn create_store(env: &Env, options: StoreConfig, pump: Function<u32, ()>) -> Result<u32> {
+    let StoreConfig { threads, budget, growth, manual, background, max_bytes } = options;
     let mut config = Config { manual, background, ..Config::default() };
     if threads > 64 {
         return range_error(env, "new Store: options.threads must be from 1 to 64");
@@ -46,8 +51,15 @@ pub fn create_store(
     if growth.is_finite() && growth >= 0.0 {
         config.growth_percent = growth as usize;
     }
+    if max_bytes != 0.0 {
+        if !(max_bytes.is_finite() && max_bytes >= 1024.0 && max_bytes.fract() == 0.0) {
+            return range_error(env, "new Store: options.maxBytes must be a byte count of at least 1024");
+        }
+        config.max_bytes = max_bytes as usize;
+    }
+    let shared = SharedStore::new(config).or_else(|e| core_error(env, "new Store", e))?;
     let pump: PumpFn = pump.build_threadsafe_function::<u32>().weak::<true>().build()?;
-    Ok(attach(env, SharedStore::new(config), pump))
+    Ok(attach(env, shared, pump))
 }
 
 /// Attaches the calling thread to the shared store `key` (a value of
@@ -94,14 +106,13 @@ pub fn destroy_store(env: &Env, store: u32) -> Result<()> {
 }
 
 /// Closes this thread's use of a store; the last thread to let go closes
-/// the store itself: its collector thread ends (after the cycle in flight)
-/// and its objects are freed before this returns.
+/// the store itself. The promise resolves once its collector thread has
+/// ended (after the cycle in flight) and its objects are freed; that wait
+/// runs on the libuv thread pool, never on the JavaScript thread.
 #[napi(catch_unwind)]
-pub fn close_store(env: &Env, store: u32) -> Result<()> {
-    if let Some(last) = stores::remove(store).and_then(|native| sharing::detach(env, native)) {
-        sharing::close(last);
-    }
-    Ok(())
+pub fn close_store(env: &Env, store: u32) -> AsyncTask<sharing::Closing> {
+    let last = stores::remove(store).and_then(|native| sharing::detach(env, native));
+    AsyncTask::new(sharing::Closing(last))
 }
 
 /// Sets a plain-data field.
@@ -242,134 +253,5 @@ pub fn unregister_many(env: &Env, store: u32, pairs: Float64ArraySlice) -> Resul
     stores::with(env, store, |e| {
         let cells = pairs.chunks_exact(2).filter(|p| valid(p[0]) && valid(p[1])).map(|p| (p[0] as u32, p[1] as u32));
         Ok(e.store.unregister_many(cells) as u32)
-    })
-}
-
-/// Figures of one collection cycle.
-#[napi(object)]
-pub struct CycleFigures {
-    pub cycle: f64,
-    pub marked: f64,
-    pub freed: f64,
-    pub freed_bytes: f64,
-    pub finalizers_queued: f64,
-    pub mark_rounds: u32,
-    /// Ephemeron entries whose values were traced (their keys were live).
-    pub ephemerons_traced: f64,
-    /// Ephemeron entries dropped with their keys.
-    pub ephemerons_dropped: f64,
-    /// Longest time JavaScript could have waited for the collector, in ms.
-    pub max_pause_ms: f64,
-    pub mark_ms: f64,
-    pub sweep_ms: f64,
-    pub total_ms: f64,
-    pub live_objects: f64,
-    pub live_bytes: f64,
-    /// What started the cycle: `'collect'` (an explicit request) or `'allocation'` (the budget).
-    #[napi(ts_type = "'collect' | 'allocation'")]
-    pub trigger: String,
-    /// The collector left its background priority to keep up with allocation.
-    pub boosted: bool,
-    /// When the cycle started, in ms since the Unix epoch.
-    pub started_at: f64,
-}
-
-impl From<CycleStats> for CycleFigures {
-    fn from(c: CycleStats) -> Self {
-        let ms = |ns: u64| ns as f64 / 1e6;
-        CycleFigures {
-            cycle: c.cycle as f64,
-            marked: c.marked as f64,
-            freed: c.freed as f64,
-            freed_bytes: c.freed_bytes as f64,
-            finalizers_queued: c.finalizers_queued as f64,
-            mark_rounds: c.mark_rounds,
-            ephemerons_traced: c.ephemerons_traced as f64,
-            ephemerons_dropped: c.ephemerons_dropped as f64,
-            max_pause_ms: ms(c.max_pause_ns),
-            mark_ms: ms(c.mark_ns),
-            sweep_ms: ms(c.sweep_ns),
-            total_ms: ms(c.total_ns),
-            live_objects: c.live_objects as f64,
-            live_bytes: c.live_bytes as f64,
-            trigger: match c.trigger {
-                Trigger::Request => "collect".to_owned(),
-                Trigger::Allocation => "allocation".to_owned(),
-            },
-            boosted: c.boosted,
-            started_at: c.started_at_ms,
-        }
-    }
-}
-
-#[napi(catch_unwind)]
-pub fn last_cycle(env: &Env, store: u32) -> Result<CycleFigures> {
-    stores::with(env, store, |e| Ok(e.store.last_cycle().into()))
-}
-
-/// The figures of the finished cycles numbered above `cycle` (the last 64
-/// at most), oldest first.
-#[napi(catch_unwind)]
-pub fn cycles_after(env: &Env, store: u32, cycle: f64) -> Result<Vec<CycleFigures>> {
-    stores::with(env, store, |e| Ok(e.store.cycles_after(cycle as u64).into_iter().map(Into::into).collect()))
-}
-
-/// Totals of a store.
-#[napi(object)]
-pub struct StoreStats {
-    pub objects: f64,
-    pub bytes: f64,
-    pub collections: f64,
-    pub allocated_since_cycle: f64,
-    pub next_cycle_at: f64,
-    pub finalization_cells: f64,
-    pub pending_finalizations: f64,
-    pub ephemeron_tables: f64,
-    pub ephemeron_entries: f64,
-    pub slots: f64,
-    pub free_slots: f64,
-    pub threads: u32,
-    /// Cycles that failed with a collector panic (always 0 unless a bug).
-    pub failed_cycles: f64,
-    /// Rooted objects a sweep found unmarked and kept (always 0 unless a
-    /// bug).
-    pub anomalies: f64,
-    pub phase: String,
-    pub last_cycle: CycleFigures,
-    /// This thread's tracked handles: live, or dead and not yet finalized
-    /// by Node.
-    pub handles: f64,
-    /// Named roots (`pin`), of every thread.
-    pub pins: f64,
-    /// Threads that have the store attached (1 unless shared).
-    pub attached: u32,
-}
-
-#[napi(catch_unwind)]
-pub fn stats(env: &Env, store: u32) -> Result<StoreStats> {
-    crate::wrappers::drain_backlog(env);
-    stores::with(env, store, |e| {
-        let s = e.store.stats();
-        Ok(StoreStats {
-            objects: s.objects as f64,
-            bytes: s.bytes as f64,
-            collections: s.collections as f64,
-            allocated_since_cycle: s.allocated_since_cycle as f64,
-            next_cycle_at: s.next_cycle_at as f64,
-            finalization_cells: s.finalization_cells as f64,
-            pending_finalizations: s.pending_finalizations as f64,
-            ephemeron_tables: s.ephemeron_tables as f64,
-            ephemeron_entries: s.ephemeron_entries as f64,
-            slots: f64::from(s.slots),
-            free_slots: s.free_slots as f64,
-            threads: e.store.config().threads as u32,
-            failed_cycles: s.failed_cycles as f64,
-            anomalies: s.anomalies as f64,
-            phase: s.phase.to_owned(),
-            last_cycle: s.last_cycle.into(),
-            handles: e.wrappers.borrow().len() as f64,
-            pins: s.pins as f64,
-            attached: e.store.wakes.len() as u32,
-        })
     })
 }

@@ -17,6 +17,10 @@ pub const OUT_OF_RANGE: &str = "ERR_OUT_OF_RANGE";
 pub const COLLECTED: &str = "ERR_WEAKSTORE_COLLECTED";
 /// The store was closed (or the table dropped).
 pub const CLOSED: &str = "ERR_WEAKSTORE_CLOSED";
+/// The store's collector thread could not be started.
+pub const THREAD: &str = "ERR_WEAKSTORE_THREAD";
+/// The store is at its cap (`maxBytes`), or the allocator refused a value.
+pub const OUT_OF_MEMORY: &str = "ERR_WEAKSTORE_OUT_OF_MEMORY";
 
 /// Throws a `TypeError` with `code` and `message`.
 pub fn type_error<T>(env: &Env, code: &str, message: &str) -> Result<T> {
@@ -26,8 +30,29 @@ pub fn type_error<T>(env: &Env, code: &str, message: &str) -> Result<T> {
 
 /// Throws a `RangeError` with `ERR_OUT_OF_RANGE` and `message`.
 pub fn range_error<T>(env: &Env, message: &str) -> Result<T> {
-    env.throw_range_error(message, Some(OUT_OF_RANGE))?;
+    range_error_with(env, OUT_OF_RANGE, message)
+}
+
+/// Throws a `RangeError` with `code` and `message`.
+pub fn range_error_with<T>(env: &Env, code: &str, message: &str) -> Result<T> {
+    env.throw_range_error(message, Some(code))?;
     Err(Error::new(Status::PendingException, message.to_owned()))
+}
+
+/// Throws a plain `Error` with `code` and `message`.
+pub fn plain_error<T>(env: &Env, code: &str, message: &str) -> Result<T> {
+    env.throw_error(message, Some(code))?;
+    Err(Error::new(Status::PendingException, message.to_owned()))
+}
+
+/// The `ERR_WEAKSTORE_OUT_OF_MEMORY` error of a value of `bytes` bytes
+/// that the allocator refused (no cap involved).
+pub fn allocation_refused<T>(env: &Env, where_: &str, bytes: usize) -> Result<T> {
+    range_error_with(
+        env,
+        OUT_OF_MEMORY,
+        &format!("{where_}: could not allocate {bytes} bytes for the value (the system is out of memory)"),
+    )
 }
 
 /// Maps a core error to the JavaScript error a user should see.
@@ -42,6 +67,26 @@ pub fn core_error<T>(env: &Env, where_: &str, error: weakstore_core::Error) -> R
         E::HeldIsTarget(_) => {
             type_error(env, INVALID_ARG_VALUE, &format!("{where_}: target and held value must not be the same object"))
         }
+        E::OutOfMemory { requested, in_use, max } if max == usize::MAX => {
+            let _ = in_use;
+            allocation_refused(env, where_, requested)
+        }
+        E::OutOfMemory { requested, in_use, max } => range_error_with(
+            env,
+            OUT_OF_MEMORY,
+            &format!(
+                "{where_}: the store is full: {requested} more bytes would pass its maxBytes of {max} \
+                 ({in_use} in use); release objects or raise maxBytes"
+            ),
+        ),
+        E::ThreadStart(why) => plain_error(
+            env,
+            THREAD,
+            &format!(
+                "{where_}: could not start the collector thread ({why}); the process may be at its thread \
+                 limit (ulimit -u, a cgroup's pids.max, systemd's TasksMax)"
+            ),
+        ),
         E::NotRooted(_) | E::UnknownRegistry(_) => {
             Err(Error::new(Status::GenericFailure, format!("{where_}: internal weakstore error: {error}")))
         }

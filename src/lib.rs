@@ -18,6 +18,8 @@ mod api;
 mod delivery;
 mod ephemeron_api;
 mod errors;
+#[cfg(feature = "test-hooks")]
+mod faults_api;
 mod handle_api;
 mod ids;
 mod inspect_api;
@@ -25,6 +27,7 @@ mod phase_gate;
 mod pins_api;
 mod sentinels;
 mod sharing;
+mod stats_api;
 mod stores;
 mod tracked;
 mod values;

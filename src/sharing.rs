@@ -65,19 +65,21 @@ impl Deref for SharedStore {
 }
 
 impl SharedStore {
-    pub fn new(mut config: Config) -> Arc<SharedStore> {
+    /// A new store, or `Error::ThreadStart` if its collector thread
+    /// cannot start.
+    pub fn new(mut config: Config) -> weakstore_core::Result<Arc<SharedStore>> {
         let wakes = Arc::new(Wakes::default());
         let gate = Arc::new(PhaseGate::default());
         config.on_phase = Some(gate.observer());
-        Arc::new(SharedStore {
-            store: Store::new(config, NodeHost(Arc::clone(&wakes))),
+        Ok(Arc::new(SharedStore {
+            store: Store::try_new(config, NodeHost(Arc::clone(&wakes)))?,
             gate,
             // Relaxed: a counter; uniqueness is all it gives.
             key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
             wakes,
             shared: AtomicBool::new(false),
             next_owner: AtomicU32::new(0),
-        })
+        }))
     }
 
     /// Whether another thread may use the store (see the invariants).
@@ -151,10 +153,24 @@ pub fn detach(env: &Env, native: NativeStore) -> Option<SharedStore> {
     Arc::into_inner(store)
 }
 
-/// Closes a detached store that no thread has attached: its collector
-/// thread ends (after the cycle in flight) before this returns, and its
-/// objects are freed.
-pub fn close(mut store: SharedStore) {
-    store.gate.hold(None);
-    store.store.close();
+/// The end of `closeStore`, off the JavaScript thread: closes a detached
+/// store that no thread has attached (its collector thread ends after the
+/// cycle in flight, and its objects are freed), then resolves.
+pub struct Closing(pub Option<SharedStore>);
+
+impl Task for Closing {
+    type Output = ();
+    type JsValue = ();
+
+    fn compute(&mut self) -> Result<()> {
+        if let Some(mut store) = self.0.take() {
+            store.gate.hold(None);
+            store.store.close();
+        }
+        Ok(())
+    }
+
+    fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
+        Ok(())
+    }
 }

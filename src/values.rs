@@ -14,9 +14,9 @@
 
 use napi::bindgen_prelude::*;
 use napi::ValueType;
-use weakstore_core::{BigInt as CoreBigInt, Value};
+use weakstore_core::{try_copy, BigInt as CoreBigInt, Value};
 
-use crate::errors::{type_error, INVALID_ARG_TYPE};
+use crate::errors::{allocation_refused, type_error, INVALID_ARG_TYPE, INVALID_ARG_VALUE};
 
 const EXPECTED: &str =
     "a field value: null, a boolean, number, string, bigint, Buffer/Uint8Array, or a Handle of the same store";
@@ -41,13 +41,16 @@ pub fn from_js(env: &Env, where_: &str, value: Unknown) -> Result<Value> {
         ValueType::Null => Value::Null,
         ValueType::Boolean => Value::Bool(bool::from_unknown(value)?),
         ValueType::Number => Value::Number(f64::from_unknown(value)?),
-        ValueType::String => Value::String(String::from_unknown(value)?.into_boxed_str()),
+        ValueType::String => Value::String(string(env, where_, value)?),
         ValueType::BigInt => {
             let big = BigInt::from_unknown(value)?;
             Value::BigInt(CoreBigInt { negative: big.sign_bit, words: big.words.into_boxed_slice() })
         }
         ValueType::Object if value.is_typedarray()? => match Uint8ArraySlice::from_unknown(value) {
-            Ok(bytes) => Value::Bytes(bytes.to_vec().into_boxed_slice()),
+            Ok(bytes) => match try_copy(&bytes) {
+                Ok(copy) => Value::Bytes(copy.into_boxed_slice()),
+                Err(_) => return allocation_refused(env, where_, bytes.len()),
+            },
             Err(_) => {
                 return type_error(
                     env,
@@ -60,6 +63,38 @@ pub fn from_js(env: &Env, where_: &str, value: Unknown) -> Result<Value> {
             return type_error(env, INVALID_ARG_TYPE, &format!("{where_}: expected {EXPECTED}, got {}", kind(other)))
         }
     })
+}
+
+/// A JavaScript string's UTF-8 copy (lone surrogates become U+FFFD, as in
+/// every Node-API string read), or `ERR_WEAKSTORE_OUT_OF_MEMORY` if the
+/// allocator refuses its bytes.
+fn string(env: &Env, where_: &str, value: Unknown) -> Result<Box<str>> {
+    let (raw_env, raw) = (env.raw(), value.raw());
+    let mut len = 0;
+    // SAFETY: `raw_env` is this call's live environment and `raw` a value
+    // of it that `get_type` reported as a string; a null buffer asks for
+    // the length alone.
+    let status = unsafe { sys::napi_get_value_string_utf8(raw_env, raw, std::ptr::null_mut(), 0, &mut len) };
+    check_status!(status, "{where_}: could not read a string")?;
+    let mut bytes: Vec<u8> = Vec::new();
+    if bytes.try_reserve_exact(len + 1).is_err() {
+        return allocation_refused(env, where_, len);
+    }
+    let mut written = 0;
+    // SAFETY: as above; `bytes` has room for `len + 1` bytes (the string
+    // and the terminating NUL that Node-API writes), and `written` is set
+    // to the bytes written before that NUL.
+    let status =
+        unsafe { sys::napi_get_value_string_utf8(raw_env, raw, bytes.as_mut_ptr().cast(), len + 1, &mut written) };
+    check_status!(status, "{where_}: could not read a string")?;
+    // SAFETY: Node-API wrote `written <= len` initialised bytes.
+    unsafe { bytes.set_len(written.min(len)) };
+    // Node-API writes UTF-8 (V8's WriteUtf8 replaces lone surrogates), but
+    // a check is cheap next to the copy and keeps `str`'s invariant local.
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text.into_boxed_str()),
+        Err(_) => type_error(env, INVALID_ARG_VALUE, &format!("{where_}: the string is not valid Unicode")),
+    }
 }
 
 /// A field value on its way out to JavaScript.
