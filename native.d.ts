@@ -149,18 +149,6 @@ export declare function handleOf(store: number, id: number): object | null
 
 export declare function has(store: number, id: number, key: string): boolean
 
-/** Tests only: the phase the store's collector is held in, or `null`. */
-export declare function heldPhase(store: number): string | null
-
-/** Tests only (`__test__/`): while set, handle deaths stay queued. */
-export declare function holdHandleDeaths(hold: boolean): void
-
-/**
- * Tests only: holds the store's collector at the start of `phase` (a
- * phase name, as `stats().phase` gives it), or lets it go (`null`).
- */
-export declare function holdPhase(store: number, phase?: string | undefined | null): void
-
 export declare function keys(store: number, id: number): Array<string>
 
 export declare function lastCycle(store: number): CycleFigures

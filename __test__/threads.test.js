@@ -7,9 +7,8 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const { threadId } = require('node:worker_threads')
 const { Store, FinalizationRegistry } = require('..')
-const native = require('../native.js')
 const { stateOf } = require('../lib/store.js')
-const { turn, startWorker } = require('./helpers')
+const { turn, testHooks, startWorker } = require('./helpers')
 
 /** Resolves once `check()` is true, turn by turn (a condition, not a timer). */
 async function until(check, what) {
@@ -251,6 +250,7 @@ for (const phase of PHASES) {
     const index = stateOf(store).index
     let collecting = null
     if (phase !== 'idle') {
+      const native = testHooks()
       native.holdPhase(index, phase)
       collecting = store.collect()
       await until(() => native.heldPhase(index) === phase, `the collector held in ${phase}`)
@@ -259,7 +259,7 @@ for (const phase of PHASES) {
     await worker.terminate()
     assert.equal(store.stats().attached, 1, 'the worker detached as it ended')
     if (collecting !== null) {
-      native.holdPhase(index, null)
+      testHooks().holdPhase(index, null)
       await collecting
     }
     await store.collect()

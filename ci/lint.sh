@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Rust formatting and lints for the whole workspace (rustfmt.toml; the
-# crates' [lints] tables). Also checks the loom build, whose cfg compiles
-# other code paths. Fails on any diff or warning.
+# crates' [lints] tables). Also checks the binding with its test-only
+# feature and the loom build, whose feature and cfg compile other code
+# paths. Fails on any diff or warning.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# The test-only code of the binding (`npm test` builds it).
+cargo clippy -p weakstore --all-targets --features test-hooks -- -D warnings
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo clippy -p weakstore-core --tests -- -D warnings

@@ -44,7 +44,8 @@ use crate::stores::NativeStore;
 /// The core store and what the threads attached to it share.
 pub struct SharedStore {
     store: Store,
-    /// Tests only: holds the collector in a phase (`crate::phase_gate`).
+    /// Tests only: holds the collector in a phase (`crate::phase_gate`;
+    /// empty unless built with `test-hooks`).
     pub gate: Arc<PhaseGate>,
     /// Names the store in `share()` values and handle ids; never reused.
     pub key: u64,
@@ -65,12 +66,11 @@ impl Deref for SharedStore {
 }
 
 impl SharedStore {
-    pub fn new(mut config: Config) -> Arc<SharedStore> {
+    pub fn new(config: Config) -> Arc<SharedStore> {
         let wakes = Arc::new(Wakes::default());
         let gate = Arc::new(PhaseGate::default());
-        config.on_phase = Some(gate.observer());
         Arc::new(SharedStore {
-            store: Store::new(config, NodeHost(Arc::clone(&wakes))),
+            store: Store::new(gate.observe(config), NodeHost(Arc::clone(&wakes))),
             gate,
             // Relaxed: a counter; uniqueness is all it gives.
             key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
