@@ -839,6 +839,7 @@ module.exports.adoptHandle = nativeBinding.adoptHandle
 module.exports.allocHandle = nativeBinding.allocHandle
 module.exports.attachStore = nativeBinding.attachStore
 module.exports.beginDelivery = nativeBinding.beginDelivery
+module.exports.checkShared = nativeBinding.checkShared
 module.exports.closeStore = nativeBinding.closeStore
 module.exports.completed = nativeBinding.completed
 module.exports.createStore = nativeBinding.createStore
