@@ -102,6 +102,7 @@ export interface StoreStats {
   /** `allocatedSinceCycle` at which the next automatic cycle starts (the budget, paced on the live size). */
   nextCycleAt: number
   finalizationCells: number
+  /** Registrations whose target was collected and whose callback is still due (not yet taken for delivery, not unregistered), on every thread. */
   pendingFinalizations: number
   /** Live WeakMap/WeakSet tables and the entries they hold. */
   ephemeronTables: number

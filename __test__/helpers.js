@@ -44,6 +44,20 @@ function testHooks() {
 }
 
 /**
+ * Runs a full cycle of `store` and waits for it on this thread, without
+ * letting the event loop turn: the cells it fires stay queued for this
+ * thread, undelivered, until the caller's job ends.
+ */
+function cycleWithoutDelivery(store) {
+  const native = require('../native.js')
+  const st = require('../lib/store.js').stateOf(store)
+  st.registrations.flush()
+  const cycle = native.requestCollection(st.index)
+  const pause = new Int32Array(new SharedArrayBuffer(4))
+  while (native.completed(st.index) < cycle) Atomics.wait(pause, 0, 0, 1)
+}
+
+/**
  * Starts a worker thread that runs `body` (the source of an async function
  * body) with `Store`, `WeakRef`, `FinalizationRegistry`, `native` (the
  * addon), `workerData`, `threadId`, `send(message)` and `next()` (the next
@@ -79,4 +93,4 @@ function startWorker(body, workerData = undefined) {
   return { worker, next, send: (m) => worker.postMessage(m) }
 }
 
-module.exports = { turn, scoped, assertOnlyChildRootsIt, testHooks, startWorker }
+module.exports = { turn, scoped, assertOnlyChildRootsIt, testHooks, cycleWithoutDelivery, startWorker }
