@@ -122,6 +122,7 @@ export interface StoreStats {
   /** `allocatedSinceCycle` at which the next automatic cycle starts (the budget, paced on the live size). */
   nextCycleAt: number
   finalizationCells: number
+  /** Registrations whose target was collected and whose callback is still due (not yet taken for delivery, not unregistered), on every thread. */
   pendingFinalizations: number
   /** Live WeakMap/WeakSet tables and the entries they hold. */
   ephemeronTables: number
@@ -143,10 +144,17 @@ export interface StoreStats {
   lastCycle: CycleFigures
 }
 
-/** What `store.share()` returns: a plain value that `postMessage` and `workerData` carry to another thread. */
+/**
+ * What `store.share()` returns: a plain value that `postMessage` and
+ * `workerData` carry to another thread. It is a capability: whoever has it
+ * (or a copy) can attach to the store.
+ */
 export interface SharedStore {
   type: 'weakstore.Store'
+  /** Names the store in the process (handle ids start with it); not secret. */
   key: number
+  /** The store's secret, 128 random bits as 32 hexadecimal digits: `Store.attach` checks it. */
+  secret: string
 }
 
 /** An off-heap object store with its own concurrent garbage collector. */
@@ -186,13 +194,16 @@ export class Store implements AsyncDisposable {
   readonly closed: boolean
   /**
    * A value to post to another thread (`postMessage`, `workerData`), where
-   * `Store.attach(value)` gives a `Store` over this same store.
+   * `Store.attach(value)` gives a `Store` over this same store. It carries
+   * the store's secret: give it only to threads that may use the store.
    */
   share(): SharedStore
   /**
    * The calling thread's `Store` for the store `shared` names (the same one
    * each time within a thread, until it is closed). Throws
-   * `ERR_WEAKSTORE_CLOSED` once every thread that had it closed it or ended.
+   * `ERR_WEAKSTORE_UNKNOWN_STORE` if no store is shared under its key with
+   * its secret: a forged or altered value, or a store that every thread
+   * that had it closed or left.
    */
   static attach(shared: SharedStore): Store
   /** Pins `handle`'s object under `name`, for every thread: it lives until unpinned (or replaced). */

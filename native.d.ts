@@ -20,10 +20,11 @@ export declare function adoptHandle(store: number, id: number, handle: unknown):
 export declare function allocHandle(store: number, handle: unknown): number
 
 /**
- * Attaches the calling thread to the shared store `key` (a value of
- * `share()`); returns its index in this thread's table.
+ * Attaches the calling thread to the shared store `key` if `secret` is
+ * its secret (a value of `share()`); returns its index in this thread's
+ * table.
  */
-export declare function attachStore(key: number, pump: (arg: number) => void): number
+export declare function attachStore(key: number, secret: string, pump: (arg: number) => void): number
 
 /**
  * Begins a delivery batch: fired cells as `[registry, cell, heldId or 0]`
@@ -31,6 +32,12 @@ export declare function attachStore(key: number, pump: (arg: number) => void): n
  * pump, so it re-arms the wake-up before reading.
  */
 export declare function beginDelivery(store: number): Float64Array
+
+/**
+ * Checks a value of `share()` as `attachStore` does, without attaching
+ * (`Store.attach` in a thread that has the store attached already).
+ */
+export declare function checkShared(key: number, secret: string): void
 
 /**
  * Closes this thread's use of a store; the last thread to let go closes
@@ -157,18 +164,6 @@ export declare function handleOf(store: number, id: number): object | null
 
 export declare function has(store: number, id: number, key: string): boolean
 
-/** Tests only: the phase the store's collector is held in, or `null`. */
-export declare function heldPhase(store: number): string | null
-
-/** Tests only (`__test__/`): while set, handle deaths stay queued. */
-export declare function holdHandleDeaths(hold: boolean): void
-
-/**
- * Tests only: holds the store's collector at the start of `phase` (a
- * phase name, as `stats().phase` gives it), or lets it go (`null`).
- */
-export declare function holdPhase(store: number, phase?: string | undefined | null): void
-
 export declare function keys(store: number, id: number): Array<string>
 
 export declare function lastCycle(store: number): CycleFigures
@@ -244,8 +239,11 @@ export declare function setRef(store: number, id: number, key: string, target: n
 /** Sets a plain-data field. */
 export declare function setValue(store: number, id: number, key: string, value: unknown): void
 
-/** Makes the store attachable from other threads; returns its key. */
-export declare function shareStore(store: number): number
+/**
+ * Makes the store attachable from other threads; returns the secret its
+ * `share()` values carry (32 lowercase hexadecimal digits).
+ */
+export declare function shareStore(store: number): string
 
 /** What `writeHeapSnapshot` reports. */
 export interface SnapshotInfo {

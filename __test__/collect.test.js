@@ -4,7 +4,7 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { Store, WeakRef } = require('..')
-const { scoped, turn, assertOnlyChildRootsIt } = require('./helpers')
+const { scoped, turn, assertOnlyChildRootsIt, testHooks } = require('./helpers')
 
 test('a released handle stops being a root at once; reachable objects live', async () => {
   const store = new Store({ manual: true })
@@ -187,7 +187,7 @@ test('death reports: handles released in their job, released later, and dropped 
 
 test('a handle that died before its death was handled: the new handle keeps the root, the stale death is ignored', async (t) => {
   if (typeof globalThis.gc !== 'function') return t.skip('needs --expose-gc')
-  const native = require('../native.js')
+  const native = testHooks()
   const store = new Store({ manual: true })
   const parent = store.alloc()
   scoped(() => parent.set('child', store.alloc({ v: 1 }))) // the child's handle is dropped

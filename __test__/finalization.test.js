@@ -2,7 +2,7 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { Store, FinalizationRegistry, WeakRef } = require('..')
-const { scoped, turn } = require('./helpers')
+const { scoped, turn, cycleWithoutDelivery } = require('./helpers')
 
 test('callback runs once per collected target, with the held value and this undefined', async () => {
   const store = new Store({ manual: true })
@@ -279,4 +279,28 @@ test('a callback that cancels a later callback of its batch and registers anew g
   fresh.release()
   await store.collect()
   assert.deepEqual(seen, ['A', 'NEW'])
+})
+
+test('stats().pendingFinalizations counts the callbacks still due, not cells unregistered after they fired', async () => {
+  const store = new Store({ manual: true })
+  const seen = []
+  const reg = new FinalizationRegistry((held) => seen.push(held))
+  const token = {}
+  const fire = (held, unregisterToken) => {
+    const a = store.alloc()
+    reg.register(a, held, unregisterToken)
+    a.release()
+    cycleWithoutDelivery(store) // fired, queued for this thread
+  }
+  fire('cancelled', token)
+  assert.equal(store.stats().pendingFinalizations, 1)
+  assert.equal(reg.unregister(token), true)
+  assert.equal(store.stats().pendingFinalizations, 0, 'the unregistered cell is no longer due')
+  // A new registration gets the freed cell's id, and fires too: one due callback.
+  fire('due', undefined)
+  assert.equal(store.stats().pendingFinalizations, 1)
+  await store.collect()
+  assert.deepEqual(seen, ['due'])
+  assert.equal(store.stats().pendingFinalizations, 0)
+  assert.equal(store.stats().finalizationCells, 0)
 })

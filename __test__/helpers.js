@@ -27,6 +27,37 @@ async function assertOnlyChildRootsIt(assert, store, parent, child) {
 }
 
 /**
+ * The addon's test-only exports (`holdPhase`, `heldPhase`,
+ * `holdHandleDeaths`), read off the binding object that native.js loads.
+ * Only a build with the Cargo feature `test-hooks` has them (`npm test`
+ * builds one: `npm run build:test`); the loader and its types are generated
+ * from the release build, which has none, so they are not declared there.
+ */
+function testHooks() {
+  const native = require('../native.js')
+  for (const name of ['holdPhase', 'heldPhase', 'holdHandleDeaths']) {
+    if (typeof native[name] !== 'function') {
+      throw new Error(`the addon was built without the test-hooks feature (it has no ${name}): run \`npm run build:test\``)
+    }
+  }
+  return native
+}
+
+/**
+ * Runs a full cycle of `store` and waits for it on this thread, without
+ * letting the event loop turn: the cells it fires stay queued for this
+ * thread, undelivered, until the caller's job ends.
+ */
+function cycleWithoutDelivery(store) {
+  const native = require('../native.js')
+  const st = require('../lib/store.js').stateOf(store)
+  st.registrations.flush()
+  const cycle = native.requestCollection(st.index)
+  const pause = new Int32Array(new SharedArrayBuffer(4))
+  while (native.completed(st.index) < cycle) Atomics.wait(pause, 0, 0, 1)
+}
+
+/**
  * Starts a worker thread that runs `body` (the source of an async function
  * body) with `Store`, `WeakRef`, `FinalizationRegistry`, `native` (the
  * addon), `workerData`, `threadId`, `send(message)` and `next()` (the next
@@ -62,4 +93,4 @@ function startWorker(body, workerData = undefined) {
   return { worker, next, send: (m) => worker.postMessage(m) }
 }
 
-module.exports = { turn, scoped, assertOnlyChildRootsIt, startWorker }
+module.exports = { turn, scoped, assertOnlyChildRootsIt, testHooks, cycleWithoutDelivery, startWorker }

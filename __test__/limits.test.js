@@ -7,12 +7,11 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { Store, WeakRef } = require('..')
-const { turn, startWorker } = require('./helpers')
-const { hooks } = require('./hooks')
+const { turn, startWorker, testHooks } = require('./helpers')
 const native = require('../native.js')
 const { stateOf } = require('../lib/store')
 
-const fault = hooks()
+const fault = testHooks()
 
 test('a store whose collector thread cannot start throws ERR_WEAKSTORE_THREAD, with no panic text', () => {
   fault.limitThreadStarts(0)

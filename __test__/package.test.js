@@ -57,6 +57,13 @@ function install(dir, tarballs, env) {
   return ok('npm', ['install', '--offline', '--no-audit', '--no-fund', '--foreground-scripts', ...tarballs], { cwd: dir, env })
 }
 
+/** Which test-only exports the module at `file` (an addon, or a loader) has: none in anything a user installs. */
+function testHooksIn(file, env) {
+  const probe = `const m = require(${JSON.stringify(file)}); ` +
+    "console.log(JSON.stringify(['holdPhase', 'heldPhase', 'holdHandleDeaths'].filter((name) => name in m)))"
+  return JSON.parse(ok(process.execPath, ['-e', probe], { env }).stdout)
+}
+
 function smoke(dir, env) {
   assert.match(ok(process.execPath, ['--expose-gc', 'smoke.cjs'], { cwd: dir, env }).stdout, /SMOKE_OK cjs/)
   assert.match(ok(process.execPath, ['--expose-gc', 'smoke.mjs'], { cwd: dir, env }).stdout, /SMOKE_OK esm/)
@@ -93,6 +100,8 @@ test('pack:all writes the main and platform tarballs, and the committed loader i
     const diff = run('git', ['diff', '--exit-code', '--', 'native.js', 'native.d.ts'])
     assert.equal(diff.status, 0, `the committed napi loader is stale: commit the regenerated native.js / native.d.ts\n${diff.output}`)
   }
+  const types = fs.readFileSync(path.join(root, 'native.d.ts'), 'utf8')
+  assert.doesNotMatch(types, /holdPhase|heldPhase|holdHandleDeaths/, 'the loader is generated from a build without test-hooks')
 })
 
 test('every package is publishable: npm publish --dry-run, no private flag, license, engines, files', () => {
@@ -134,6 +143,9 @@ test('installed with the prebuilt package and no Rust: CommonJS, ES modules, Typ
   install(dir, [mainTarball, platformTarball], noRust)
   assert.ok(fs.existsSync(path.join(dir, 'node_modules', `weakstore-${abi}`)))
   assert.ok(!fs.existsSync(path.join(dir, 'node_modules', 'weakstore', `weakstore.${abi}.node`)), 'nothing was built locally')
+  const addon = path.join(dir, 'node_modules', `weakstore-${abi}`, `weakstore.${abi}.node`)
+  assert.deepEqual(testHooksIn(addon, noRust), [], 'the packed addon was built without test-hooks')
+  assert.deepEqual(testHooksIn(path.join(dir, 'node_modules', 'weakstore', 'native.js'), noRust), [])
   smoke(dir, noRust)
   workerPool(dir, noRust)
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
@@ -150,6 +162,7 @@ test('installed without the platform package, with cargo on PATH: the addon is b
   assert.ok(fs.existsSync(path.join(installed, `weakstore.${abi}.node`)), r.output)
   assert.ok(!fs.existsSync(path.join(installed, 'target')), 'the build folder was left behind')
   assert.ok(!fs.existsSync(path.join(dir, 'node_modules', `weakstore-${abi}`)))
+  assert.deepEqual(testHooksIn(path.join(installed, `weakstore.${abi}.node`), noRust), [], 'built without test-hooks')
   smoke(dir, noRust)
 })
 

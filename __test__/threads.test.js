@@ -7,9 +7,8 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const { threadId } = require('node:worker_threads')
 const { Store, FinalizationRegistry } = require('..')
-const native = require('../native.js')
 const { stateOf } = require('../lib/store.js')
-const { turn, startWorker } = require('./helpers')
+const { turn, testHooks, startWorker } = require('./helpers')
 
 /** Resolves once `check()` is true, turn by turn (a condition, not a timer). */
 async function until(check, what) {
@@ -76,7 +75,42 @@ test('share() values and handle ids are checked', async () => {
   await other.close()
   const shared = store.share()
   await store.close()
-  assert.throws(() => Store.attach(shared), { name: 'TypeError', code: 'ERR_WEAKSTORE_CLOSED' })
+  // The registry forgot the key: a store closed by every thread is told
+  // apart from a forged value no more.
+  assert.throws(() => Store.attach(shared), { name: 'TypeError', code: 'ERR_WEAKSTORE_UNKNOWN_STORE', message: /closed by every thread/ })
+})
+
+test('a share() value is a capability: attaching takes its secret, which the key alone does not give', async () => {
+  const UNKNOWN = { name: 'TypeError', code: 'ERR_WEAKSTORE_UNKNOWN_STORE', message: /^Store\.attach: / }
+  const store = new Store({ manual: true })
+  const other = new Store({ manual: true })
+  const shared = store.share()
+  assert.deepEqual(Object.keys(shared), ['type', 'key', 'secret'])
+  assert.match(shared.secret, /^[0-9a-f]{32}$/, '128 bits, in hexadecimal')
+  assert.deepEqual(store.share(), shared, 'the same value on every call')
+  assert.notEqual(other.share().secret, shared.secret)
+  // The key is no secret (handle ids start with it): alone, it attaches nothing.
+  assert.throws(() => Store.attach({ type: 'weakstore.Store', key: shared.key }), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' })
+  const flipped = shared.secret.slice(0, -1) + (shared.secret.endsWith('0') ? '1' : '0')
+  for (const secret of ['0'.repeat(32), flipped, other.share().secret, '', 'not hexadecimal', shared.secret + '00']) {
+    assert.throws(() => Store.attach({ ...shared, secret }), UNKNOWN, secret)
+  }
+  assert.throws(() => Store.attach({ ...shared, key: shared.key + 1_000_000 }), UNKNOWN, 'a key no store has')
+  // A worker that was given only the key cannot attach; given the value, it can.
+  const { worker, next } = startWorker(`
+    try {
+      Store.attach({ type: 'weakstore.Store', key: workerData.key, secret: '0'.repeat(32) })
+      send('attached')
+    } catch (e) {
+      send(e.code)
+    }
+    send(Store.attach(workerData).stats().attached)
+  `, shared)
+  assert.equal(await next(), 'ERR_WEAKSTORE_UNKNOWN_STORE')
+  assert.equal(await next(), 2)
+  await worker.terminate()
+  await other.close()
+  await store.close()
 })
 
 test('pins: named roots visible from every thread', async () => {
@@ -251,6 +285,7 @@ for (const phase of PHASES) {
     const index = stateOf(store).index
     let collecting = null
     if (phase !== 'idle') {
+      const native = testHooks()
       native.holdPhase(index, phase)
       collecting = store.collect()
       await until(() => native.heldPhase(index) === phase, `the collector held in ${phase}`)
@@ -259,7 +294,7 @@ for (const phase of PHASES) {
     await worker.terminate()
     assert.equal(store.stats().attached, 1, 'the worker detached as it ended')
     if (collecting !== null) {
-      native.holdPhase(index, null)
+      testHooks().holdPhase(index, null)
       await collecting
     }
     await store.collect()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rust formatting and lints for the whole workspace (rustfmt.toml; the
-# crates' [lints] tables). Also checks the loom build, whose cfg compiles
-# other code paths. Fails on any diff or warning.
+# crates' [lints] tables). Also checks the binding with its test-only
+# feature and the loom build, whose feature and cfg compile other code
+# paths. Fails on any diff or warning.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --all -- --check

@@ -11,7 +11,7 @@ versions=("${@:-22 24}")
 [ $# -eq 0 ] && versions=(22 24)
 dir=target/node-versions
 mkdir -p "$dir"
-npm run build >/dev/null
+npm run build:test >/dev/null
 for v in "${versions[@]}"; do
   if [ ! -x "$dir/$v/package/bin/node" ]; then
     rm -rf "$dir/$v" && mkdir -p "$dir/$v"

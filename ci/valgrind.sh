@@ -37,10 +37,11 @@ if [ "${VALGRIND_SKIP_BUILD:-0}" != 1 ] || [ ! -f "$ADDON" ]; then
   mkdir -p "$OUT/out"
   # Release code (what ships) plus DWARF, so stacks name the Rust frames.
   # Without mimalloc (the default feature): memcheck tracks malloc/free
-  # only, and would see nothing inside mimalloc's pages.
+  # only, and would see nothing inside mimalloc's pages. With the test-only
+  # hooks the tests use (the feature test-hooks, as `npm test` builds).
   CARGO_PROFILE_RELEASE_DEBUG=true npx napi build --platform --release \
     --target-dir "$OUT" --output-dir "$OUT/out" --js native.js --dts native.d.ts \
-    --no-default-features
+    --no-default-features --features test-hooks
 fi
 # native.js / native.d.ts are generated (gitignored); a fresh checkout has none.
 [ -f native.js ] || cp "$OUT/out/native.js" native.js

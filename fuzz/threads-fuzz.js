@@ -845,7 +845,7 @@ async function main() {
   if (st.pins !== 0) fz.fail('pins left after unpinning all', st.pins)
   await store.close()
   await fz.other.close()
-  const attachClosed = fz.call('attach after the last close', ['ERR_WEAKSTORE_CLOSED'], () => Store.attach(shared))
+  const attachClosed = fz.call('attach after the last close', ['ERR_WEAKSTORE_UNKNOWN_STORE'], () => Store.attach(shared))
   if (attachClosed.ok) fz.fail('attach after the last close() succeeded', '')
   clearTimeout(watchdog)
 

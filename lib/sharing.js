@@ -2,10 +2,13 @@
 // One store, many threads: the JavaScript side of sharing (the binding's
 // side is src/sharing.rs).
 //
-// - store.share() returns a plain object { type: 'weakstore.Store', key }
-//   that structured clone carries to another thread (postMessage,
+// - store.share() returns a plain object { type: 'weakstore.Store', key,
+//   secret } that structured clone carries to another thread (postMessage,
 //   workerData); Store.attach(value) there gives a Store over the same
-//   native store. `key` names the store in the process and is never reused.
+//   native store. `key` names the store in the process and is never reused;
+//   `secret` (128 random bits, as 32 hexadecimal digits) is what lets a
+//   thread attach: the binding checks it (src/secret.rs), so a value is a
+//   capability, and a key alone (public: handle ids start with it) is not.
 // - handle.id is the string `<key>:<object id>`: it names one object of one
 //   store, for as long as the process runs (object ids are generation-checked,
 //   so an id never names a later object in the same slot).
@@ -19,14 +22,19 @@ const { isObject, typeError, invalidValue } = require('./errors')
 const SHARED = 'weakstore.Store'
 
 /** The value share() returns. */
-const shareValue = (key) => ({ type: SHARED, key })
+const shareValue = (key, secret) => ({ type: SHARED, key, secret })
 
-/** The key of a share() value, or a TypeError. */
-function sharedKey(value) {
-  if (!isObject(value) || value.type !== SHARED || !Number.isSafeInteger(value.key) || value.key < 1) {
-    throw typeError('Store.attach', "a value returned by store.share() ({ type: 'weakstore.Store', key })", value)
+/**
+ * The key and secret of a value shaped like share()'s (each property read
+ * once), or a TypeError. Whether the secret is the store's is the binding's
+ * to say.
+ */
+function sharedValue(value) {
+  if (isObject(value)) {
+    const { type, key, secret } = value
+    if (type === SHARED && Number.isSafeInteger(key) && key >= 1 && typeof secret === 'string') return { key, secret }
   }
-  return value.key
+  throw typeError('Store.attach', "a value returned by store.share() ({ type: 'weakstore.Store', key, secret })", value)
 }
 
 /** The id of object `id` in the store `key`. */
@@ -76,4 +84,4 @@ const forgetKey = (key, store) => {
   if (attached.get(key)?.deref() === store) attached.delete(key)
 }
 
-module.exports = { shareValue, sharedKey, handleId, objectIdOf, pinName, attachedStore, rememberStore, forgetKey }
+module.exports = { shareValue, sharedValue, handleId, objectIdOf, pinName, attachedStore, rememberStore, forgetKey }

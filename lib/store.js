@@ -157,26 +157,32 @@ class Store {
 
   /**
    * A value to post to another thread (postMessage, workerData), where
-   * `Store.attach(value)` gives a Store over this same store.
-   * @returns {{ type: 'weakstore.Store', key: number }}
+   * `Store.attach(value)` gives a Store over this same store. It carries
+   * the store's secret: whoever has the value can attach.
+   * @returns {{ type: 'weakstore.Store', key: number, secret: string }}
    */
   share() {
     const st = openState(this, 'share')
-    native.shareStore(st.index)
+    const secret = native.shareStore(st.index)
     sharing.rememberStore(st.key, this)
-    return sharing.shareValue(st.key)
+    return sharing.shareValue(st.key, secret)
   }
 
   /**
    * The calling thread's Store for the store that `shared` (a value of
    * `store.share()`, possibly from another thread) names; the same Store
-   * each time within a thread, until it is closed.
+   * each time within a thread, until it is closed. A value whose key names
+   * no shared store, or whose secret is not that store's, throws
+   * ERR_WEAKSTORE_UNKNOWN_STORE.
    */
   static attach(shared) {
-    const key = sharing.sharedKey(shared)
+    const { key, secret } = sharing.sharedValue(shared)
     const known = sharing.attachedStore(key)
-    if (known !== undefined && !known.closed) return known
-    attaching = native.attachStore(key, pumpStore)
+    if (known !== undefined && !known.closed) {
+      native.checkShared(key, secret) // the secret is checked here too
+      return known
+    }
+    attaching = native.attachStore(key, secret, pumpStore)
     let store
     try {
       store = new Store()

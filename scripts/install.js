@@ -3,14 +3,16 @@
 // weakstore's install script.
 //
 // - In a source checkout (the repository, with its devDependencies), it
-//   builds the addon with the napi CLI, as `npm run build` does.
+//   builds the addon with the napi CLI as `npm test` does
+//   (`npm run build:test`: a release build with the test-only Cargo feature
+//   `test-hooks`), so that `npm test` finds it built.
 // - Installed as a dependency, it does nothing when an addon loads (this
 //   platform's prebuilt package, or an earlier local build). Otherwise, if a
 //   Rust toolchain is on PATH, it builds the addon from the sources shipped
-//   in the package with plain `cargo` (no devDependencies needed) and puts
-//   it where native.js looks first. Without Rust it only warns: the install
-//   succeeds, and `require('weakstore')` then throws an error that says
-//   what to do (lib/load.js).
+//   in the package with plain `cargo` (no devDependencies needed, default
+//   features only) and puts it where native.js looks first. Without Rust it
+//   only warns: the install succeeds, and `require('weakstore')` then
+//   throws an error that says what to do (lib/load.js).
 //
 // WEAKSTORE_SKIP_INSTALL=1 skips all of it.
 
@@ -73,8 +75,8 @@ function cargoBuild() {
 function main() {
   if (process.env.WEAKSTORE_SKIP_INSTALL) return 0
   if (napiCli() !== null) {
-    // The repository's own flow: a release build with the napi CLI.
-    return run(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build']).status ?? 1
+    // The repository's own flow: the release build `npm test` uses, with the napi CLI.
+    return run(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build:test']).status ?? 1
   }
   if (addonLoads()) return 0
   const abi = platformArchABI()

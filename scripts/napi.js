@@ -15,10 +15,15 @@ function napi(...args) {
   execFileSync(process.execPath, [cli, ...args], { cwd: root, stdio })
 }
 
-/** The release build, which also regenerates the loader (native.js, native.d.ts). */
-function build() {
-  process.stderr.write('> npm run build\n')
-  execFileSync('npm', ['run', 'build'], { cwd: root, stdio })
+/**
+ * The release build (without the test-only feature `test-hooks`), which
+ * also generates the loader (native.js, native.d.ts); `args` go to
+ * `napi build` (`--output-dir <dir>`: the addon and the loader go there).
+ */
+function build(...args) {
+  const npmArgs = ['run', 'build', ...(args.length ? ['--', ...args] : [])]
+  process.stderr.write(`> npm ${npmArgs.join(' ')}\n`)
+  execFileSync('npm', npmArgs, { cwd: root, stdio })
 }
 
 module.exports = { root, napi, build }

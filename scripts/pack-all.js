@@ -3,9 +3,15 @@
 // npm run pack:all: builds the release addon and writes the tarballs of the
 // main package and of this machine's platform package into dist/, with the
 // napi CLI's own commands:
-//   npm run build                     the addon (napi build --platform --release), and the loader native.js
+//   npm run build -- --output-dir dist/addon
+//                                     the addon (napi build --platform --release, without
+//                                     the test-only feature test-hooks) and the loader
+//                                     native.js / native.d.ts, which are copied to the
+//                                     repository; the repository's own addon, which may
+//                                     be `npm test`'s build, is left alone
 //   napi create-npm-dirs              npm/<platform>/ for every configured target
-//   napi artifacts                    copies this machine's .node into its npm/ dir
+//   napi artifacts                    copies this machine's .node into its npm/ dir (in a
+//                                     copy of the package, dist/napi/)
 //   npm pack                          the two tarballs
 // The main package is packed from a staged copy (dist/stage/) whose
 // package.json lists every platform package as an optional dependency at
@@ -76,26 +82,36 @@ function main() {
   fs.mkdirSync(dist, { recursive: true })
   for (const f of fs.readdirSync(dist)) if (f.endsWith('.tgz')) fs.rmSync(path.join(dist, f))
 
-  build()
+  // The release build goes to dist/addon/, which then holds only it (and
+  // the loader): napi artifacts searches its --output-dir recursively, and
+  // other builds of the same binary (the repository's own, ci/valgrind.sh's
+  // target/valgrind/out) would be ambiguous.
+  const addon = path.join(dist, 'addon')
+  fs.rmSync(addon, { recursive: true, force: true })
+  build('--output-dir', path.relative(root, addon))
+  for (const loader of ['native.js', 'native.d.ts']) fs.copyFileSync(path.join(addon, loader), path.join(root, loader))
   napi('create-npm-dirs')
-  // artifacts copies every configured target's .node; here only this
+  // napi artifacts also copies the addon into its package's root: it runs
+  // in a copy of the package (dist/napi/: package.json and this platform's
+  // npm/ folder), so that the repository's addon stays the one `npm test`
+  // built. It copies every configured target's .node; here only this
   // machine's exists, so it runs with a configuration naming just that one.
+  const abi = platformArchABI()
+  const napiRoot = path.join(dist, 'napi')
+  fs.rmSync(napiRoot, { recursive: true, force: true })
+  fs.mkdirSync(path.join(napiRoot, 'npm', abi), { recursive: true })
+  fs.copyFileSync(path.join(root, 'package.json'), path.join(napiRoot, 'package.json'))
+  for (const file of ['package.json', 'README.md']) {
+    fs.copyFileSync(path.join(root, 'npm', abi, file), path.join(napiRoot, 'npm', abi, file))
+  }
   const host = /^host: (.+)$/m.exec(sh('rustc', ['-vV']))[1]
-  const hostConfig = path.join(dist, 'napi-host.json')
+  const hostConfig = path.join(napiRoot, 'napi-host.json')
   fs.writeFileSync(hostConfig, JSON.stringify({ binaryName: pkg.napi.binaryName, targets: [host] }))
-  // From a directory holding only the addon just built: napi artifacts
-  // searches its --output-dir recursively, and other builds of the same
-  // binary (ci/valgrind.sh's target/valgrind/out, say) would be ambiguous.
-  const built = `${pkg.napi.binaryName}.${platformArchABI()}.node`
-  const artifacts = path.join(dist, 'artifacts')
-  fs.rmSync(artifacts, { recursive: true, force: true })
-  fs.mkdirSync(artifacts, { recursive: true })
-  fs.copyFileSync(path.join(root, built), path.join(artifacts, built))
-  napi('artifacts', '--config-path', hostConfig, '--output-dir', artifacts, '--npm-dir', 'npm')
+  napi('artifacts', '--cwd', napiRoot, '--config-path', hostConfig, '--output-dir', addon, '--npm-dir', 'npm')
 
   const main = pack(stageMain())
   checkMain(main)
-  const platform = pack(path.join(root, 'npm', platformArchABI()))
+  const platform = pack(path.join(napiRoot, 'npm', abi))
   for (const r of [main, platform]) {
     console.log(`dist/${r.filename}  ${(r.size / 1024).toFixed(1)} kB packed, ${(r.unpackedSize / 1024).toFixed(1)} kB unpacked, ${r.entryCount} files`)
   }

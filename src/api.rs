@@ -11,7 +11,7 @@ use napi_derive::napi;
 use weakstore_core::{Config, Value};
 
 use crate::delivery::PumpFn;
-use crate::errors::{core_error, range_error, type_error, CLOSED};
+use crate::errors::{core_error, range_error};
 use crate::ids::{object_id, parse_id};
 use crate::sharing::{self, SharedStore};
 use crate::stores::{self, sync_external_memory};
@@ -62,13 +62,14 @@ pub fn create_store(env: &Env, options: StoreConfig, pump: Function<u32, ()>) ->
     Ok(attach(env, shared, pump))
 }
 
-/// Attaches the calling thread to the shared store `key` (a value of
-/// `share()`); returns its index in this thread's table.
+/// Attaches the calling thread to the shared store `key` if `secret` is
+/// its secret (a value of `share()`); returns its index in this thread's
+/// table.
 #[napi(catch_unwind)]
-pub fn attach_store(env: &Env, key: f64, pump: Function<u32, ()>) -> Result<u32> {
-    let found = (key.fract() == 0.0 && key >= 1.0).then(|| SharedStore::find(key as u64)).flatten();
-    let Some(shared) = found else {
-        return type_error(env, CLOSED, "Store.attach: that store was closed by every thread that had it");
+pub fn attach_store(env: &Env, key: f64, secret: String, pump: Function<u32, ()>) -> Result<u32> {
+    let shared = match SharedStore::find(key, &secret) {
+        Ok(shared) => shared,
+        Err(refused) => return refused.throw(env),
     };
     let pump: PumpFn = pump.build_threadsafe_function::<u32>().weak::<true>().build()?;
     Ok(attach(env, shared, pump))
@@ -82,10 +83,26 @@ fn attach(env: &Env, shared: Arc<SharedStore>, pump: PumpFn) -> u32 {
     index
 }
 
-/// Makes the store attachable from other threads; returns its key.
+/// Checks a value of `share()` as `attachStore` does, without attaching
+/// (`Store.attach` in a thread that has the store attached already).
 #[napi(catch_unwind)]
-pub fn share_store(env: &Env, store: u32) -> Result<f64> {
-    stores::with(env, store, |e| Ok(e.store.share() as f64))
+pub fn check_shared(env: &Env, key: f64, secret: String) -> Result<()> {
+    match SharedStore::find(key, &secret) {
+        Ok(_) => Ok(()),
+        Err(refused) => refused.throw(env),
+    }
+}
+
+/// Makes the store attachable from other threads; returns the secret its
+/// `share()` values carry (32 lowercase hexadecimal digits).
+#[napi(catch_unwind)]
+pub fn share_store(env: &Env, store: u32) -> Result<String> {
+    stores::with(env, store, |e| match e.store.share() {
+        Ok(secret) => Ok(crate::secret::to_hex(&secret)),
+        Err(err) => {
+            Err(Error::from_reason(format!("Store.prototype.share: the operating system gave no random secret: {err}")))
+        }
+    })
 }
 
 /// The store's key (the first part of its handles' ids).

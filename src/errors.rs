@@ -15,6 +15,8 @@ pub const INVALID_ARG_VALUE: &str = "ERR_INVALID_ARG_VALUE";
 pub const OUT_OF_RANGE: &str = "ERR_OUT_OF_RANGE";
 /// The object a handle names was collected.
 pub const COLLECTED: &str = "ERR_WEAKSTORE_COLLECTED";
+/// `Store.attach`: no store is shared under the value's key with its secret.
+pub const UNKNOWN_STORE: &str = "ERR_WEAKSTORE_UNKNOWN_STORE";
 /// The store was closed (or the table dropped).
 pub const CLOSED: &str = "ERR_WEAKSTORE_CLOSED";
 /// The store's collector thread could not be started.

@@ -91,7 +91,9 @@ pub fn drain_handle_deaths(env: &Env) -> Result<()> {
     Ok(())
 }
 
-/// Tests only (`__test__/`): while set, handle deaths stay queued.
+/// Tests only (`__test__/`): while set, handle deaths stay queued. Built
+/// with the feature `test-hooks` only.
+#[cfg(feature = "test-hooks")]
 #[napi(catch_unwind)]
 pub fn hold_handle_deaths(hold: bool) -> Result<()> {
     wrappers::hold_deaths(hold);

@@ -25,6 +25,7 @@ mod ids;
 mod inspect_api;
 mod phase_gate;
 mod pins_api;
+mod secret;
 mod sentinels;
 mod sharing;
 mod stats_api;

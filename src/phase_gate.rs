@@ -2,22 +2,46 @@
 //! test can make something happen (a worker ending, say) while a cycle is
 //! in exactly that phase.
 //!
-//! Every store's configuration carries a gate as its phase observer
+//! Built with the Cargo feature `test-hooks` (`npm test`'s build), every
+//! store's configuration carries a gate as its phase observer
 //! (`Config::on_phase`, which the core calls on the collector thread at
 //! the start of `ScanRoots`, `Mark`, `ProcessWeak`, `Sweep` and `Deliver`,
 //! outside every pause, so mutators keep running while it waits). Unheld,
-//! the observer costs one uncontended lock per phase.
+//! the observer costs one uncontended lock per phase. Without the feature
+//! (every release build) the gate is an empty struct: no observer is
+//! installed, and `holdPhase` / `heldPhase` are not exported.
 //!
 //! # Invariants
 //! - A held collector waits only while `hold` names the phase it is in;
 //!   `release` (also run when the store is dropped or closed) wakes it, so
 //!   no collector thread is left waiting on a gate nobody can open.
 
+#[cfg(feature = "test-hooks")]
 use std::sync::Arc;
 
+#[cfg(feature = "test-hooks")]
 use parking_lot::{Condvar, Mutex};
+use weakstore_core::Config;
+#[cfg(feature = "test-hooks")]
 use weakstore_core::Phase;
 
+/// Without `test-hooks`: a gate that observes nothing and holds nothing.
+#[cfg(not(feature = "test-hooks"))]
+#[derive(Default)]
+pub struct PhaseGate {}
+
+#[cfg(not(feature = "test-hooks"))]
+impl PhaseGate {
+    /// `config`, unchanged: no phase observer.
+    pub fn observe(&self, config: Config) -> Config {
+        config
+    }
+
+    /// Nothing to let go.
+    pub fn hold(&self, _phase: Option<String>) {}
+}
+
+#[cfg(feature = "test-hooks")]
 #[derive(Default)]
 struct State {
     /// The phase to hold the collector in, by name.
@@ -26,17 +50,20 @@ struct State {
     held: Option<&'static str>,
 }
 
+#[cfg(feature = "test-hooks")]
 #[derive(Default)]
 pub struct PhaseGate {
     state: Mutex<State>,
     opened: Condvar,
 }
 
+#[cfg(feature = "test-hooks")]
 impl PhaseGate {
-    /// The observer for a store's configuration.
-    pub fn observer(self: &Arc<PhaseGate>) -> weakstore_core::PhaseObserver {
+    /// `config` with this gate as its phase observer.
+    pub fn observe(self: &Arc<PhaseGate>, mut config: Config) -> Config {
         let gate = Arc::clone(self);
-        Arc::new(move |phase: Phase| gate.arrive(phase.name()))
+        config.on_phase = Some(Arc::new(move |phase: Phase| gate.arrive(phase.name())));
+        config
     }
 
     fn arrive(&self, phase: &'static str) {
@@ -63,6 +90,7 @@ impl PhaseGate {
 
 /// Tests only: holds the store's collector at the start of `phase` (a
 /// phase name, as `stats().phase` gives it), or lets it go (`null`).
+#[cfg(feature = "test-hooks")]
 #[napi_derive::napi(catch_unwind)]
 pub fn hold_phase(env: &napi::Env, store: u32, phase: Option<String>) -> napi::Result<()> {
     crate::stores::with(env, store, |e| {
@@ -72,6 +100,7 @@ pub fn hold_phase(env: &napi::Env, store: u32, phase: Option<String>) -> napi::R
 }
 
 /// Tests only: the phase the store's collector is held in, or `null`.
+#[cfg(feature = "test-hooks")]
 #[napi_derive::napi(catch_unwind)]
 pub fn held_phase(env: &napi::Env, store: u32) -> napi::Result<Option<String>> {
     crate::stores::with(env, store, |e| Ok(e.store.gate.held().map(str::to_owned)))

@@ -9,6 +9,10 @@
 //! tables. `store.share()` puts the store in the process-wide [`REGISTRY`]
 //! under its key; `Store.attach` in another thread finds it there.
 //!
+//! A `share()` value is a capability: the registry keeps each store's
+//! secret (`crate::secret`) beside it, and attaching takes the key *and*
+//! that secret.
+//!
 //! Roots are per thread: every root a thread's JavaScript owns is recorded
 //! in its attachment (a tracked handle's root, a root deferred to the end
 //! of the job), and every registration belongs to the thread's owner
@@ -21,6 +25,9 @@
 //!   has it attached, and is dropped (its collector stopped) when the last
 //!   attachment is detached. A key is never reused, so a stale `share()`
 //!   value or handle id can never name a later store.
+//! - A store's secret is made once, at its first `share()`, and never
+//!   changes: every `share()` value of a store is the same. Nothing but its
+//!   `share()` values carries it.
 //! - A store is *shared* from the first `share()` on: before that no other
 //!   thread can reach it, so reads may return unrooted references
 //!   (`crate::api::get`); after it, every reference read is rooted before
@@ -39,12 +46,14 @@ use weakstore_core::{Config, Store};
 
 use crate::delivery::{NodeHost, PumpFn, Wake, Wakes};
 use crate::phase_gate::PhaseGate;
+use crate::secret::{self, Refused, Secret};
 use crate::stores::NativeStore;
 
 /// The core store and what the threads attached to it share.
 pub struct SharedStore {
     store: Store,
-    /// Tests only: holds the collector in a phase (`crate::phase_gate`).
+    /// Tests only: holds the collector in a phase (`crate::phase_gate`;
+    /// empty unless built with `test-hooks`).
     pub gate: Arc<PhaseGate>,
     /// Names the store in `share()` values and handle ids; never reused.
     pub key: u64,
@@ -53,8 +62,15 @@ pub struct SharedStore {
     next_owner: AtomicU32,
 }
 
+/// A shared store, as the registry keeps it.
+struct Entry {
+    store: Weak<SharedStore>,
+    /// What its `share()` values carry, and `Store.attach` checks.
+    secret: Secret,
+}
+
 /// Shared stores by key.
-static REGISTRY: Mutex<Option<HashMap<u64, Weak<SharedStore>>>> = Mutex::new(None);
+static REGISTRY: Mutex<Option<HashMap<u64, Entry>>> = Mutex::new(None);
 static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
 
 impl Deref for SharedStore {
@@ -67,12 +83,11 @@ impl Deref for SharedStore {
 impl SharedStore {
     /// A new store, or `Error::ThreadStart` if its collector thread
     /// cannot start.
-    pub fn new(mut config: Config) -> weakstore_core::Result<Arc<SharedStore>> {
+    pub fn new(config: Config) -> weakstore_core::Result<Arc<SharedStore>> {
         let wakes = Arc::new(Wakes::default());
         let gate = Arc::new(PhaseGate::default());
-        config.on_phase = Some(gate.observer());
         Ok(Arc::new(SharedStore {
-            store: Store::try_new(config, NodeHost(Arc::clone(&wakes)))?,
+            store: Store::try_new(gate.observe(config), NodeHost(Arc::clone(&wakes)))?,
             gate,
             // Relaxed: a counter; uniqueness is all it gives.
             key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
@@ -91,17 +106,33 @@ impl SharedStore {
         self.shared.load(Ordering::Relaxed)
     }
 
-    /// Makes the store attachable from other threads; returns its key.
-    pub fn share(self: &Arc<SharedStore>) -> u64 {
+    /// Makes the store attachable from other threads; returns its secret
+    /// (made on the first call), or the random source's error.
+    pub fn share(self: &Arc<SharedStore>) -> std::result::Result<Secret, getrandom::Error> {
+        let mut registry = REGISTRY.lock();
+        let map = registry.get_or_insert_with(HashMap::new);
+        if let Some(entry) = map.get(&self.key) {
+            return Ok(entry.secret);
+        }
+        let secret = secret::generate()?;
         // Relaxed: published to other threads by the registry's lock.
         self.shared.store(true, Ordering::Relaxed);
-        REGISTRY.lock().get_or_insert_with(HashMap::new).insert(self.key, Arc::downgrade(self));
-        self.key
+        map.insert(self.key, Entry { store: Arc::downgrade(self), secret });
+        Ok(secret)
     }
 
-    /// The shared store with `key`, if one is still attached somewhere.
-    pub fn find(key: u64) -> Option<Arc<SharedStore>> {
-        REGISTRY.lock().as_ref()?.get(&key)?.upgrade()
+    /// The shared store with `key` whose secret `secret` spells (32
+    /// lowercase hexadecimal digits), if one is still attached somewhere.
+    pub fn find(key: f64, secret: &str) -> std::result::Result<Arc<SharedStore>, Refused> {
+        if !(key.fract() == 0.0 && key >= 1.0) {
+            return Err(Refused::Unknown);
+        }
+        let registry = REGISTRY.lock();
+        let entry = registry.as_ref().and_then(|map| map.get(&(key as u64))).ok_or(Refused::Unknown)?;
+        match secret::parse(secret) {
+            Some(given) if secret::same(&entry.secret, &given) => entry.store.upgrade().ok_or(Refused::Closed),
+            _ => Err(Refused::WrongSecret),
+        }
     }
 
     /// A new owner number, for a thread's registrations.

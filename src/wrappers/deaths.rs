@@ -12,7 +12,9 @@
 //!   match, so a stale death (its handle released or replaced) does nothing.
 //! - Nothing here runs JavaScript or unwinds into Node.
 
-use std::cell::{Cell, RefCell};
+#[cfg(feature = "test-hooks")]
+use std::cell::Cell;
+use std::cell::RefCell;
 use std::ffi::c_void;
 
 use napi::bindgen_prelude::*;
@@ -24,6 +26,10 @@ use crate::stores;
 thread_local! {
     /// Deaths reported by finalizers, not handled yet: (data, hint).
     static BACKLOG: RefCell<Vec<(u64, u64)>> = const { RefCell::new(Vec::new()) };
+}
+
+#[cfg(feature = "test-hooks")]
+thread_local! {
     /// Tests only: leave queued deaths queued (see [`hold_deaths`]).
     static HOLD: Cell<bool> = const { Cell::new(false) };
 }
@@ -83,6 +89,7 @@ pub(super) unsafe extern "C" fn on_handle_death(_env: sys::napi_env, data: *mut 
 /// Handles the queued deaths. Called before any use of the tables, with
 /// none of them borrowed, on the JavaScript thread.
 pub fn drain_backlog(env: &Env) {
+    #[cfg(feature = "test-hooks")]
     if HOLD.try_with(Cell::get).unwrap_or(false) {
         return;
     }
@@ -102,6 +109,8 @@ pub fn drain_backlog(env: &Env) {
 /// handled: the tracked handle is replaced, and the queued death turns stale.
 /// (Otherwise the window is short: Node runs finalizers a turn after the
 /// collection, and the next use of the tables handles what they queued.)
+/// Built with the feature `test-hooks` only.
+#[cfg(feature = "test-hooks")]
 pub fn hold_deaths(hold: bool) {
     let _ = HOLD.try_with(|h| h.set(hold));
 }

@@ -42,7 +42,9 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 use weakstore_core::ObjId;
 
-pub use deaths::{drain_backlog, hold_deaths};
+pub use deaths::drain_backlog;
+#[cfg(feature = "test-hooks")]
+pub use deaths::hold_deaths;
 
 use crate::stores::{self, NativeStore};
 use crate::tracked::{slot_of, Tracked};

@@ -88,3 +88,35 @@ fn a_registry_dropped_mid_delivery_leaves_the_batch_consistent() {
     assert_eq!(out.len(), 10);
     assert!(out.iter().all(|f| f.registry == b));
 }
+
+#[test]
+fn pending_finalizations_counts_only_cells_still_due() {
+    let store = manual(1);
+    let registry = store.new_registry(0);
+    let fire = |n: usize| -> Vec<u32> {
+        let objs: Vec<_> = (0..n).map(|_| obj(&store, &[])).collect();
+        let cells = objs.iter().map(|&o| store.register(registry, o, None).unwrap()).collect();
+        for &o in &objs {
+            store.unroot(o).unwrap();
+        }
+        store.collect();
+        cells
+    };
+    let first = fire(3);
+    assert_eq!(store.stats().pending_finalizations, 3);
+    // Unregistered after they fired: no longer due, though their queue
+    // entries stay until the next delivery.
+    assert_eq!(store.unregister_many(first[..2].iter().map(|&c| (registry, c))), 2);
+    assert_eq!(store.stats().pending_finalizations, 1);
+    // New cells take the freed ids and fire too: each is counted once.
+    let second = fire(2);
+    assert!(second.iter().all(|c| first[..2].contains(c)), "{second:?} reuse {first:?}");
+    assert_eq!(store.stats().pending_finalizations, 3);
+    let mut out = Vec::new();
+    store.begin_delivery(0, &mut out);
+    assert_eq!(out.len(), 3);
+    assert_eq!(store.stats().pending_finalizations, 0, "handed out: no longer pending");
+    store.finish_delivery(out.iter().map(|f| f.cell));
+    assert_eq!(store.stats().pending_finalizations, 0);
+    assert_eq!(store.stats().finalization_cells, 0);
+}

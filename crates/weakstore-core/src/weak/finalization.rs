@@ -43,6 +43,9 @@
 //! - `begin_delivery(owner)` hands out only cells whose registry belongs to
 //!   `owner` (a queue entry whose id was reused by another owner's cell is
 //!   skipped there, and found in that owner's queue).
+//! - `queued` counts the live cells that fired and were not handed out yet
+//!   (what `pending()` reports), not the `fired` queues' entries: those may
+//!   name cells removed since, and an id twice.
 
 use std::collections::HashMap;
 
@@ -90,6 +93,8 @@ pub(crate) struct FinalizationTable {
     cells: Vec<Option<Cell>>,
     free: Vec<u32>,
     live: usize,
+    /// Live cells fired and not handed out yet.
+    queued: usize,
     /// Live registries, each with its owner and its live cells.
     registries: HashMap<u32, Registry>,
     next_registry: u32,
@@ -176,6 +181,9 @@ impl FinalizationTable {
         }
         let removed = Removed { registry: cell.registry, target: cell.target, held: cell.held };
         let pos = cell.pos as usize;
+        if cell.fired && !cell.delivering {
+            self.queued -= 1;
+        }
         if cell.delivering {
             cell.held = None;
             cell.cancelled = true;
@@ -220,6 +228,7 @@ impl FinalizationTable {
         // A live cell's registry is live (dropping a registry removes its cells).
         let Some(registry) = self.registries.get(&cell.registry) else { return false };
         cell.fired = true;
+        self.queued += 1;
         self.fired.entry(registry.owner).or_default().push(id);
         true
     }
@@ -234,6 +243,7 @@ impl FinalizationTable {
             let mine = self.registries.get(&cell.registry).is_some_and(|r| r.owner == owner);
             if mine && cell.fired && !cell.delivering {
                 cell.delivering = true;
+                self.queued -= 1;
                 out.push(Fired { registry: cell.registry, cell: id, held: cell.held });
             }
         }
@@ -251,7 +261,9 @@ impl FinalizationTable {
             self.free.push(id);
             return None;
         }
+        // Delivered: neither a tombstone nor due (`queued`) when removed.
         cell.delivering = false;
+        cell.fired = false;
         self.remove(id)
     }
 
@@ -264,7 +276,11 @@ impl FinalizationTable {
         self.live
     }
 
+    /// Live cells fired and not handed out yet (`begin_delivery`).
     pub(crate) fn pending(&self) -> usize {
-        self.fired.values().map(Vec::len).sum()
+        self.queued
     }
 }
+
+#[cfg(test)]
+mod tests;
