@@ -24,6 +24,9 @@ async function threadsSettled(expected) {
 }
 
 test('close() stops the collector thread and frees every object before it resolves', async () => {
+  // close() joins the collector on the libuv thread pool, whose threads
+  // start with its first use and stay: start them before counting.
+  await new Store({ threads: 1 }).close()
   const before = threads()
   const store = new Store({ threads: 2 })
   const a = store.alloc({ name: 'a' })

@@ -381,6 +381,31 @@ const patterns = {
     return { job, store }
   },
 
+  // A cache that evicts when its store is full: the cap refuses (after a
+  // collection), half the entries go, allocation goes on.
+  'a capped store kept at its limit': () => {
+    const maxBytes = 1 << 20
+    const store = new Store({ maxBytes })
+    const ring = []
+    let refused = 0
+    const job = () => {
+      for (let i = 0; i < 1000; i++) {
+        try {
+          ring.push(store.alloc({ i, s: 'cached value' }))
+        } catch (e) {
+          check(e.code === 'ERR_WEAKSTORE_OUT_OF_MEMORY', `unexpected error ${e.code}: ${e.message}`)
+          refused++
+          for (const h of ring.splice(0, ring.length >> 1)) h.release()
+        }
+      }
+      const s = store.stats()
+      check(s.bytes <= maxBytes && s.headroom === maxBytes - s.bytes, `bytes ${s.bytes} past maxBytes ${maxBytes}`)
+      check(ring.every((h, k) => k > 0 || h.get('s') === 'cached value'), 'a kept entry changed')
+      return 1000
+    }
+    return { job, store, end: () => (refused > 0 ? undefined : 'the cap never refused an allocation') }
+  },
+
   'workers attaching to a shared store and exiting': ({ short }) => {
     const store = new Store()
     const shared = store.share()

@@ -100,6 +100,12 @@ impl Shared {
             .map_err(|in_use| Error::OutOfMemory { requested: bytes, in_use, max })
     }
 
+    /// Whether the store has a cap (`Config::max_bytes`).
+    #[inline]
+    pub(crate) fn capped(&self) -> bool {
+        self.config.max_bytes != usize::MAX
+    }
+
     /// Whether `bytes` more would pass the cap now.
     #[inline]
     pub(crate) fn over_cap(&self, bytes: usize) -> bool {

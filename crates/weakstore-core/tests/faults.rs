@@ -2,6 +2,7 @@
 //! collector workers that panic. Built with `--features fault-injection`
 //! (`npm test` passes it). The fault counters are process-wide, so the
 //! cases run one at a time (`serial`).
+#![cfg(feature = "fault-injection")]
 
 mod common;
 

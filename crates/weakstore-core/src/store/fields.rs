@@ -47,19 +47,27 @@ impl Store {
         let slot = self.live_slot(id, &state)?;
         let mut guard = slot.lock_if(id).ok_or(Error::Dead(id))?;
         let object = guard.as_mut().expect("lock_if checked");
-        let cost = object.insert_cost(key, &value);
-        if cost > 0 {
-            self.shared.charge(cost as usize)?;
-        }
+        // With a cap, growth is charged before the object changes (a
+        // refusal changes nothing); without one, the change is counted
+        // after, saving a second search for the key.
+        let charged = if self.shared.capped() {
+            let cost = object.insert_cost(key, &value);
+            if cost > 0 {
+                self.shared.charge(cost as usize)?;
+            }
+            cost.max(0)
+        } else {
+            0
+        };
         let (old, delta) = object.insert(key, value);
-        debug_assert_eq!(delta, cost);
         drop(guard);
         self.overwritten(old.as_ref(), &state);
         drop(state);
+        if delta != charged {
+            self.shared.add_bytes(delta - charged);
+        }
         if delta > 0 {
             scheduler::on_allocate(&self.shared, delta as usize);
-        } else {
-            self.shared.add_bytes(delta);
         }
         Ok(())
     }
