@@ -224,3 +224,46 @@ test('maxBytes works from a worker of a shared store', async () => {
   await worker.terminate()
   await store.close()
 })
+
+test('without a cap, a value the system cannot allocate is a catchable ERR_WEAKSTORE_OUT_OF_MEMORY, in and out', { skip: process.platform !== 'linux' }, () => {
+  // A child process under a 2 GiB address-space limit stores 64 MiB buffers
+  // until the system refuses one, then reads them back.
+  const { spawnSync } = require('node:child_process')
+  const child = `
+    const { Store } = require(${JSON.stringify(require('node:path').join(__dirname, '..'))})
+    const store = new Store({ manual: true })
+    const big = Buffer.alloc(64 << 20, 7)
+    const kept = []
+    const result = {}
+    try {
+      for (let i = 0; i < 64; i++) kept.push(store.alloc({ b: big }))
+    } catch (e) {
+      result.refusedIn = { code: e.code, name: e.name }
+    }
+    result.kept = kept.length
+    ;(async () => {
+      // Room for one copy: two buffers freed.
+      kept.pop().release()
+      kept.pop().release()
+      await store.collect()
+      result.intact = kept[0].get('b').every((x) => x === 7)
+      // Reading copies each buffer out: the copies fill memory, and the one
+      // the system refuses is refused the same way.
+      const read = []
+      try {
+        for (let i = 0; i < 64; i++) read.push(kept[i % kept.length].get('b'))
+      } catch (e) {
+        result.refusedOut = { code: e.code, name: e.name }
+      }
+      process.stdout.write(JSON.stringify(result))
+    })()
+  `
+  const run = spawnSync('bash', ['-c', 'ulimit -v 2097152 && exec "$0" -e "$1"', process.execPath, child], { encoding: 'utf8' })
+  assert.equal(run.signal, null, `the child was killed by ${run.signal}: ${run.stderr.slice(-2000)}`)
+  assert.equal(run.status, 0, run.stderr.slice(-2000))
+  const result = JSON.parse(run.stdout)
+  assert.deepEqual(result.refusedIn, { code: 'ERR_WEAKSTORE_OUT_OF_MEMORY', name: 'RangeError' })
+  assert.ok(result.kept > 2 && result.kept < 64, `${result.kept} buffers stored`)
+  assert.equal(result.intact, true)
+  assert.deepEqual(result.refusedOut, { code: 'ERR_WEAKSTORE_OUT_OF_MEMORY', name: 'RangeError' })
+})

@@ -173,10 +173,10 @@ pub fn get(env: &Env, store: u32, id: f64, key: String) -> Result<Out> {
                 Err(err) => core_error(env, WHERE, err),
             };
         }
-        e.store
-            .with_field(id, &key, |v| v.map_or(Out::Undefined, |v| Out::Value(v.clone())))
-            .map(|out| out.canonical(env, e))
-            .or_else(|err| core_error(env, WHERE, err))
+        match e.store.get(id, &key) {
+            Ok(v) => Ok(v.map_or(Out::Undefined, Out::Value).canonical(env, e)),
+            Err(err) => core_error(env, WHERE, err),
+        }
     })
 }
 

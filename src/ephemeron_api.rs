@@ -76,13 +76,15 @@ pub fn eph_get(env: &Env, store: u32, table: u32, key: f64) -> Result<Out> {
     let Some(key) = parse_id(key) else { return Ok(Out::Undefined) };
     stores::with(env, store, |e| {
         let t = e.table(env, table)?;
-        Ok(e.store
-            .ephemeron_with(&t, key, |v| match v {
-                None => Out::Undefined,
-                Some(EphemeronValue::External) => Out::External,
-                Some(EphemeronValue::Field(v)) => Out::Value(v.clone()),
-            })
-            .canonical(env, e))
+        let out = e.store.ephemeron_with(&t, key, |v| match v {
+            None => Ok(Out::Undefined),
+            Some(EphemeronValue::External) => Ok(Out::External),
+            Some(EphemeronValue::Field(v)) => v.try_clone().map(Out::Value),
+        });
+        match out {
+            Ok(out) => Ok(out.canonical(env, e)),
+            Err(err) => core_error(env, "WeakMap.prototype.get", err),
+        }
     })
 }
 
