@@ -13,7 +13,7 @@ const { SubStore, junk } = require('./hostile')
 
 let storeSerial = 0
 function storeOptions() {
-  switch (int(14)) {
+  switch (int(16)) {
     case 0: return { opts: undefined, expect: EXPECT_OK }
     case 1: return { opts: null, expect: EXPECT_OK }
     case 2: return { opts: { manual: true }, expect: EXPECT_OK }
@@ -27,6 +27,10 @@ function storeOptions() {
     case 10: { S.userCodeRan = true; return { opts: { get threads() { return userThrow('threads getter') } }, expect: EXPECT_ANY } }
     case 11: { S.userCodeRan = true; return { opts: new Proxy({}, { get: (t, k) => (k === 'budget' ? 2048 : k === 'threads' ? (chance(0.5) ? 2 : userThrow('trap')) : undefined) }), expect: EXPECT_ANY } }
     case 12: return { opts: { threads: chance(0.05) ? 64 : 2, manual: chance(0.5) }, expect: EXPECT_OK }
+    // A cap no operation reaches (a capped store at its limit is the churn suite's).
+    case 13: return { opts: { maxBytes: pick([1 << 30, Infinity]) }, expect: EXPECT_OK }
+    case 14: return { opts: { maxBytes: pick([0, 1023, -1, 1.5, NaN, -Infinity, 2 ** 60]) }, expect: EXPECT_RANGE }
+    case 15: return { opts: { maxBytes: pick(['1mb', 1n, {}, null, true]) }, expect: EXPECT_TYPE }
     default: return { opts: [], expect: EXPECT_OK }
   }
 }
