@@ -123,3 +123,26 @@ test('many stores opened and closed leave no thread behind', async () => {
   }
   if (before !== null) assert.equal(await threadsSettled(before), before)
 })
+
+test('close() lets go of the held values of the registrations it dropped', async (t) => {
+  if (typeof globalThis.gc !== 'function') return t.skip('needs --expose-gc')
+  const store = new Store({ manual: true })
+  const a = store.alloc()
+  const registry = new FinalizationRegistry(() => assert.fail('no callback for a closed store\'s live target'))
+  const heldRef = (() => {
+    const held = { payload: 'a held value' }
+    registry.register(a, held)
+    return new globalThis.WeakRef(held)
+  })()
+  await turn()
+  await store.close()
+  // (deref() keeps its target until the job ends: collect first, each time.)
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc()
+    if (heldRef.deref() === undefined) break
+    await turn()
+  }
+  assert.equal(heldRef.deref(), undefined, 'the held value was collected while the store\'s handle lives on')
+  assert.throws(() => a.get('x'), CLOSED)
+  assert.equal(typeof registry.register, 'function')
+})
