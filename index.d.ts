@@ -150,7 +150,8 @@ export class Store implements AsyncDisposable {
   collect(): Promise<CycleFigures>
   stats(): StoreStats
   /**
-   * Closes the store: its methods throw `ERR_WEAKSTORE_CLOSED` from now on.
+   * Closes the store: its methods and its handles' throw
+   * `ERR_WEAKSTORE_CLOSED` from now on.
    * After the current job it waits for `collect()` calls in flight, delivers
    * the finalization callbacks already due and lets go of this thread's roots
    * and registrations; if no other thread has the store attached, it stops

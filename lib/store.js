@@ -118,17 +118,22 @@ class Store {
    */
   alloc(fields = undefined) {
     const st = openState(this, 'alloc')
-    if (fields !== undefined && fields !== null && (typeof fields !== 'object' || idOf(fields) !== undefined)) {
+    if (fields === undefined || fields === null) return st.alloc()
+    if (typeof fields !== 'object' || idOf(fields) !== undefined) {
       throw typeError('Store.prototype.alloc', 'a plain object of fields (or nothing)', fields)
     }
+    // Every field is read before anything is allocated: a getter that
+    // throws, or closes the store, leaves nothing behind.
+    const keys = Object.keys(fields)
+    const values = new Array(keys.length)
+    for (let i = 0; i < keys.length; i++) values[i] = fields[keys[i]]
+    if (st.closing !== null) throw closed('Store.prototype.alloc')
     const h = st.alloc()
-    if (fields) {
-      try {
-        for (const key of Object.keys(fields)) h.set(key, fields[key])
-      } catch (err) {
-        h.release()
-        throw err
-      }
+    try {
+      for (let i = 0; i < keys.length; i++) h.set(keys[i], values[i])
+    } catch (err) {
+      h.release()
+      throw err
     }
     return h
   }
@@ -234,7 +239,8 @@ class Store {
   }
 
   /**
-   * Closes the store: from now on its methods throw ERR_WEAKSTORE_CLOSED.
+   * Closes the store: from now on its methods and its handles' throw
+   * ERR_WEAKSTORE_CLOSED.
    * After the current job, waits for the collect() calls in flight, delivers
    * the finalization callbacks already due, then lets go of this thread's
    * roots and registrations. If no other thread has the store attached, it
