@@ -140,7 +140,11 @@ export interface SharedStore {
 /** An off-heap object store with its own concurrent garbage collector. */
 export class Store implements AsyncDisposable {
   constructor(options?: StoreOptions)
-  /** Allocates an object with the own enumerable fields of `fields`. */
+  /**
+   * Allocates an object with the own enumerable fields of `fields` (a plain
+   * object, a null-prototype one or a class instance; not an array, `Map`,
+   * `Set`, `Date`, `Buffer`, …).
+   */
   alloc(fields?: Record<string, FieldValue>): Handle
   /**
    * Lets the calling job end, lets V8 collect dead handle wrappers (when
