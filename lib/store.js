@@ -313,6 +313,14 @@ class Store {
     if (path !== undefined && typeof path !== 'string') {
       throw typeError('Store.prototype.writeHeapSnapshot', 'a file path string (or nothing)', path)
     }
+    // As the binding passes it on as UTF-8, a lone surrogate would become
+    // U+FFFD: the file would be written under another name.
+    if (path !== undefined && !path.isWellFormed()) {
+      throw invalidValue('Store.prototype.writeHeapSnapshot: the path must be a well-formed Unicode string (this one has a lone surrogate)')
+    }
+    if (path !== undefined && path.includes('\0')) {
+      throw invalidValue('Store.prototype.writeHeapSnapshot: the path must not contain null bytes')
+    }
     st.registrations.flush() // queued registrations are cells of the graph
     const file = path ?? defaultSnapshotName()
     const info = await native.writeHeapSnapshot(st.index, file, threadLabel)
