@@ -160,7 +160,11 @@ export interface SharedStore {
 /** An off-heap object store with its own concurrent garbage collector. */
 export class Store implements AsyncDisposable {
   constructor(options?: StoreOptions)
-  /** Allocates an object with the own enumerable fields of `fields`. */
+  /**
+   * Allocates an object with the own enumerable fields of `fields` (a plain
+   * object, a null-prototype one or a class instance; not an array, `Map`,
+   * `Set`, `Date`, `Buffer`, …).
+   */
   alloc(fields?: Record<string, FieldValue>): Handle
   /**
    * Lets the calling job end, lets V8 collect dead handle wrappers (when
@@ -170,7 +174,8 @@ export class Store implements AsyncDisposable {
   collect(): Promise<CycleFigures>
   stats(): StoreStats
   /**
-   * Closes the store: its methods throw `ERR_WEAKSTORE_CLOSED` from now on.
+   * Closes the store: its methods and its handles' throw
+   * `ERR_WEAKSTORE_CLOSED` from now on.
    * After the current job it waits for `collect()` calls in flight, delivers
    * the finalization callbacks already due and lets go of this thread's roots
    * and registrations; if no other thread has the store attached, it stops

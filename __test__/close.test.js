@@ -126,3 +126,104 @@ test('many stores opened and closed leave no thread behind', async () => {
   }
   if (before !== null) assert.equal(await threadsSettled(before), before)
 })
+
+test('close() lets go of the held values of the registrations it dropped', async (t) => {
+  if (typeof globalThis.gc !== 'function') return t.skip('needs --expose-gc')
+  const store = new Store({ manual: true })
+  const a = store.alloc()
+  const registry = new FinalizationRegistry(() => assert.fail('no callback for a closed store\'s live target'))
+  const heldRef = (() => {
+    const held = { payload: 'a held value' }
+    registry.register(a, held)
+    return new globalThis.WeakRef(held)
+  })()
+  await turn()
+  await store.close()
+  // (deref() keeps its target until the job ends: collect first, each time.)
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc()
+    if (heldRef.deref() === undefined) break
+    await turn()
+  }
+  assert.equal(heldRef.deref(), undefined, 'the held value was collected while the store\'s handle lives on')
+  assert.throws(() => a.get('x'), CLOSED)
+  assert.equal(typeof registry.register, 'function')
+})
+
+test('from the close() call on, the store, its handles and writes through weak collections throw ERR_WEAKSTORE_CLOSED, naming the method', async () => {
+  const store = new Store({ manual: true })
+  const a = store.alloc({ v: 1 })
+  const b = store.alloc()
+  const ref = new WeakRef(a)
+  const map = new WeakMap([[a, 'kept off-heap'], [b, { on: 'the V8 heap' }]])
+  const set = new WeakSet([a])
+  const registry = new FinalizationRegistry(() => {})
+  await turn()
+  const closing = store.close()
+  const named = (where) => ({ ...CLOSED, message: new RegExp(`^${where.replace(/[.()]/g, '\\$&')}: `) })
+  const checks = () => {
+    // Handles: a write is refused, not accepted and then lost with the store.
+    assert.throws(() => a.set('v', 2), named('Handle.prototype.set'))
+    assert.throws(() => a.set('peer', b), named('Handle.prototype.set'))
+    assert.throws(() => a.get('v'), named('Handle.prototype.get'))
+    assert.throws(() => a.has('v'), named('Handle.prototype.has'))
+    assert.throws(() => a.delete('v'), named('Handle.prototype.delete'))
+    assert.throws(() => a.keys(), named('Handle.prototype.keys'))
+    assert.match(a.id, /^\d+:\d+$/, 'an id is still a name')
+    // The Store.
+    assert.throws(() => store.alloc(), named('Store.prototype.alloc'))
+    assert.throws(() => store.stats(), named('Store.prototype.stats'))
+    assert.throws(() => store.pin('p', a), named('Store.prototype.pin'))
+    assert.throws(() => store.pinned('p'), named('Store.prototype.pinned'))
+    assert.throws(() => store.resolve(a.id), named('Store.prototype.resolve'))
+    assert.throws(() => store.share(), named('Store.prototype.share'))
+    // Weak collections and registries: writes throw, lookups miss.
+    assert.throws(() => new WeakRef(a), named('WeakRef (target)'))
+    assert.equal(ref.deref(), undefined)
+    assert.throws(() => map.set(a, 2), named('WeakMap.prototype.set (key)'))
+    assert.throws(() => map.getOrInsert(a, 2), named('WeakMap.prototype.getOrInsert (key)'))
+    assert.throws(() => map.getOrInsertComputed(a, () => 2), named('WeakMap.prototype.getOrInsertComputed (key)'))
+    assert.throws(() => set.add(b), named('WeakSet.prototype.add (key)'))
+    assert.equal(map.get(a), undefined)
+    assert.equal(map.get(b), undefined)
+    assert.equal(map.has(a), false)
+    assert.equal(set.has(a), false)
+    assert.throws(() => registry.register(a, 'x'), named('FinalizationRegistry.prototype.register (target)'))
+  }
+  checks() // while the close is pending
+  await closing
+  checks() // and once it is done
+  a.release() // a no-op, not an error
+  assert.equal(a.released, true)
+})
+
+test('an alloc() whose fields close the store throws and allocates nothing', async () => {
+  const native = require('../native.js')
+  const { stateOf } = require('../lib/store.js')
+  const store = new Store({ manual: true })
+  const index = stateOf(store).index
+  store.alloc({ before: true })
+  const counts = () => {
+    const s = native.stats(index) // the native store lives until the job ends
+    return { objects: s.objects, handles: s.handles }
+  }
+  const before = counts()
+  assert.throws(() => store.alloc({ a: 1, get b() { throw new Error('a getter that throws') }, c: 3 }), /a getter that throws/)
+  assert.deepEqual(counts(), before, 'a getter that throws leaves nothing allocated')
+  let read = 0
+  const fields = {
+    a: 1,
+    get b() {
+      store.close()
+      return 2
+    },
+    get c() {
+      read++
+      return 3
+    },
+  }
+  assert.throws(() => store.alloc(fields), { ...CLOSED, message: /^Store\.prototype\.alloc: / })
+  assert.equal(read, 1, 'every field was read (once)')
+  assert.deepEqual(counts(), before, 'nothing was allocated')
+  await store.close()
+})

@@ -182,3 +182,20 @@ test('the snapshot of a store that changes while it is written is well formed', 
   assert.ok(snapshot.nodeCount > 500)
   await store.close()
 })
+
+test('writeHeapSnapshot refuses a path that cannot be written as given', async () => {
+  const store = new Store({ manual: true })
+  store.alloc({ type: 'kept' })
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weakstore-paths-'))
+  try {
+    for (const bad of ['lone \ud800 surrogate.heapsnapshot', 'nul\0byte.heapsnapshot']) {
+      await assert.rejects(store.writeHeapSnapshot(path.join(dir, bad)), {
+        name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message: /^Store\.prototype\.writeHeapSnapshot: /,
+      }, JSON.stringify(bad))
+    }
+    assert.deepEqual(fs.readdirSync(dir), [], 'nothing was written (under another name either)')
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+    await store.close()
+  }
+})

@@ -5,6 +5,7 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { Store, FinalizationRegistry, WeakRef } = require('..')
+const { stateOf } = require('../lib/store.js')
 const { scoped, turn } = require('./helpers')
 
 function recorder() {
@@ -248,4 +249,47 @@ test('two registries interleaved in one store: removals in any order, then one i
   await store.collect()
   assert.deepEqual(seen.sort((x, y) => x - y), rest)
   assert.equal(store.stats().finalizationCells, 0)
+})
+
+test('the per-cell arrays shrink after a peak of registrations', async () => {
+  const store = new Store({ manual: true })
+  const regs = stateOf(store).registrations
+  const lengths = () => [regs.cellEntry.length, regs.cellHeld.length, regs.cellTokens.length, regs.cellPos.length]
+  const seen = []
+  const reg = new FinalizationRegistry((held) => seen.push(held))
+  const PEAK = 10_000
+  const peak = () => {
+    for (let i = 0; i < PEAK; i++) {
+      const target = store.alloc()
+      reg.register(target, i, {})
+      target.release()
+    }
+  }
+  const kept = store.alloc()
+  reg.register(kept, 'kept') // the lowest cell id stays live throughout
+  peak()
+  assert.ok(regs.cellEntry.length > PEAK)
+  await store.collect()
+  assert.equal(seen.length, PEAK)
+  assert.deepEqual(lengths(), [1, 1, 1, 1], 'the free entries at the end went')
+  // A cell with a high id holds the end; new registrations meanwhile take
+  // the lowest free ids, so the end can go with it.
+  peak()
+  const late = store.alloc()
+  reg.register(late, 'late')
+  await store.collect()
+  assert.ok(regs.cellEntry.length > PEAK, 'the late cell holds the end')
+  const fresh = []
+  for (let i = 0; i < 100; i++) fresh.push(store.alloc())
+  for (const h of fresh) reg.register(h, 'fresh')
+  late.release()
+  await store.collect()
+  assert.ok(regs.cellEntry.length <= 128, `${lengths()} entries for 101 live cells`)
+  assert.deepEqual(new Set(lengths()).size, 1)
+  for (const h of [kept, ...fresh]) h.release()
+  await store.collect()
+  assert.equal(seen.length, 2 * PEAK + 102)
+  assert.deepEqual(lengths(), [0, 0, 0, 0])
+  assert.equal(regs.liveCells, 0)
+  await store.close()
 })

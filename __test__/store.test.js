@@ -69,6 +69,37 @@ test('wrong values throw TypeError naming what was expected', () => {
   assert.throws(() => store.alloc(a), TypeError)
 })
 
+test('alloc() takes a plain object of fields and refuses objects whose contents are not their own properties', async () => {
+  const weakstore = require('..')
+  const store = new Store({ manual: true })
+  const refused = [
+    new Map([['a', 1]]), new Set(['a']), new Date(), /a/g, Promise.resolve(), new Error('e'),
+    new ArrayBuffer(2), Buffer.from('ab'), new Uint8Array(2), new DataView(new ArrayBuffer(2)),
+    new String('ab'), Object(1n), new globalThis.WeakMap(), new globalThis.WeakRef({}),
+    [1, 2], new weakstore.WeakMap(), new weakstore.WeakSet(), new weakstore.FinalizationRegistry(() => {}),
+    new weakstore.WeakRef(store.alloc()), store, new (class extends Map {})([['a', 1]]),
+  ]
+  const before = store.stats().objects
+  for (const fields of refused) {
+    assert.throws(() => store.alloc(fields), {
+      name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: /^Store\.prototype\.alloc: expected a plain object of fields/,
+    }, Object.prototype.toString.call(fields))
+  }
+  assert.equal(store.stats().objects, before, 'nothing was allocated')
+  const bare = Object.create(null)
+  bare.n = 1
+  assert.deepEqual(store.alloc(bare).keys(), ['n'])
+  assert.deepEqual(store.alloc({ a: 1, b: 'b' }).keys(), ['a', 'b'])
+  class Point {
+    constructor() {
+      this.x = 1
+      this.y = 2
+    }
+  }
+  assert.deepEqual(store.alloc(new Point()).keys(), ['x', 'y'], 'an instance: its own enumerable properties')
+  await store.close()
+})
+
 test('released handles say so, and release is idempotent', () => {
   const store = new Store({ manual: true })
   const a = store.alloc({ n: 1 })

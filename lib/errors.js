@@ -9,7 +9,7 @@
 //   ERR_INVALID_THIS         a method called on the wrong kind of object
 //   ERR_ILLEGAL_CONSTRUCTOR  `new Handle()`
 //   ERR_WEAKSTORE_RELEASED   a released handle was used
-//   ERR_WEAKSTORE_CLOSED     the handle's store was closed
+//   ERR_WEAKSTORE_CLOSED     the store was closed (from the close() call on)
 //   ERR_WEAKSTORE_NATIVE_MISSING  no compiled addon for this platform (lib/load.js)
 //   ERR_WEAKSTORE_CYCLE_FAILED    collect(): every attempt at the cycle failed (lib/delivery.js)
 // and, from the binding (src/errors.rs): ERR_WEAKSTORE_COLLECTED,
@@ -54,7 +54,7 @@ function released(where) {
 }
 
 function closed(where) {
-  return withCode(new TypeError(`${where}: this Store was closed; its objects are gone`), 'ERR_WEAKSTORE_CLOSED')
+  return withCode(new TypeError(`${where}: this Store was closed; its objects can no longer be used`), 'ERR_WEAKSTORE_CLOSED')
 }
 
 function rangeError(where, expected, value) {

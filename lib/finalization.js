@@ -163,7 +163,7 @@ class FinalizationRegistry {
         'an object or non-registered symbol as unregister token (or undefined)', unregisterToken)
     }
     const st = stateOf(target)
-    if (st.closed) throw closed('FinalizationRegistry.prototype.register (target)')
+    if (st.closing !== null) throw closed('FinalizationRegistry.prototype.register (target)')
     const heldHandle = idOf(heldValue)
     let heldId = NO_HELD
     if (heldHandle !== undefined && stateOf(heldValue) === st) {

@@ -11,7 +11,7 @@
 const { inspect } = require('node:util')
 const native = require('../native.js')
 const { V8WeakRef } = require('./builtins')
-const { isObject, typeError, invalidThis, invalidValue, withCode, released } = require('./errors')
+const { isObject, typeError, invalidThis, invalidValue, withCode, released, closed } = require('./errors')
 const { handleId } = require('./sharing')
 
 const CONSTRUCT = Symbol('weakstore.construct')
@@ -80,12 +80,15 @@ class Handle {
 
   static {
     // A method's receiver: a brand check (a private method would throw V8's
-    // own error on a foreign receiver before we could), then its object id.
+    // own error on a foreign receiver before we could), then its object id,
+    // if it was neither released nor its store closed (from the close()
+    // call on: a write then would be lost with the store).
     liveId = (self, where) => {
       if (!isObject(self) || !(#id in self)) {
         throw invalidThis(`Handle.prototype.${where}`, 'a weakstore Handle', self)
       }
       if (self.#id === 0) throw released(`Handle.prototype.${where}`)
+      if (self.#state.closing !== null) throw closed(`Handle.prototype.${where}`)
       return self.#id
     }
     // Brand-checked accessors for the rest of the package; `undefined` for
@@ -201,7 +204,7 @@ class Handle {
   [inspect.custom](depth, options, inspect) {
     if (!isObject(this) || !(#id in this)) return this
     if (this.#id === 0) return options.stylize('Handle <released>', 'special')
-    if (this.#state.closed) return options.stylize('Handle <closed>', 'special')
+    if (this.#state.closing !== null) return options.stylize('Handle <closed>', 'special')
     if (depth < 0) return options.stylize('[Handle]', 'special')
     const limit = options.depth === null ? Infinity : depth
     const views = new Map() // handle -> its view, so that a cycle shows as [Circular]

@@ -12,13 +12,17 @@
 // per registration: a million registrations are then four arrays for V8's
 // GC to scan, not a million objects to mark. A cell without an entry was
 // unregistered: its callback will not run, whatever the store still says.
+// The arrays shrink after a peak: once fewer than a quarter of their
+// entries are live cells, the free entries at their end go (the store
+// reuses its lowest cell ids first while its table is that sparse, so the
+// live cells gather at the start).
 //
 // One *entry* exists per (registry, store) pair:
 //   { st, registry, cells, tokens, idTokens, queuedTokens, dropped }
 // - `cells`: the ids of this entry's cells (a cell leaves it by swapping
 //   with the last, through `cellPos`), so that dropping a registry costs
 //   its own registrations, not the store's;
-// - `tokens` / `idTokens`: unregister token -> its TokenList of cell ids. Object and symbol tokens live in a V8 WeakMap (a dead token can no
+// - `tokens` / `idTokens` (tokens.js): unregister token -> its TokenList of cell ids. Object and symbol tokens live in a V8 WeakMap (a dead token can no
 //   longer be named, and its registrations stay, as in the built-in). A
 //   handle of the store is keyed by its object id instead (live or
 //   released, and whichever wrapper names it), in a Map pruned as its cells
@@ -43,8 +47,7 @@
 // cell ids (`flush()` runs first in each of those).
 
 const native = require('../native.js')
-const { V8WeakMap } = require('./builtins')
-const { keyOf, stateOf } = require('./handle')
+const { tokenKeyOf, newEntry, tokenMap, fileToken, unfileToken } = require('./tokens')
 
 const NO_HELD = -1
 /** registerMany's cell id for a registration the store refused. */
@@ -74,60 +77,6 @@ class Registration {
   }
 }
 
-/**
- * The key `token` is filed under in `st`: a handle of the store by its
- * object id, anything else as itself.
- */
-function tokenKeyOf(st, token) {
-  const id = keyOf(token)
-  return id !== undefined && stateOf(token) === st ? id : token
-}
-
-function newEntry(st, registry) {
-  return { st, registry, cells: [], tokens: null, idTokens: null, queuedTokens: 0, dropped: false }
-}
-
-function tokenMap(entry, token, create) {
-  if (typeof token === 'number') {
-    if (entry.idTokens === null && create) entry.idTokens = new Map()
-    return entry.idTokens
-  }
-  if (entry.tokens === null && create) entry.tokens = new V8WeakMap()
-  return entry.tokens
-}
-
-/** The cells registered with one token in one entry. */
-class TokenList {
-  constructor(key) {
-    this.key = key // the id of a handle token (for pruning), else null
-    this.cells = []
-  }
-}
-
-/** Files flushed registration `r` (cell `cell`) under its token; its list. */
-function fileToken(r, cell) {
-  const map = tokenMap(r.entry, r.token, true)
-  let list = map.get(r.token)
-  if (list === undefined) {
-    list = new TokenList(typeof r.token === 'number' ? r.token : null)
-    map.set(r.token, list)
-  }
-  list.cells.push(cell)
-  return list
-}
-
-/** Takes delivered cell `cell` of `entry` off its token's list. */
-function unfileToken(entry, list, cell) {
-  const cells = list.cells
-  const at = cells.indexOf(cell)
-  if (at >= 0) cells.splice(at, 1)
-  // An id token's list goes with its last cell; an object token's empty
-  // list goes with the token.
-  if (cells.length === 0 && list.key !== null && entry.idTokens.get(list.key) === list) {
-    entry.idTokens.delete(list.key)
-  }
-}
-
 /** Cancels `r` if it is a live queued registration of `entry` with `token`. */
 function cancel(r, entry, token) {
   if (r.entry !== entry || r.token !== token || r.cancelled) return false
@@ -150,6 +99,7 @@ class Registrations {
     this.cellHeld = []
     this.cellTokens = []
     this.cellPos = []
+    this.liveCells = 0 // cells with an entry
     this.flushQueued = false // a microtask will flush the queues
     this.queuedIndex = null // token -> queued registrations
     this.indexedUpTo = 0 // how much of `pending` queuedIndex covers
@@ -171,12 +121,17 @@ class Registrations {
     if (this.pending.length !== 0 || this.unregistered.length !== 0) this.#send()
   }
 
-  /** Drops what is queued (the store was closed). */
+  /** Drops what is queued, and the records of the cells (the store was closed: they went with it). */
   clear() {
     this.pending.length = 0
     this.unregistered.length = 0
     this.queuedIndex = null
     this.indexedUpTo = 0
+    this.cellEntry.length = 0
+    this.cellHeld.length = 0
+    this.cellTokens.length = 0
+    this.cellPos.length = 0
+    this.liveCells = 0
   }
 
   #queue(registration) {
@@ -292,6 +247,23 @@ class Registrations {
       cells[at] = last
       this.cellPos[last] = at
     }
+    if (--this.liveCells * 4 < this.cellEntry.length) this.#shrink()
+  }
+
+  /**
+   * Drops the free entries at the end of the per-cell arrays, once fewer
+   * than a quarter of their entries are live. Costs one step per entry
+   * dropped, plus one: nothing when the last entry is live.
+   */
+  #shrink() {
+    const entries = this.cellEntry
+    let n = entries.length
+    while (n > 0 && entries[n - 1] === undefined) n--
+    if (n === entries.length) return
+    entries.length = n
+    this.cellHeld.length = n
+    this.cellTokens.length = n
+    this.cellPos.length = n
   }
 
   /**
@@ -375,6 +347,7 @@ class Registrations {
       this.cellTokens[cell] = r.token === undefined ? null : fileToken(r, cell)
       this.cellPos[cell] = r.entry.cells.length
       r.entry.cells.push(cell)
+      this.liveCells++
     }
     if (refused !== 0) {
       process.emitWarning(`the store refused ${refused} registration(s) (a weakstore bug: please report it)`,
@@ -388,11 +361,14 @@ class Registrations {
     const cells = entry.cells
     for (let i = 0; i < cells.length; i++) {
       const cell = cells[i]
+      if (this.cellEntry[cell] !== entry) continue // forgotten with the closed store
       this.cellEntry[cell] = undefined
       this.cellHeld[cell] = undefined
       this.cellTokens[cell] = null
+      this.liveCells--
     }
     entry.cells = []
+    if (this.liveCells * 4 < this.cellEntry.length) this.#shrink()
   }
 }
 

@@ -1,15 +1,18 @@
 'use strict'
 // Store: one off-heap object store with its own collector threads.
 
-const { inspect } = require('node:util')
+const { inspect, types } = require('node:util')
 const { isMainThread, threadId } = require('node:worker_threads')
 const native = require('../native.js')
-const { V8FinalizationRegistry } = require('./builtins')
+const { V8WeakRef, V8FinalizationRegistry } = require('./builtins')
 const { isObject, typeError, invalidThis, invalidValue, rangeError, released, closed } = require('./errors')
 const { idOf, stateOf: handleState } = require('./handle')
 const { StoreState, nextTurn } = require('./state')
 const { pumpStore, forgetStore } = require('./delivery')
 const sharing = require('./sharing')
+const { WeakRef } = require('./weakref')
+const { FinalizationRegistry } = require('./finalization')
+const { WeakMap, WeakSet } = require('./weakmap')
 
 // When a Store (and every handle, WeakRef and registry that could reach
 // it) is gone, this thread's use of the native store ends: its roots and
@@ -51,6 +54,25 @@ function defaultSnapshotName() {
   const date = `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}`
   const time = `${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`
   return `Store-${date}-${time}-${process.pid}-${threadId}-${p(++snapshots, 3)}.heapsnapshot`
+}
+
+/**
+ * Whether alloc() takes `fields` (an object that is not a handle). It
+ * copies the own enumerable properties, so it refuses arrays (not
+ * supported yet) and objects whose contents are not their own properties:
+ * a Map's entries, a Date's time, a Buffer's bytes, an Error's message, a
+ * weak collection, a Store. Plain and null-prototype objects pass at once;
+ * instances of other classes by these checks.
+ */
+function isFields(fields) {
+  const proto = Object.getPrototypeOf(fields)
+  if (proto === Object.prototype || proto === null) return true
+  return !(Array.isArray(fields) || types.isMap(fields) || types.isSet(fields) || types.isWeakMap(fields) ||
+    types.isWeakSet(fields) || types.isDate(fields) || types.isRegExp(fields) || types.isPromise(fields) ||
+    types.isNativeError(fields) || types.isAnyArrayBuffer(fields) || types.isArrayBufferView(fields) ||
+    types.isBoxedPrimitive(fields) || fields instanceof V8WeakRef || fields instanceof V8FinalizationRegistry ||
+    fields instanceof WeakRef || fields instanceof FinalizationRegistry || fields instanceof WeakMap ||
+    fields instanceof WeakSet || stateOf(fields) !== undefined)
 }
 
 /** collect()'s steps; close() waits for them (StoreState.collects). */
@@ -121,17 +143,22 @@ class Store {
    */
   alloc(fields = undefined) {
     const st = openState(this, 'alloc')
-    if (fields !== undefined && fields !== null && (typeof fields !== 'object' || idOf(fields) !== undefined)) {
+    if (fields === undefined || fields === null) return st.alloc()
+    if (typeof fields !== 'object' || idOf(fields) !== undefined || !isFields(fields)) {
       throw typeError('Store.prototype.alloc', 'a plain object of fields (or nothing)', fields)
     }
+    // Every field is read before anything is allocated: a getter that
+    // throws, or closes the store, leaves nothing behind.
+    const keys = Object.keys(fields)
+    const values = new Array(keys.length)
+    for (let i = 0; i < keys.length; i++) values[i] = fields[keys[i]]
+    if (st.closing !== null) throw closed('Store.prototype.alloc')
     const h = st.alloc()
-    if (fields) {
-      try {
-        for (const key of Object.keys(fields)) h.set(key, fields[key])
-      } catch (err) {
-        h.release()
-        throw err
-      }
+    try {
+      for (let i = 0; i < keys.length; i++) h.set(keys[i], values[i])
+    } catch (err) {
+      h.release()
+      throw err
     }
     return h
   }
@@ -237,7 +264,8 @@ class Store {
   }
 
   /**
-   * Closes the store: from now on its methods throw ERR_WEAKSTORE_CLOSED.
+   * Closes the store: from now on its methods and its handles' throw
+   * ERR_WEAKSTORE_CLOSED.
    * After the current job, waits for the collect() calls in flight, delivers
    * the finalization callbacks already due, then lets go of this thread's
    * roots and registrations. If no other thread has the store attached, it
@@ -287,6 +315,14 @@ class Store {
     const st = openState(this, 'writeHeapSnapshot')
     if (path !== undefined && typeof path !== 'string') {
       throw typeError('Store.prototype.writeHeapSnapshot', 'a file path string (or nothing)', path)
+    }
+    // As the binding passes it on as UTF-8, a lone surrogate would become
+    // U+FFFD: the file would be written under another name.
+    if (path !== undefined && !path.isWellFormed()) {
+      throw invalidValue('Store.prototype.writeHeapSnapshot: the path must be a well-formed Unicode string (this one has a lone surrogate)')
+    }
+    if (path !== undefined && path.includes('\0')) {
+      throw invalidValue('Store.prototype.writeHeapSnapshot: the path must not contain null bytes')
     }
     st.registrations.flush() // queued registrations are cells of the graph
     const file = path ?? defaultSnapshotName()

@@ -47,7 +47,7 @@ function liveKey(where, key) {
   const id = idOf(key)
   if (id === undefined) throw typeError(where, 'a weakstore Handle as key', key)
   if (id === 0) throw released(`${where} (key)`)
-  if (stateOf(key).closed) throw closed(`${where} (key)`)
+  if (stateOf(key).closing !== null) throw closed(`${where} (key)`)
   return id
 }
 
@@ -71,7 +71,7 @@ function hasKey(perStore, key) {
   if (id === undefined) return false
   const st = stateOf(key)
   const entry = perStore.get(st)
-  return entry !== undefined && !st.closed && native.ephHas(st.index, entry.table, id)
+  return entry !== undefined && st.closing === null && native.ephHas(st.index, entry.table, id)
 }
 
 /** Removes `key`'s object's entry; whether there was one. */
@@ -80,7 +80,7 @@ function deleteKey(perStore, key) {
   if (id === undefined) return false
   const st = stateOf(key)
   const entry = perStore.get(st)
-  if (entry === undefined || st.closed) return false
+  if (entry === undefined || st.closing !== null) return false
   entry.js.delete(id)
   return native.ephDelete(st.index, entry.table, id)
 }
@@ -136,7 +136,7 @@ class WeakMap {
     if (id === undefined) return undefined
     const st = stateOf(key)
     const entry = this.#perStore.get(st)
-    if (entry === undefined || st.closed) return undefined
+    if (entry === undefined || st.closing !== null) return undefined
     const v = native.ephGet(st.index, entry.table, id)
     if (!Array.isArray(v)) return v
     return v.length === 0 ? entry.js.get(id) : st.wrap(v[0])

@@ -22,7 +22,7 @@ class WeakRef {
     if (id === undefined) throw typeError('WeakRef', 'a weakstore Handle as target', target)
     if (id === 0) throw released('WeakRef (target)')
     const st = stateOf(target)
-    if (st.closed) throw closed('WeakRef (target)')
+    if (st.closing !== null) throw closed('WeakRef (target)')
     this.#state = st
     this.#id = id
     this.#selfRef = existingSelfRef(target)
@@ -35,9 +35,10 @@ class WeakRef {
     const id = this.#id
     if (id === 0) return undefined
     const st = this.#state
-    if (st.closed) {
-      // The store was closed (in this thread): its objects are gone here,
-      // even while a handle of them is still reachable.
+    if (st.closing !== null) {
+      // The store was closed (in this thread), from the close() call on:
+      // its objects are gone here, even while a handle of them is still
+      // reachable.
       this.#id = 0
       this.#state = undefined
       this.#selfRef = undefined

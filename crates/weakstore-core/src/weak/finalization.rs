@@ -46,9 +46,16 @@
 //! - `queued` counts the live cells that fired and were not handed out yet
 //!   (what `pending()` reports), not the `fired` queues' entries: those may
 //!   name cells removed since, and an id twice.
+//! - The table shrinks after a peak (`trim`, after every freed slot): the
+//!   free slots at its end go, and its capacity halves while it is less
+//!   than a quarter full. While fewer than a quarter of its slots are live,
+//!   the lowest free ids are reused first (`FreeIds`), so the cells gather
+//!   at the start and the end can go; the embedder, which indexes its own
+//!   arrays by cell id, can shrink them too.
 
 use std::collections::HashMap;
 
+use super::free_ids::FreeIds;
 use crate::id::ObjId;
 
 pub(crate) struct Cell {
@@ -88,10 +95,14 @@ pub struct Fired {
     pub held: Option<ObjId>,
 }
 
+/// Tables with fewer slots than this neither shrink nor reuse the lowest
+/// ids first.
+const SMALL: usize = 256;
+
 #[derive(Default)]
 pub(crate) struct FinalizationTable {
     cells: Vec<Option<Cell>>,
-    free: Vec<u32>,
+    free: FreeIds,
     live: usize,
     /// Live cells fired and not handed out yet.
     queued: usize,
@@ -146,6 +157,7 @@ impl FinalizationTable {
             }
         }
         self.fired.remove(&owner);
+        self.trim();
         cells
     }
 
@@ -154,7 +166,7 @@ impl FinalizationTable {
     pub(crate) fn insert(&mut self, mut cell: Cell) -> u32 {
         let list = &mut self.registries.get_mut(&cell.registry).expect("insert: unknown registry").cells;
         cell.pos = list.len() as u32;
-        let id = match self.free.pop() {
+        let id = match self.free.take(self.cells.len()) {
             Some(id) => {
                 self.cells[id as usize] = Some(cell);
                 id
@@ -166,6 +178,10 @@ impl FinalizationTable {
         };
         list.push(id);
         self.live += 1;
+        if self.free.is_heap() && self.live * 2 >= self.cells.len() {
+            // Half full again: back to the stack, O(1) a reuse.
+            self.free.rebuild(self.cells.len(), false);
+        }
         id
     }
 
@@ -184,6 +200,7 @@ impl FinalizationTable {
         if cell.fired && !cell.delivering {
             self.queued -= 1;
         }
+        let freed = !cell.delivering;
         if cell.delivering {
             cell.held = None;
             cell.cancelled = true;
@@ -202,7 +219,28 @@ impl FinalizationTable {
                 }
             }
         }
+        if freed {
+            self.trim();
+        }
         Some(removed)
+    }
+
+    /// After a slot was freed: drops the free slots at the end of the
+    /// table, halves its capacity while it is less than a quarter full,
+    /// and picks the free list's order (see the invariants). Each step
+    /// is amortised over the frees that made it due.
+    fn trim(&mut self) {
+        while let Some(None) = self.cells.last() {
+            self.cells.pop();
+        }
+        let len = self.cells.len();
+        if self.cells.capacity() >= SMALL && self.cells.capacity() > 4 * len {
+            self.cells.shrink_to(2 * len);
+        }
+        let sparse = len >= SMALL && self.live * 4 < len;
+        if (sparse && !self.free.is_heap()) || self.free.len() > 2 * len + SMALL {
+            self.free.rebuild(len, sparse);
+        }
     }
 
     /// Removes cell `id` if it is a live cell of `registry`.
@@ -259,6 +297,7 @@ impl FinalizationTable {
         if cell.cancelled {
             self.cells[id as usize] = None;
             self.free.push(id);
+            self.trim();
             return None;
         }
         // Delivered: neither a tombstone nor due (`queued`) when removed.
@@ -279,6 +318,12 @@ impl FinalizationTable {
     /// Live cells fired and not handed out yet (`begin_delivery`).
     pub(crate) fn pending(&self) -> usize {
         self.queued
+    }
+
+    /// The table's length in slots (live, tombstones and free).
+    #[cfg(test)]
+    pub(crate) fn slots(&self) -> usize {
+        self.cells.len()
     }
 }
 
