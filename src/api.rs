@@ -123,13 +123,14 @@ pub fn destroy_store(env: &Env, store: u32) -> Result<()> {
 }
 
 /// Closes this thread's use of a store; the last thread to let go closes
-/// the store itself. The promise resolves once its collector thread has
-/// ended (after the cycle in flight) and its objects are freed; that wait
-/// runs on the libuv thread pool, never on the JavaScript thread.
+/// the store itself, and gets a promise that resolves once its collector
+/// thread has ended (after the cycle in flight) and its objects are freed:
+/// that wait runs on the libuv thread pool, never on the JavaScript thread.
+/// Any other thread's close is done on return (`null`).
 #[napi(catch_unwind)]
-pub fn close_store(env: &Env, store: u32) -> AsyncTask<sharing::Closing> {
-    let last = stores::remove(store).and_then(|native| sharing::detach(env, native));
-    AsyncTask::new(sharing::Closing(last))
+pub fn close_store(env: &Env, store: u32) -> Option<AsyncTask<sharing::Closing>> {
+    let last = stores::remove(store).and_then(|native| sharing::detach(env, native))?;
+    Some(AsyncTask::new(sharing::Closing(Some(last))))
 }
 
 /// Sets a plain-data field.
