@@ -69,26 +69,29 @@ pub fn core_error<T>(env: &Env, where_: &str, error: weakstore_core::Error) -> R
         E::HeldIsTarget(_) => {
             type_error(env, INVALID_ARG_VALUE, &format!("{where_}: target and held value must not be the same object"))
         }
-        E::OutOfMemory { requested, in_use, max } if max == usize::MAX => {
-            let _ = in_use;
-            allocation_refused(env, where_, requested)
-        }
-        E::OutOfMemory { requested, in_use, max } => range_error_with(
+        E::AllocationFailed(bytes) => allocation_refused(env, where_, bytes),
+        E::OutOfMemory(bytes) => range_error_with(
             env,
             OUT_OF_MEMORY,
             &format!(
-                "{where_}: the store is full: {requested} more bytes would pass its maxBytes of {max} \
-                 ({in_use} in use); release objects or raise maxBytes"
+                "{where_}: the store is full: {bytes} more bytes would pass its maxBytes (see stats().headroom); \
+                 release objects or raise maxBytes"
             ),
         ),
-        E::ThreadStart(why) => plain_error(
-            env,
-            THREAD,
-            &format!(
-                "{where_}: could not start the collector thread ({why}); the process may be at its thread \
-                 limit (ulimit -u, a cgroup's pids.max, systemd's TasksMax)"
-            ),
-        ),
+        E::ThreadStart(errno) => {
+            let why = errno.map_or_else(
+                || "refused (injected fault)".to_owned(),
+                |e| std::io::Error::from_raw_os_error(e).to_string(),
+            );
+            plain_error(
+                env,
+                THREAD,
+                &format!(
+                    "{where_}: could not start the collector thread ({why}); the process may be at its thread \
+                     limit (ulimit -u, a cgroup's pids.max, systemd's TasksMax)"
+                ),
+            )
+        }
         E::NotRooted(_) | E::UnknownRegistry(_) => {
             Err(Error::new(Status::GenericFailure, format!("{where_}: internal weakstore error: {error}")))
         }

@@ -13,20 +13,14 @@ pub enum Error {
     UnknownRegistry(u32),
     /// A finalization target may not be its own held value.
     HeldIsTarget(ObjId),
-    /// The store's collector thread could not be started (the operating
-    /// system's message).
-    ThreadStart(String),
-    /// The operation needs `requested` more bytes than the store may hold:
-    /// `in_use` of `max` were in use after a collection (`max` is
-    /// `Config::max_bytes`; `usize::MAX` if the allocator itself refused).
-    OutOfMemory {
-        /// Bytes the operation needed.
-        requested: usize,
-        /// Bytes in use when it was refused.
-        in_use: usize,
-        /// The cap.
-        max: usize,
-    },
+    /// The store's collector thread could not be started: the operating
+    /// system's error number (`None`: a test's injected refusal).
+    ThreadStart(Option<i32>),
+    /// The operation needed this many more bytes than the store's cap
+    /// (`Config::max_bytes`) leaves, after a collection (unless `manual`).
+    OutOfMemory(usize),
+    /// The allocator refused this many bytes for a value (no cap involved).
+    AllocationFailed(usize),
 }
 
 impl std::fmt::Display for Error {
@@ -36,13 +30,15 @@ impl std::fmt::Display for Error {
             Error::NotRooted(id) => write!(f, "object {id:?} has no root to remove"),
             Error::UnknownRegistry(r) => write!(f, "finalization registry {r} does not exist"),
             Error::HeldIsTarget(id) => write!(f, "object {id:?} cannot be both target and held value"),
-            Error::ThreadStart(why) => write!(f, "the collector thread could not be started: {why}"),
-            Error::OutOfMemory { requested, in_use, max } if *max == usize::MAX => {
-                write!(f, "could not allocate {requested} bytes ({in_use} bytes in use)")
+            Error::ThreadStart(Some(errno)) => {
+                let why = std::io::Error::from_raw_os_error(*errno);
+                write!(f, "the collector thread could not be started: {why}")
             }
-            Error::OutOfMemory { requested, in_use, max } => {
-                write!(f, "{requested} more bytes would pass the store's cap of {max} bytes ({in_use} in use)")
+            Error::ThreadStart(None) => {
+                write!(f, "the collector thread could not be started: refused (injected fault)")
             }
+            Error::OutOfMemory(bytes) => write!(f, "{bytes} more bytes would pass the store's byte cap"),
+            Error::AllocationFailed(bytes) => write!(f, "could not allocate {bytes} bytes"),
         }
     }
 }

@@ -97,7 +97,7 @@ impl Shared {
                 in_use.checked_add(bytes).filter(|&total| total <= max)
             })
             .map(|_| ())
-            .map_err(|in_use| Error::OutOfMemory { requested: bytes, in_use, max })
+            .map_err(|_| Error::OutOfMemory(bytes))
     }
 
     /// Whether the store has a cap (`Config::max_bytes`).

@@ -62,10 +62,21 @@ impl Value {
         }
     }
 
-    /// A copy, or [`Error::OutOfMemory`] if the allocator refuses the
+    /// A copy, or [`Error::AllocationFailed`] if the allocator refuses the
     /// string's or the buffer's bytes (a value read out of the store may
     /// be large; failing to copy it must not abort the process).
+    #[inline]
     pub fn try_clone(&self) -> Result<Value> {
+        match self {
+            Value::String(_) | Value::Bytes(_) => self.try_clone_owned(),
+            // Copies, or a bigint's few words.
+            other => Ok(other.clone()),
+        }
+    }
+
+    /// `try_clone` of a string or a buffer (off the hot path of numbers).
+    #[inline(never)]
+    fn try_clone_owned(&self) -> Result<Value> {
         Ok(match self {
             Value::String(s) => {
                 let mut copy = String::new();
@@ -79,7 +90,7 @@ impl Value {
     }
 }
 
-/// A copy of `bytes` in a new vector, or [`Error::OutOfMemory`].
+/// A copy of `bytes` in a new vector, or [`Error::AllocationFailed`].
 pub fn try_copy(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut copy = Vec::new();
     copy.try_reserve_exact(bytes.len()).map_err(|_| refused(bytes.len()))?;
@@ -89,5 +100,5 @@ pub fn try_copy(bytes: &[u8]) -> Result<Vec<u8>> {
 
 /// The allocator refused `bytes` (no cap involved).
 fn refused(bytes: usize) -> Error {
-    Error::OutOfMemory { requested: bytes, in_use: 0, max: usize::MAX }
+    Error::AllocationFailed(bytes)
 }

@@ -60,7 +60,7 @@ impl Store {
     /// [`Error::ThreadStart`] if the operating system refused the thread.
     pub fn try_new(config: Config, host: impl Host) -> Result<Store> {
         let shared = Arc::new(Shared::new(config, Box::new(host)));
-        let collector = scheduler::spawn(Arc::clone(&shared)).map_err(|e| Error::ThreadStart(e.to_string()))?;
+        let collector = scheduler::spawn(Arc::clone(&shared)).map_err(|e| Error::ThreadStart(e.raw_os_error()))?;
         Ok(Store { shared, collector: Some(collector) })
     }
 
