@@ -85,6 +85,7 @@ class ThreadFuzzer {
     this.seq = 0
     this.gen = 0
     this.closedGens = new Set()
+    this.closingGens = new Set()
     this.pendingClose = null
     this.pool = [] // { h, origin, seq, gen }
     this.inPool = new Set()
@@ -190,7 +191,14 @@ class ThreadFuzzer {
     let regId
     if (isHandle(held)) {
       regId = this.heldIds.get(held.id)
-      this.checkTag(held, 'held handle in a callback')
+      // close() delivers the callbacks already due, with their held
+      // handles closed like every other handle of the attachment.
+      const reg = this.regs.get(regId)
+      if (!(reg && this.closingGens.has(reg.gen))) {
+        this.checkTag(held, 'held handle in a callback')
+      } else if (this.call('held handle in a callback of a closing attachment', ['ERR_WEAKSTORE_CLOSED'], () => held.get('seq')).ok) {
+        this.fail('a held handle of a closing attachment answered get()', held.id)
+      }
       held.release()
     } else {
       regId = held && held.regId
@@ -287,7 +295,8 @@ class ThreadFuzzer {
       const t = this.checkTag(v, 'get of a reference')
       if (t && this.rng() < 0.3) this.adopt(v, t.origin, t.seq)
     }
-    if (this.rng() < 0.2) {
+    // Adopting into a full pool releases a random record: it may be `rec`.
+    if (!rec.released && this.rng() < 0.2) {
       const keys = rec.h.keys()
       for (const k of ['origin', 'seq', 'tag']) if (!keys.includes(k)) this.fail('an immutable field went missing', k)
     }
@@ -601,6 +610,7 @@ class ThreadFuzzer {
     this.mapModel.clear()
     this.map = new WeakMap()
     this.gen++
+    this.closingGens.add(gen)
     const closing = old.close()
     const done = () => {
       this.closedGens.add(gen)
