@@ -28,6 +28,23 @@ test('wrong argument types: TypeError ERR_INVALID_ARG_TYPE', () => {
   assert.throws(() => new WeakMap([1]), type)
 })
 
+test('messages name what was given once: undefined, null, primitives, objects', () => {
+  const given = (fn) => {
+    try {
+      fn()
+    } catch (e) {
+      return e.message.slice(e.message.lastIndexOf(', got ') + 6)
+    }
+    assert.fail('no throw')
+  }
+  assert.equal(given(() => new WeakRef(undefined)), 'undefined')
+  assert.equal(given(() => Store.attach(undefined)), 'undefined')
+  assert.equal(given(() => new FinalizationRegistry(undefined)), 'undefined')
+  assert.equal(given(() => new WeakRef(null)), 'null')
+  assert.equal(given(() => new WeakRef(5)), 'number 5')
+  assert.equal(given(() => new WeakRef({})), 'an instance of Object')
+})
+
 test('numbers out of range: RangeError ERR_OUT_OF_RANGE', () => {
   const range = err('RangeError', 'ERR_OUT_OF_RANGE')
   assert.throws(() => new Store({ threads: 0 }), range)

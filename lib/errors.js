@@ -18,6 +18,7 @@
 
 function describe(value) {
   if (value === null) return 'null'
+  if (value === undefined) return 'undefined'
   if (typeof value === 'function') return 'a function'
   if (typeof value === 'symbol') return 'a symbol'
   if (typeof value === 'object') {
