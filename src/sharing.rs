@@ -186,7 +186,8 @@ pub fn detach(env: &Env, native: NativeStore) -> Option<SharedStore> {
 
 /// The end of `closeStore`, off the JavaScript thread: closes a detached
 /// store that no thread has attached (its collector thread ends after the
-/// cycle in flight, and its objects are freed), then resolves.
+/// cycle in flight, and its objects are freed), then resolves. `compute`
+/// takes the store out, so that it is dropped on the pool thread too.
 pub struct Closing(pub Option<SharedStore>);
 
 impl Task for Closing {

@@ -134,17 +134,11 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64, workers: usize) -> CycleSta
     // Deliver: publish, then back to Idle. The scheduler wakes the host.
     pauses.enter(shared, Phase::Deliver, |_| ());
     shared.observe(Phase::Deliver);
-    let tally = &shared.tally;
-    // Relaxed: the sweepers' adds happen-before their threads' joins.
-    let stats = CycleStats {
+    let stats = shared.tally.figures(CycleStats {
         cycle,
         marked,
-        freed: tally.freed.load(Ordering::Relaxed),
-        freed_bytes: tally.freed_bytes.load(Ordering::Relaxed),
-        finalizers_queued: tally.fired.load(Ordering::Relaxed),
         mark_rounds: rounds,
         ephemerons_traced: entries_traced,
-        ephemerons_dropped: tally.entries.load(Ordering::Relaxed),
         max_pause_ns: 0,
         mark_ns,
         sweep_ns,
@@ -154,7 +148,7 @@ pub(crate) fn run_cycle(shared: &Shared, cycle: u64, workers: usize) -> CycleSta
         live_bytes: shared.bytes.load(Ordering::Relaxed),
         // Filled in by the scheduler, which knows why the cycle ran.
         ..CycleStats::default()
-    };
+    });
     pauses.enter(shared, Phase::Idle, |_| ());
     CycleStats { max_pause_ns: pauses.max_ns, total_ns: started.elapsed().as_nanos() as u64, ..stats }
 }

@@ -119,21 +119,15 @@ fn run_attempts(shared: &Shared, cycle: u64) -> CycleStats {
             }
         }
         if retries == ATTEMPTS {
-            // Relaxed: the tally's adds happen-before the joins of the
-            // threads that made them (see `run_cycle`).
-            let tally = &shared.tally;
-            return CycleStats {
+            return shared.tally.figures(CycleStats {
                 cycle,
                 retries,
                 failed: true,
-                freed: tally.freed.load(Ordering::Relaxed),
-                freed_bytes: tally.freed_bytes.load(Ordering::Relaxed),
-                finalizers_queued: tally.fired.load(Ordering::Relaxed),
-                ephemerons_dropped: tally.entries.load(Ordering::Relaxed),
+                // Relaxed: statistics (see `Shared::objects`).
                 live_objects: shared.objects.load(Ordering::Relaxed),
                 live_bytes: shared.bytes.load(Ordering::Relaxed),
                 ..CycleStats::default()
-            };
+            });
         }
     }
 }

@@ -20,6 +20,7 @@
 use crate::collector::mark::blocks;
 use crate::id::ObjId;
 use crate::shared::Shared;
+use crate::stats::CycleStats;
 use crate::sync::{AtomicUsize, Ordering};
 use crate::weak::ephemeron::EphemeronValue;
 
@@ -36,6 +37,20 @@ pub(crate) struct Tally {
 }
 
 impl Tally {
+    /// `stats` with the freed figures of this tally.
+    pub(crate) fn figures(&self, stats: CycleStats) -> CycleStats {
+        // Relaxed: the sweepers' adds happen-before the joins of their
+        // threads, which happen-before this read (`run_cycle`,
+        // `run_attempts`).
+        CycleStats {
+            freed: self.freed.load(Ordering::Relaxed),
+            freed_bytes: self.freed_bytes.load(Ordering::Relaxed),
+            finalizers_queued: self.fired.load(Ordering::Relaxed),
+            ephemerons_dropped: self.entries.load(Ordering::Relaxed),
+            ..stats
+        }
+    }
+
     pub(crate) fn reset(&self) {
         // Relaxed: statistics (see `Shared::objects`); the scheduler resets
         // them before the cycle's threads start and reads them after they
