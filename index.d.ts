@@ -135,6 +135,10 @@ export interface StoreStats {
   handles: number
   /** Named roots (`pin`), of every thread. */
   pins: number
+  /** Shapes (key layouts shared by objects with the same keys in the same order) the store has made; capped at 8,192, past which new layouts are kept in dictionary mode. */
+  shapes: number
+  /** Bytes the shapes and their interned key names hold, beside `bytes` (which counts objects, and which a heap snapshot's sizes add up to). */
+  shapeBytes: number
   /** Threads that have the store attached now (1 until it is shared). */
   attached: number
   /** Cycle attempts that failed with a collector panic, each retried on one thread (0 unless weakstore has a bug). */

@@ -317,6 +317,10 @@ export interface StoreStats {
   handles: number
   /** Named roots (`pin`), of every thread. */
   pins: number
+  /** Shapes (key layouts shared by objects) the store has made. */
+  shapes: number
+  /** Bytes the shapes and their interned key names hold, beside `bytes`. */
+  shapeBytes: number
   /** Threads that have the store attached (1 unless shared). */
   attached: number
 }

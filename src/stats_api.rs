@@ -118,6 +118,10 @@ pub struct StoreStats {
     pub handles: f64,
     /// Named roots (`pin`), of every thread.
     pub pins: f64,
+    /// Shapes (key layouts shared by objects) the store has made.
+    pub shapes: f64,
+    /// Bytes the shapes and their interned key names hold, beside `bytes`.
+    pub shape_bytes: f64,
     /// Threads that have the store attached (1 unless shared).
     pub attached: u32,
 }
@@ -148,6 +152,8 @@ pub fn stats(env: &Env, store: u32) -> Result<StoreStats> {
             last_cycle: s.last_cycle.into(),
             handles: e.wrappers.borrow().len() as f64,
             pins: s.pins as f64,
+            shapes: s.shapes as f64,
+            shape_bytes: s.shape_bytes as f64,
             attached: e.store.wakes.len() as u32,
         })
     })

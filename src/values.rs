@@ -14,7 +14,7 @@
 
 use napi::bindgen_prelude::*;
 use napi::ValueType;
-use weakstore_core::{try_copy, BigInt as CoreBigInt, Value};
+use weakstore_core::{BigInt as CoreBigInt, Bytes, Str, Value};
 
 use crate::errors::{allocation_refused, type_error, INVALID_ARG_TYPE};
 
@@ -44,11 +44,11 @@ pub fn from_js(env: &Env, where_: &str, value: Unknown) -> Result<Value> {
         ValueType::String => Value::String(string(env, where_, value)?),
         ValueType::BigInt => {
             let big = BigInt::from_unknown(value)?;
-            Value::BigInt(CoreBigInt { negative: big.sign_bit, words: big.words.into_boxed_slice() })
+            Value::BigInt(Box::new(CoreBigInt { negative: big.sign_bit, words: big.words.into_boxed_slice() }))
         }
         ValueType::Object if value.is_typedarray()? => match Uint8ArraySlice::from_unknown(value) {
-            Ok(bytes) => match try_copy(&bytes) {
-                Ok(copy) => Value::Bytes(copy.into_boxed_slice()),
+            Ok(bytes) => match Bytes::try_from_slice(&bytes) {
+                Ok(copy) => Value::Bytes(copy),
                 Err(_) => return allocation_refused(env, where_, bytes.len()),
             },
             Err(_) => {
@@ -68,12 +68,29 @@ pub fn from_js(env: &Env, where_: &str, value: Unknown) -> Result<Value> {
 /// A JavaScript string's UTF-8 copy (lone surrogates become U+FFFD, as in
 /// every Node-API string read), or `ERR_WEAKSTORE_OUT_OF_MEMORY` if the
 /// allocator refuses its bytes.
-fn string(env: &Env, where_: &str, value: Unknown) -> Result<Box<str>> {
+fn string(env: &Env, where_: &str, value: Unknown) -> Result<Str> {
     let (raw_env, raw) = (env.raw(), value.raw());
-    let mut len = 0;
+    // Most field strings are short: read them into a stack buffer, so that
+    // one held inline by the value allocates nothing.
+    let mut short = [0u8; 64];
+    let mut written = 0;
     // SAFETY: `raw_env` is this call's live environment and `raw` a value
-    // of it that `get_type` reported as a string; a null buffer asks for
-    // the length alone.
+    // of it that `get_type` reported as a string; `short` has room for
+    // `short.len()` bytes, the NUL included.
+    let status =
+        unsafe { sys::napi_get_value_string_utf8(raw_env, raw, short.as_mut_ptr().cast(), short.len(), &mut written) };
+    check_status!(status, "{where_}: could not read a string")?;
+    if written + 4 < short.len() {
+        // Node-API stops a character early when the next one would not fit
+        // with the NUL; with 4 bytes (a whole character) to spare, the
+        // string was shorter than the buffer and came whole.
+        // SAFETY: Node-API writes well-formed UTF-8 (lone surrogates become
+        // U+FFFD) and truncates only at a character boundary.
+        let s = unsafe { std::str::from_utf8_unchecked(&short[..written]) };
+        return Str::try_from_str(s).or_else(|_| allocation_refused(env, where_, written));
+    }
+    let mut len = 0;
+    // SAFETY: as above; a null buffer asks for the length alone.
     let status = unsafe { sys::napi_get_value_string_utf8(raw_env, raw, std::ptr::null_mut(), 0, &mut len) };
     check_status!(status, "{where_}: could not read a string")?;
     let mut bytes: Vec<u8> = Vec::new();
@@ -92,7 +109,8 @@ fn string(env: &Env, where_: &str, value: Unknown) -> Result<Box<str>> {
     // SAFETY: `napi_get_value_string_utf8` writes well-formed UTF-8 (V8's
     // `WriteUtf8` replaces lone surrogates with U+FFFD) and truncates only
     // at a character boundary; the buffer held the whole string.
-    Ok(unsafe { String::from_utf8_unchecked(bytes) }.into_boxed_str())
+    let s = unsafe { std::str::from_utf8_unchecked(&bytes) };
+    Str::try_from_str(s).or_else(|_| allocation_refused(env, where_, len))
 }
 
 /// A field value on its way out to JavaScript.
@@ -150,11 +168,15 @@ impl ToNapiValue for Out {
                 Out::Value(Value::Null) => Null::to_napi_value(env, Null),
                 Out::Value(Value::Bool(b)) => bool::to_napi_value(env, b),
                 Out::Value(Value::Number(n)) => f64::to_napi_value(env, n),
-                Out::Value(Value::String(s)) => String::to_napi_value(env, s.into_string()),
+                Out::Value(Value::String(s)) => <&str>::to_napi_value(env, s.as_str()),
                 Out::Value(Value::BigInt(b)) => {
                     BigInt::to_napi_value(env, BigInt { sign_bit: b.negative, words: b.words.into_vec() })
                 }
-                Out::Value(Value::Bytes(b)) => Buffer::to_napi_value(env, Buffer::from(b.into_vec())),
+                Out::Value(Value::Bytes(b)) => match weakstore_core::try_copy(&b) {
+                    // The buffer takes the copy over (no second copy).
+                    Ok(copy) => Buffer::to_napi_value(env, Buffer::from(copy)),
+                    Err(_) => allocation_refused(&Env::from_raw(env), "Handle.prototype.get", b.len()),
+                },
                 Out::Value(Value::Ref(id)) => Vec::<f64>::to_napi_value(env, vec![id.bits() as f64]),
                 Out::Rooted(id) => Vec::<f64>::to_napi_value(env, vec![id.bits() as f64, 1.0]),
                 Out::External => Vec::<f64>::to_napi_value(env, Vec::new()),

@@ -28,6 +28,7 @@ use crate::collector::scheduler::Scheduler;
 use crate::collector::sweep::Tally;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::heap::shape::Shapes;
 use crate::heap::table::Table;
 use crate::host::Host;
 use crate::id::ObjId;
@@ -36,6 +37,9 @@ use crate::weak::WeakState;
 
 pub(crate) struct Shared {
     pub(crate) table: Table,
+    /// The shape tree and the key table (after `table`, so that it drops
+    /// after the objects that use its shapes).
+    pub(crate) shapes: Shapes,
     pub(crate) phase: RwLock<PhaseState>,
     pub(crate) barrier: Barrier,
     pub(crate) scheduler: Scheduler,
@@ -59,6 +63,7 @@ impl Shared {
     pub(crate) fn new(config: Config, host: Box<dyn Host>) -> Shared {
         Shared {
             table: Table::new(),
+            shapes: Shapes::new(),
             phase: RwLock::new(PhaseState { phase: Phase::Idle, epoch: 1 }),
             barrier: Barrier::new(),
             scheduler: Scheduler::new(&config),

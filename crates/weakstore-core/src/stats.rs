@@ -89,6 +89,12 @@ pub struct Stats {
     pub ephemeron_entries: usize,
     /// Named roots (`Store::pin`).
     pub pins: usize,
+    /// Shapes made (key layouts shared by objects, `heap::shape`).
+    pub shapes: usize,
+    /// Bytes the shapes and the interned key names hold; not part of
+    /// `bytes`, which is what objects hold (a heap snapshot's sizes add
+    /// up to it). Bounded by the shape cap.
+    pub shape_bytes: usize,
     /// Cells collected and waiting for the embedder to take them.
     pub pending_finalizations: usize,
     /// Slots in the table (live, free and retired).

@@ -16,7 +16,7 @@ fn capped(manual: bool) -> Store {
 }
 
 fn payload(i: usize) -> Value {
-    Value::String(format!("payload {i:>200}").into_boxed_str())
+    Value::String(format!("payload {i:>200}").into())
 }
 
 /// Allocates rooted objects until the cap refuses one; returns them.
@@ -55,7 +55,7 @@ fn a_full_store_refuses_growth_and_keeps_every_object() {
     // A write that would grow an object is refused and changes nothing; one
     // that shrinks it is not refused.
     let first = kept[0];
-    let big = Value::String("x".repeat(CAP).into_boxed_str());
+    let big = Value::String("x".repeat(CAP).into());
     assert!(matches!(s.set(first, "p", big.clone()), Err(Error::OutOfMemory(_))));
     assert!(matches!(s.set(first, "new", big), Err(Error::OutOfMemory(_))));
     assert_eq!(s.keys(first).unwrap(), ["i", "p"]);
@@ -67,7 +67,7 @@ fn a_full_store_refuses_growth_and_keeps_every_object() {
 
     // An ephemeron entry is charged too.
     let table = s.new_ephemeron_table();
-    let huge = EphemeronValue::Field(Value::Bytes(vec![0; CAP].into_boxed_slice()));
+    let huge = EphemeronValue::Field(Value::Bytes(vec![0; CAP].into()));
     assert!(matches!(s.ephemeron_set(&table, first, huge), Err(Error::OutOfMemory(_))));
     assert!(s.ephemeron_with(&table, first, |v| v.is_none()));
 

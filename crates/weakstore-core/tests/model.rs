@@ -11,6 +11,11 @@
 //! `finish_delivery`), and `drop_registry`, any of them in the middle of a
 //! batch.
 //!
+//! Fields use a few names, so objects move through shapes, back to a
+//! parent shape when their last key is deleted, and into dictionary mode
+//! when a middle one is; `Widen` gives an object more keys than a shape
+//! may have.
+//!
 //! Several mutators share the store, as the Node binding's threads do:
 //! the operations that take or drop roots, and delivery, name a mutator
 //! (0..3), and each mutator owns its roots and its registries (owner =
@@ -45,6 +50,9 @@ enum Op {
     Alloc(usize),
     SetRef(usize, u8, usize),
     SetNum(usize, u8, i32),
+    /// Sets number fields `w0`.. on an object: past the shape cap (64
+    /// keys), it turns into a dictionary.
+    Widen(usize, u8),
     Delete(usize, u8),
     /// A mutator roots an object (a `deref`); the root is its own.
     Root(usize, usize),
@@ -91,6 +99,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (i(), 0u8..3, i()).prop_map(|(a, k, b)| Op::SetRef(a, k, b)),
         1 => (i(), 0u8..3, any::<i32>()).prop_map(|(a, k, n)| Op::SetNum(a, k, n)),
         2 => (i(), 0u8..3).prop_map(|(a, k)| Op::Delete(a, k)),
+        1 => (i(), 0u8..80).prop_map(|(a, n)| Op::Widen(a, n)),
         1 => (m(), i()).prop_map(|(m, a)| Op::Root(m, a)),
         4 => (m(), i()).prop_map(|(m, a)| Op::Unroot(m, a)),
         3 => proptest::collection::vec(registration, 1..4).prop_map(Op::Register),
@@ -252,6 +261,19 @@ fn run(mut ops: Vec<Op>) -> Result<(), TestCaseError> {
                     fields.insert(k.to_string(), MVal::Num(n.into()));
                 } else {
                     prop_assert_eq!(got, Err(Error::Dead(a)));
+                }
+            }
+            Op::Widen(a, n) => {
+                let Some(a) = pick(&known, a) else { continue };
+                for w in 0..n {
+                    let key = format!("w{w}");
+                    let got = store.set(a, &key, Value::Number(w.into()));
+                    if let Some((fields, _)) = model.live.get_mut(&a) {
+                        prop_assert_eq!(got, Ok(()));
+                        fields.insert(key, MVal::Num(w.into()));
+                    } else {
+                        prop_assert_eq!(got, Err(Error::Dead(a)));
+                    }
                 }
             }
             Op::Delete(a, k) => {

@@ -14,7 +14,7 @@ fn fields_round_trip_every_value_kind() {
         Value::Bool(true),
         Value::Number(-0.5),
         Value::String("héllo".into()),
-        Value::BigInt(BigInt { negative: true, words: vec![1, 2].into() }),
+        Value::BigInt(Box::new(BigInt { negative: true, words: vec![1, 2].into() })),
         Value::Bytes(vec![0, 255, 7].into()),
         Value::Ref(other),
     ];

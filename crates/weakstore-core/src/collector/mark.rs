@@ -156,11 +156,12 @@ impl<'a> Marker<'a> {
         let Some(slot) = self.shared.table.slot(index) else { return 0 };
         let mut guard = slot.lock();
         let Some(object) = guard.as_mut() else { return 0 };
-        let children = object.fields.iter().filter_map(|(_, v)| v.as_ref());
-        for child in children {
-            self.shade_child(child, local);
-        }
-        if let Some(weak) = object.weak.as_mut() {
+        object.for_each_value(|v| {
+            if let Some(child) = v.as_ref() {
+                self.shade_child(child, local);
+            }
+        });
+        if let Some(weak) = object.side.as_mut() {
             if !weak.entries.is_empty() {
                 // Entries of dropped tables keep nothing alive; purge them
                 // while we hold the key's lock anyway.

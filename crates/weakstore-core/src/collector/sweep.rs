@@ -145,7 +145,7 @@ pub(crate) fn sweep(shared: &Shared, epoch: u32, worker: usize, workers: usize) 
             drop(guard);
             swept.freed += 1;
             swept.freed_bytes += object.measure();
-            if let Some(weak) = &object.weak {
+            if let Some(weak) = &object.side {
                 let id = ObjId::new(index, state >> 1);
                 if !weak.cells.is_empty() {
                     let mut table = shared.weak.finalization.lock();

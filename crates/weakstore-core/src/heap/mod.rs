@@ -6,6 +6,9 @@
 //! - `chunk`: a chunk's memory, initialised one slot at a time.
 //! - `object`: an object's fields and its weak payload (ephemeron entries
 //!   and finalization cells it is the key or target of).
+//! - `shape`, `keys`, `dict`: how fields are laid out: shapes shared by
+//!   objects with the same keys, the store's interned key names, and the
+//!   hashed dictionary mode for the rest.
 //!
 //! The heap knows nothing of the collector's phases: marking, barriers and
 //! sweeping (`crate::collector`) and weak semantics (`crate::weak`) use it.
@@ -16,5 +19,8 @@
 //!   only after the payload is taken, both under the slot's lock.
 
 pub(crate) mod chunk;
+pub(crate) mod dict;
+pub(crate) mod keys;
 pub(crate) mod object;
+pub(crate) mod shape;
 pub(crate) mod table;

@@ -1,18 +1,22 @@
-//! The payload of one live slot: named fields, the finalization cells that
+//! The payload of one live slot: its fields, the finalization cells that
 //! target it, and the ephemeron entries it is the key of.
 //!
-//! Objects are small maps from string keys to [`Value`]s kept in insertion
-//! order (so `keys()` reads like `Object.keys` of a plain object). They are
-//! only ever touched under their slot's mutex.
+//! Fields are kept in one of two modes, in insertion order either way (so
+//! `keys()` reads like `Object.keys` of a plain object):
+//! - shaped: a shared [`Shape`] (the key list, `heap::shape`) and a flat
+//!   vector of 16-byte values, one per key: no key is stored in the
+//!   object;
+//! - dictionary: the object's own hashed table (`heap::dict`), for
+//!   objects with very many keys, deleted keys, or past the shape cap.
 //!
-//! The header is two pointers (16 bytes, inline in the object's slot): the
-//! fields live in a thin vector, whose length and capacity sit in its own
-//! allocation (none while the object has no field), and the weak side in
-//! an optional box. An object's byte count is not stored: every mutation
-//! returns how much it changed [`Object::measure`], and the sweeper measures
-//! what it frees.
+//! Objects are only ever touched under their slot's lock. The header,
+//! inline in the slot, is three words: the fields (shape and values, or
+//! the dictionary) and an optional box for the weak side. An object's byte
+//! count is not stored: every mutation returns how much it changed
+//! [`Object::measure`], and the sweeper measures what it frees.
 //!
 //! # Invariants
+//! - Shaped: `values.len() == shape.len()`, value `i` is key `i`'s.
 //! - The store's live-byte total is the sum of [`Object::measure`] over
 //!   live objects: every mutation reports its change to it.
 //! - `cells` lists the finalization cells whose target is this object; the
@@ -24,14 +28,21 @@
 
 use thin_vec::ThinVec;
 
-use crate::value::Value;
+use crate::heap::dict::Dict;
+use crate::heap::keys::KeyId;
+use crate::heap::shape::{Shape, Shapes};
+use crate::sync::Arc;
+use crate::value::{alloc_bytes, Str, Value};
 use crate::weak::ephemeron::{Entry, EphemeronValue};
 
 /// Fixed cost charged per object on top of its fields: its slot, which
 /// holds the object header inline.
 pub(crate) const OBJECT_OVERHEAD: usize = std::mem::size_of::<crate::heap::table::Slot>();
-const FIELD_OVERHEAD: usize = std::mem::size_of::<(Box<str>, Value)>();
 const ENTRY_OVERHEAD: usize = std::mem::size_of::<Entry>();
+/// The most one new field adds to an object beyond its value's own bytes
+/// (a dictionary entry and its share of the index, or a grown value
+/// vector); a cap check's bound (see [`Object::insert_bound`]).
+const FIELD_BOUND: usize = 64;
 
 /// What one ephemeron entry with `value` adds to its key's byte count.
 pub(crate) fn entry_bytes(value: &EphemeronValue) -> usize {
@@ -42,31 +53,58 @@ pub(crate) fn entry_bytes(value: &EphemeronValue) -> usize {
         }
 }
 
-pub(crate) struct Object {
-    pub(crate) fields: ThinVec<(Box<str>, Value)>,
-    pub(crate) weak: Option<Box<WeakSide>>,
+/// A field name as the store received it: a string (with its key id, if
+/// some shape interned it: otherwise no shaped object has it), or an id.
+#[derive(Copy, Clone)]
+pub enum Key<'a> {
+    /// A name, with its id if it has one.
+    Name(&'a str, Option<KeyId>),
+    /// An interned name's id.
+    Id(KeyId),
 }
 
-/// What weak structures attach to an object.
+/// The fields, as one of the two modes (see the module docs).
+enum Fields<'a> {
+    Shaped(&'a Arc<Shape>, &'a ThinVec<Value>),
+    Dict(&'a Dict),
+}
+
+pub(crate) struct Object {
+    /// The key list of `values` (the empty shape in dictionary mode).
+    shape: Arc<Shape>,
+    /// One value per key of `shape` (empty in dictionary mode).
+    values: ThinVec<Value>,
+    /// What is rare enough to live out of line: the weak side and the
+    /// dictionary.
+    pub(crate) side: Option<Box<Side>>,
+}
+
+/// What an object holds out of line: weak structures that attach to it,
+/// and its fields in dictionary mode.
 #[derive(Default)]
-pub(crate) struct WeakSide {
+pub(crate) struct Side {
     /// Finalization cells targeting this object, possibly with some that
     /// were unregistered since (`stale_cells` counts them).
     pub(crate) cells: Vec<u32>,
     pub(crate) stale_cells: usize,
     pub(crate) entries: Vec<Entry>,
+    /// The fields, in dictionary mode; `None` in shaped mode.
+    dict: Option<Dict>,
 }
 
 impl Object {
-    pub(crate) fn new(fields: Vec<(Box<str>, Value)>) -> Object {
-        // Later duplicates win, as in an object literal.
-        let mut object = Object { fields: ThinVec::with_capacity(fields.len()), weak: None };
-        for (key, value) in fields {
-            if let Some((_, slot)) = object.fields.iter_mut().find(|(k, _)| *k == key) {
-                *slot = value;
-            } else {
-                object.fields.push((key, value));
-            }
+    /// An object without fields.
+    pub(crate) fn new(shapes: &Shapes) -> Object {
+        Object { shape: shapes.root().clone(), values: ThinVec::new(), side: None }
+    }
+
+    /// An object with `fields`; later duplicates win, as in an object
+    /// literal.
+    pub(crate) fn with_fields(shapes: &Shapes, fields: Vec<(Box<str>, Value)>) -> Object {
+        let mut object = Object::new(shapes);
+        for (name, value) in fields {
+            let key = Key::Name(&name, shapes.keys.find(&name));
+            object.insert(shapes, key, value);
         }
         object
     }
@@ -74,60 +112,243 @@ impl Object {
     /// The bytes this object accounts for: its slot, its fields and the
     /// ephemeron entries it is the key of.
     pub(crate) fn measure(&self) -> usize {
-        OBJECT_OVERHEAD
-            + self.fields.iter().map(|(k, v)| FIELD_OVERHEAD + k.len() + v.heap_bytes()).sum::<usize>()
-            + self.entries().iter().map(|e| entry_bytes(&e.value)).sum::<usize>()
+        let fields = match self.fields() {
+            Fields::Shaped(_, values) => values_bytes(values) + values.iter().map(Value::heap_bytes).sum::<usize>(),
+            Fields::Dict(d) => {
+                d.container_bytes() + d.iter().map(|(k, v)| k.heap_bytes() + v.heap_bytes()).sum::<usize>()
+            }
+        };
+        OBJECT_OVERHEAD + fields + self.entries().iter().map(|e| entry_bytes(&e.value)).sum::<usize>()
     }
 
-    /// The weak side, created on first use.
-    pub(crate) fn weak_mut(&mut self) -> &mut WeakSide {
-        self.weak.get_or_insert_with(Default::default)
+    /// The side box, created on first use.
+    pub(crate) fn side_mut(&mut self) -> &mut Side {
+        self.side.get_or_insert_with(Default::default)
     }
 
     /// Ephemeron entries keyed by this object.
     pub(crate) fn entries(&self) -> &[Entry] {
-        self.weak.as_ref().map_or(&[], |w| &w.entries)
+        self.side.as_ref().map_or(&[], |w| &w.entries)
     }
 
-    pub(crate) fn get(&self, key: &str) -> Option<&Value> {
-        self.fields.iter().find(|(k, _)| &**k == key).map(|(_, v)| v)
+    fn fields(&self) -> Fields<'_> {
+        match self.side.as_ref().and_then(|s| s.dict.as_ref()) {
+            Some(d) => Fields::Dict(d),
+            None => Fields::Shaped(&self.shape, &self.values),
+        }
+    }
+
+    fn dict_mut(&mut self) -> Option<&mut Dict> {
+        self.side.as_mut().and_then(|s| s.dict.as_mut())
+    }
+
+    /// Runs `f` on the value of each field.
+    #[inline]
+    pub(crate) fn for_each_value(&self, mut f: impl FnMut(&Value)) {
+        match self.fields() {
+            Fields::Shaped(_, values) => values.iter().for_each(f),
+            Fields::Dict(d) => d.iter().for_each(|(_, v)| f(v)),
+        }
+    }
+
+    /// Runs `f` on each field's name and value, in insertion order.
+    pub(crate) fn for_each_field(&self, shapes: &Shapes, mut f: impl FnMut(&str, &Value)) {
+        match self.fields() {
+            Fields::Shaped(shape, values) => shapes.keys.with_names(|names| {
+                for (k, v) in shape.keys().iter().zip(values.iter()) {
+                    f(names[k.index() as usize].as_str(), v)
+                }
+            }),
+            Fields::Dict(d) => d.iter().for_each(|(k, v)| f(k, v)),
+        }
+    }
+
+    /// The field names, in insertion order.
+    pub(crate) fn keys(&self, shapes: &Shapes) -> Vec<String> {
+        match self.fields() {
+            Fields::Shaped(shape, _) => shapes.keys.names(shape.keys().iter().copied()),
+            Fields::Dict(d) => d.iter().map(|(k, _)| k.to_string()).collect(),
+        }
+    }
+
+    /// The number of fields.
+    pub(crate) fn len(&self) -> usize {
+        match self.fields() {
+            Fields::Shaped(_, values) => values.len(),
+            Fields::Dict(d) => d.iter().count(),
+        }
+    }
+
+    pub(crate) fn get(&self, shapes: &Shapes, key: Key<'_>) -> Option<&Value> {
+        match self.fields() {
+            Fields::Shaped(shape, values) => {
+                let id = match key {
+                    Key::Name(_, id) => id?,
+                    Key::Id(id) => id,
+                };
+                shape.slot(id).map(|i| &values[i])
+            }
+            Fields::Dict(d) => match key {
+                Key::Name(name, _) => d.get(&shapes.hasher, name),
+                Key::Id(id) => shapes.keys.with_name(id, |name| name.and_then(|n| d.get(&shapes.hasher, n))),
+            },
+        }
+    }
+
+    fn get_mut(&mut self, shapes: &Shapes, key: Key<'_>) -> Option<&mut Value> {
+        if self.dict_mut().is_none() {
+            let id = match key {
+                Key::Name(_, id) => id?,
+                Key::Id(id) => id,
+            };
+            return self.shape.slot(id).map(|i| &mut self.values[i]);
+        }
+        let d = self.dict_mut()?;
+        match key {
+            Key::Name(name, _) => d.get_mut(&shapes.hasher, name),
+            Key::Id(id) => shapes.keys.with_name(id, |name| name.and_then(|n| d.get_mut(&shapes.hasher, n))),
+        }
     }
 
     /// The change in [`Object::measure`] that `insert(key, value)` would
-    /// make.
-    pub(crate) fn insert_cost(&self, key: &str, value: &Value) -> isize {
+    /// make, or at most that much (a new field's share of its container is
+    /// bounded, not computed).
+    pub(crate) fn insert_cost(&self, shapes: &Shapes, key: Key<'_>, value: &Value) -> isize {
         let added = value.heap_bytes() as isize;
-        match self.get(key) {
+        match self.get(shapes, key) {
             Some(old) => added - old.heap_bytes() as isize,
-            None => (FIELD_OVERHEAD + key.len()) as isize + added,
+            None => Self::insert_bound(key_len(shapes, key), value) as isize,
         }
     }
 
-    /// The most [`Object::measure`] can grow by setting `key` to `value`.
-    pub(crate) fn insert_bound(key: &str, value: &Value) -> usize {
-        FIELD_OVERHEAD + key.len() + value.heap_bytes()
+    /// The most [`Object::measure`] can grow by setting a key of
+    /// `key_len` bytes to `value`.
+    pub(crate) fn insert_bound(key_len: usize, value: &Value) -> usize {
+        FIELD_BOUND + key_len + value.heap_bytes()
     }
 
     /// Sets `key`, returning the value it replaces and the change in
-    /// [`Object::measure`]. The key is only allocated when the field is new.
-    pub(crate) fn insert(&mut self, key: &str, value: Value) -> (Option<Value>, isize) {
+    /// [`Object::measure`].
+    pub(crate) fn insert(&mut self, shapes: &Shapes, key: Key<'_>, value: Value) -> (Option<Value>, isize) {
         let added = value.heap_bytes() as isize;
-        if let Some((_, slot)) = self.fields.iter_mut().find(|(k, _)| &**k == key) {
+        if let Some(slot) = self.get_mut(shapes, key) {
             let old = std::mem::replace(slot, value);
             let removed = old.heap_bytes() as isize;
-            (Some(old), added - removed)
-        } else {
-            self.fields.push((key.into(), value));
-            (None, (FIELD_OVERHEAD + key.len()) as isize + added)
+            return (Some(old), added - removed);
         }
+        let before = self.container_bytes();
+        if self.dict_mut().is_none() {
+            let next = match key {
+                Key::Name(name, id) => shapes.extend(&self.shape, name, id),
+                Key::Id(id) => shapes.extend_by(&self.shape, id),
+            };
+            if let Some(next) = next {
+                self.values.reserve_exact(1);
+                self.values.push(value);
+                self.shape = next;
+                return (None, (values_bytes(&self.values) - before) as isize + added);
+            }
+            return self.insert_as_dict(shapes, key, value);
+        }
+        let Some(d) = self.dict_mut() else { unreachable!("checked above") };
+        let name = match key {
+            Key::Name(name, _) => Str::from(name),
+            Key::Id(id) => shapes.keys.with_name(id, |name| Str::from(name.unwrap_or_default())),
+        };
+        let key_bytes = name.heap_bytes() as isize;
+        d.push(&shapes.hasher, name, value);
+        (None, self.container_bytes() as isize - before as isize + key_bytes + added)
     }
 
     /// Removes `key`, keeping the order of the others; returns its value
-    /// and the bytes [`Object::measure`] lost.
-    pub(crate) fn remove(&mut self, key: &str) -> Option<(Value, usize)> {
-        let at = self.fields.iter().position(|(k, _)| &**k == key)?;
-        let (k, v) = self.fields.remove(at);
-        let removed = FIELD_OVERHEAD + k.len() + v.heap_bytes();
-        Some((v, removed))
+    /// and the change in [`Object::measure`] (a gain, when the delete
+    /// turned the object into a dictionary).
+    pub(crate) fn remove(&mut self, shapes: &Shapes, key: Key<'_>) -> Option<(Value, isize)> {
+        self.get(shapes, key)?;
+        let before = self.container_bytes();
+        if self.dict_mut().is_none() {
+            let id = match key {
+                Key::Name(_, id) => id?,
+                Key::Id(id) => id,
+            };
+            if self.shape.slot(id) == Some(self.values.len() - 1) {
+                // The last key: back to the parent shape, still shared.
+                let old = self.values.pop().expect("a shape's last slot");
+                self.shape = self.shape.parent().expect("a shape with keys has a parent").clone();
+                if self.values.is_empty() {
+                    self.values = ThinVec::new();
+                } else {
+                    self.values.shrink_to_fit();
+                }
+                let freed = before - values_bytes(&self.values) + old.heap_bytes();
+                return Some((old, -(freed as isize)));
+            }
+            let grown = self.make_dict(shapes);
+            let (old, delta) = self.remove(shapes, key)?;
+            return Some((old, grown + delta));
+        }
+        let Some(d) = self.dict_mut() else { unreachable!("checked above") };
+        let (name, old) = match key {
+            Key::Name(name, _) => d.remove(&shapes.hasher, name),
+            Key::Id(id) => shapes.keys.with_name(id, |name| d.remove(&shapes.hasher, name.unwrap_or_default())),
+        }?;
+        let freed = before - self.container_bytes() + name.heap_bytes() + old.heap_bytes();
+        Some((old, -(freed as isize)))
+    }
+
+    /// `insert` of a new key into a shaped object that cannot take it.
+    fn insert_as_dict(&mut self, shapes: &Shapes, key: Key<'_>, value: Value) -> (Option<Value>, isize) {
+        let grown = self.make_dict(shapes);
+        let (old, delta) = self.insert(shapes, key, value);
+        (old, grown + delta)
+    }
+
+    /// Moves the fields into a dictionary (shaped objects only); returns
+    /// the change in [`Object::measure`].
+    fn make_dict(&mut self, shapes: &Shapes) -> isize {
+        if self.dict_mut().is_some() {
+            return 0;
+        }
+        let before = self.measure() as isize;
+        let mut d = Dict::with_capacity(self.values.len() + 1);
+        let values = std::mem::take(&mut self.values);
+        shapes.keys.with_names(|names| {
+            for (k, v) in self.shape.keys().iter().zip(values) {
+                d.push(&shapes.hasher, names[k.index() as usize].clone(), v);
+            }
+        });
+        self.shape = shapes.root().clone();
+        self.side_mut().dict = Some(d);
+        self.measure() as isize - before
+    }
+
+    /// What the field containers hold (not the values' out-of-line bytes
+    /// nor the keys' in dictionary mode).
+    fn container_bytes(&self) -> usize {
+        match self.fields() {
+            Fields::Shaped(_, values) => values_bytes(values),
+            Fields::Dict(d) => d.container_bytes(),
+        }
     }
 }
+
+/// A value vector's allocation.
+fn values_bytes(values: &ThinVec<Value>) -> usize {
+    if values.capacity() == 0 {
+        0
+    } else {
+        alloc_bytes(16 + values.capacity() * std::mem::size_of::<Value>())
+    }
+}
+
+/// The byte length of a key's name.
+fn key_len(shapes: &Shapes, key: Key<'_>) -> usize {
+    match key {
+        Key::Name(name, _) => name.len(),
+        Key::Id(id) => shapes.keys.with_name(id, |n| n.map_or(0, str::len)),
+    }
+}
+
+#[cfg(test)]
+#[path = "object_tests.rs"]
+mod tests;

@@ -105,6 +105,30 @@ impl Drop for ObjectGuard<'_> {
     }
 }
 
+/// A locked slot that holds an object (see [`Slot::lock_live`]).
+pub(crate) struct LiveGuard<'a>(ObjectGuard<'a>);
+
+impl Deref for LiveGuard<'_> {
+    type Target = Object;
+    #[inline]
+    fn deref(&self) -> &Object {
+        match &*self.0 {
+            Some(object) => object,
+            None => unreachable!("lock_live checked the slot holds an object, and it cannot change under the lock"),
+        }
+    }
+}
+
+impl DerefMut for LiveGuard<'_> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Object {
+        match &mut *self.0 {
+            Some(object) => object,
+            None => unreachable!("lock_live checked the slot holds an object, and it cannot change under the lock"),
+        }
+    }
+}
+
 impl Slot {
     pub(super) fn new() -> Slot {
         Slot {
@@ -150,6 +174,13 @@ impl Slot {
         // after marking are ordered by the phase lock
         // (`PhaseState::sees`, sweep).
         self.mark.swap(epoch, Ordering::Relaxed) != epoch
+    }
+
+    /// Locks the object if `id` still names it: the guard reaches the
+    /// object itself, checked once here.
+    #[inline]
+    pub(crate) fn lock_live(&self, id: ObjId) -> Option<LiveGuard<'_>> {
+        self.lock_if(id).map(LiveGuard)
     }
 
     /// Locks the payload if `id` still names it.
@@ -327,6 +358,7 @@ mod tests {
     #[test]
     fn slots_initialise_lazily_across_chunks_and_drop_once() {
         let table = Table::new();
+        let shapes = crate::heap::shape::Shapes::new();
         let n = FIRST_CHUNK as u32 * 3 + 5; // chunks 0 and 1 full, chunk 2 partly used
         let mut ids = Vec::new();
         for i in 0..n {
@@ -335,7 +367,7 @@ mod tests {
             assert!(table.slot(index).is_some_and(|s| s.state.load(Ordering::Relaxed) == 1 << 1));
             if i % 3 != 0 {
                 let fields = vec![("i".into(), crate::value::Value::String(i.to_string().into()))];
-                ids.push(table.publish(index, Object::new(fields), 1, 1));
+                ids.push(table.publish(index, Object::with_fields(&shapes, fields), 1, 1));
             }
         }
         assert!(table.slot(n).is_none());
@@ -349,13 +381,13 @@ mod tests {
     }
 
     /// The slot's size is the collector's per-object overhead (docs/BENCHMARKS.md,
-    /// "Memory": at most 32 bytes). The lock shares the padding after the
-    /// three counters, and the object header is two pointers.
+    /// "Memory"). The lock shares the padding after the three counters,
+    /// and the object header is three pointers: shape, values, weak side.
     #[test]
-    fn slot_is_32_bytes() {
-        assert_eq!(std::mem::size_of::<Object>(), 16);
-        assert_eq!(std::mem::size_of::<Option<Object>>(), 16);
-        assert_eq!(std::mem::size_of::<Slot>(), 32);
+    fn slot_is_40_bytes() {
+        assert_eq!(std::mem::size_of::<Object>(), 24);
+        assert_eq!(std::mem::size_of::<Option<Object>>(), 24);
+        assert_eq!(std::mem::size_of::<Slot>(), 40);
     }
 
     /// The guard is the lock: two threads incrementing a counter field
@@ -363,8 +395,15 @@ mod tests {
     #[test]
     fn slot_guard_excludes() {
         let table = Table::new();
+        let shapes = crate::heap::shape::Shapes::new();
         let index = table.reserve();
-        let id = table.publish(index, Object::new(vec![("n".into(), crate::value::Value::Number(0.0))]), 1, 1);
+        let id = table.publish(
+            index,
+            Object::with_fields(&shapes, vec![("n".into(), crate::value::Value::Number(0.0))]),
+            1,
+            1,
+        );
+        let n_key = crate::heap::object::Key::Name("n", shapes.keys.find("n"));
         let slot = table.live(id).expect("live");
         let rounds = if cfg!(miri) { 50 } else { 10_000 };
         std::thread::scope(|scope| {
@@ -373,17 +412,17 @@ mod tests {
                     for _ in 0..rounds {
                         let mut guard = slot.lock();
                         let object = guard.as_mut().expect("live");
-                        let n = match object.get("n") {
+                        let n = match object.get(&shapes, n_key) {
                             Some(crate::value::Value::Number(n)) => *n,
                             _ => unreachable!(),
                         };
-                        object.insert("n", crate::value::Value::Number(n + 1.0));
+                        object.insert(&shapes, n_key, crate::value::Value::Number(n + 1.0));
                     }
                 });
             }
         });
         assert!(
-            matches!(slot.lock().as_ref().and_then(|o| o.get("n")), Some(crate::value::Value::Number(n)) if *n == f64::from(2 * rounds))
+            matches!(slot.lock().as_ref().and_then(|o| o.get(&shapes, n_key)), Some(crate::value::Value::Number(n)) if *n == f64::from(2 * rounds))
         );
     }
 }

@@ -197,17 +197,17 @@ impl Inspector {
                 let Some(object) = &*guard else { continue };
                 let mut name = 0;
                 raw_start.push(raw.len() as u32);
-                for (key, value) in object.fields.iter() {
+                object.for_each_field(&shared.shapes, |key, value| {
                     match value {
                         Value::Ref(to) => raw.push(RawEdge { to: *to, name: strings.get(key), kind: EdgeKind::Field }),
-                        Value::String(s) if with_names && name == 0 && (&**key == "type" || &**key == "name") => {
+                        Value::String(s) if with_names && name == 0 && (key == "type" || key == "name") => {
                             // Interned: DevTools groups objects by the string
                             // index of their name.
                             name = strings.get(s)
                         }
                         _ => {}
                     }
-                }
+                });
                 for entry in object.entries() {
                     if !entry.table.is_alive() {
                         continue;

@@ -78,6 +78,8 @@ impl Store {
             ephemeron_tables: self.shared.weak.ephemeron_tables.load(Ordering::Relaxed),
             ephemeron_entries: self.shared.weak.ephemeron_entries.load(Ordering::Relaxed),
             pins: self.shared.pins.len(),
+            shapes: self.shared.shapes.count(),
+            shape_bytes: self.shared.shapes.bytes(),
             slots: self.shared.table.high_water(),
             free_slots: self.shared.table.free_slots(),
             retired_slots: self.shared.table.retired(),

@@ -41,15 +41,14 @@ impl Store {
             self.admit(v, &state)?;
         }
         let slot = self.live_slot(key, &state)?;
-        let mut guard = slot.lock_if(key).ok_or(Error::Dead(key))?;
-        let object = guard.as_mut().expect("lock_if checked");
+        let mut object = slot.lock_live(key).ok_or(Error::Dead(key))?;
         let at = Entry::position(object.entries(), table);
         let removed = at.map_or(0, |at| entry_bytes(&object.entries()[at].value));
         if added > removed {
             // Charged before the entry changes: a refusal changes nothing.
             self.shared.charge(added - removed)?;
         }
-        let entries = &mut object.weak_mut().entries;
+        let entries = &mut object.side_mut().entries;
         let old = match at {
             Some(at) => Some(std::mem::replace(&mut entries[at].value, value)),
             None => {
@@ -57,7 +56,7 @@ impl Store {
                 None
             }
         };
-        drop(guard);
+        drop(object);
         if let Some(EphemeronValue::Field(old)) = &old {
             self.overwritten(Some(old), &state);
         }
@@ -82,8 +81,7 @@ impl Store {
     ) -> R {
         let state = self.shared.phase.read();
         let Ok(slot) = self.live_slot(key, &state) else { return f(None) };
-        let Some(guard) = slot.lock_if(key) else { return f(None) };
-        let object = guard.as_ref().expect("lock_if checked");
+        let Some(object) = slot.lock_live(key) else { return f(None) };
         f(Entry::of(object.entries(), table).filter(|e| e.table.is_alive()).map(|e| &e.value))
     }
 
@@ -101,13 +99,12 @@ impl Store {
     pub fn ephemeron_delete(&self, table: &Arc<EphemeronTable>, key: ObjId) -> bool {
         let state = self.shared.phase.read();
         let Ok(slot) = self.live_slot(key, &state) else { return false };
-        let Some(mut guard) = slot.lock_if(key) else { return false };
-        let object = guard.as_mut().expect("lock_if checked");
-        let Some(weak) = object.weak.as_mut() else { return false };
+        let Some(mut object) = slot.lock_live(key) else { return false };
+        let Some(weak) = object.side.as_mut() else { return false };
         let Some(at) = Entry::position(&weak.entries, table) else { return false };
         let entry = weak.entries.swap_remove(at);
         let removed = entry_bytes(&entry.value);
-        drop(guard);
+        drop(object);
         if let EphemeronValue::Field(old) = &entry.value {
             self.overwritten(Some(old), &state);
         }

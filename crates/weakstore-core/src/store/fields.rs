@@ -1,5 +1,10 @@
 //! Objects and their fields: allocate, read, write, delete, list.
 //!
+//! A field is named by its string or by its [`KeyId`] (see `heap::keys`):
+//! every operation takes either ([`FieldKey`]). An embedder that caches a
+//! key's id ([`Store::key_id`]) reads a shaped object's field without
+//! hashing the string.
+//!
 //! # Invariants
 //! - A write checks its new reference with `Store::admit` (alive, visible,
 //!   insertion barrier) before it changes anything, and runs the deletion
@@ -11,22 +16,56 @@
 
 use crate::collector::scheduler;
 use crate::error::{Error, Result};
-use crate::heap::object::Object;
+use crate::heap::keys::KeyId;
+use crate::heap::object::{Key, Object};
 use crate::id::ObjId;
 use crate::store::Store;
 use crate::sync::Ordering;
 use crate::value::Value;
 
+/// What names a field in the [`Store`]'s field operations: a string
+/// (`&str`, `&String`) or a [`KeyId`].
+pub trait FieldKey<'a>: Copy {
+    /// The key as the heap takes it.
+    #[doc(hidden)]
+    fn resolve(self, store: &Store) -> Key<'a>;
+}
+
+impl<'a> FieldKey<'a> for &'a str {
+    #[inline]
+    fn resolve(self, store: &Store) -> Key<'a> {
+        Key::Name(self, store.shared.shapes.keys.find(self))
+    }
+}
+
+impl<'a> FieldKey<'a> for &'a String {
+    #[inline]
+    fn resolve(self, store: &Store) -> Key<'a> {
+        self.as_str().resolve(store)
+    }
+}
+
+impl<'a> FieldKey<'a> for KeyId {
+    #[inline]
+    fn resolve(self, _: &Store) -> Key<'a> {
+        Key::Id(self)
+    }
+}
+
 impl Store {
     /// Allocates an object with `fields`; the id comes with one root.
     pub fn alloc(&self, fields: Vec<(Box<str>, Value)>) -> Result<ObjId> {
-        let object = Object::new(fields);
+        let object = Object::with_fields(&self.shared.shapes, fields);
         let bytes = object.measure();
         self.make_room(bytes);
         let state = self.shared.phase.read();
-        for (_, value) in &object.fields {
-            self.admit(value, &state)?;
-        }
+        let mut admitted = Ok(());
+        object.for_each_value(|value| {
+            if admitted.is_ok() {
+                admitted = self.admit(value, &state);
+            }
+        });
+        admitted?;
         self.shared.charge(bytes)?;
         let index = self.shared.table.reserve();
         // Black allocation: the new object carries the current epoch, so
@@ -39,19 +78,36 @@ impl Store {
         Ok(id)
     }
 
+    /// The id of field name `name` in this store, if any object was ever
+    /// given a field of that name in shaped mode. Ids never change while
+    /// the store lives; a name without one is on no shaped object.
+    pub fn key_id(&self, name: &str) -> Option<KeyId> {
+        self.shared.shapes.keys.find(name)
+    }
+
     /// Sets field `key` of `id`.
-    pub fn set(&self, id: ObjId, key: &str, value: Value) -> Result<()> {
-        self.make_room(Object::insert_bound(key, &value));
+    pub fn set<'k>(&self, id: ObjId, key: impl FieldKey<'k>, value: Value) -> Result<()> {
+        self.set_key(id, key.resolve(self), value)
+    }
+
+    fn set_key(&self, id: ObjId, key: Key<'_>, value: Value) -> Result<()> {
+        let shapes = &self.shared.shapes;
+        if self.shared.capped() {
+            let key_len = match key {
+                Key::Name(name, _) => name.len(),
+                Key::Id(_) => 0, // an interned name is accounted with the shapes
+            };
+            self.make_room(Object::insert_bound(key_len, &value));
+        }
         let state = self.shared.phase.read();
         self.admit(&value, &state)?;
         let slot = self.live_slot(id, &state)?;
-        let mut guard = slot.lock_if(id).ok_or(Error::Dead(id))?;
-        let object = guard.as_mut().expect("lock_if checked");
+        let mut object = slot.lock_live(id).ok_or(Error::Dead(id))?;
         // With a cap, growth is charged before the object changes (a
         // refusal changes nothing); without one, the change is counted
         // after, saving a second search for the key.
         let charged = if self.shared.capped() {
-            let cost = object.insert_cost(key, &value);
+            let cost = object.insert_cost(shapes, key, &value);
             if cost > 0 {
                 self.shared.charge(cost as usize)?;
             }
@@ -59,8 +115,8 @@ impl Store {
         } else {
             0
         };
-        let (old, delta) = object.insert(key, value);
-        drop(guard);
+        let (old, delta) = object.insert(shapes, key, value);
+        drop(object);
         self.overwritten(old.as_ref(), &state);
         drop(state);
         if delta != charged {
@@ -73,25 +129,32 @@ impl Store {
     }
 
     /// Runs `f` on field `key` of `id` (absent: `None`) without copying it.
-    pub fn with_field<R>(&self, id: ObjId, key: &str, f: impl FnOnce(Option<&Value>) -> R) -> Result<R> {
+    pub fn with_field<'k, R>(
+        &self,
+        id: ObjId,
+        key: impl FieldKey<'k>,
+        f: impl FnOnce(Option<&Value>) -> R,
+    ) -> Result<R> {
+        let key = key.resolve(self);
         let state = self.shared.phase.read();
         let slot = self.live_slot(id, &state)?;
-        let guard = slot.lock_if(id).ok_or(Error::Dead(id))?;
-        Ok(f(guard.as_ref().expect("lock_if checked").get(key)))
+        let object = slot.lock_live(id).ok_or(Error::Dead(id))?;
+        Ok(f(object.get(&self.shared.shapes, key)))
     }
 
     /// A copy of field `key`; `Ref` ids come without a root (see module
     /// docs).
-    pub fn get(&self, id: ObjId, key: &str) -> Result<Option<Value>> {
+    pub fn get<'k>(&self, id: ObjId, key: impl FieldKey<'k>) -> Result<Option<Value>> {
         self.with_field(id, key, |v| v.map(Value::try_clone).transpose())?
     }
 
     /// A copy of field `key`; a `Ref` comes with a root owned by the caller.
-    pub fn get_rooted(&self, id: ObjId, key: &str) -> Result<Option<Value>> {
+    pub fn get_rooted<'k>(&self, id: ObjId, key: impl FieldKey<'k>) -> Result<Option<Value>> {
+        let key = key.resolve(self);
         let state = self.shared.phase.read();
         let slot = self.live_slot(id, &state)?;
-        let guard = slot.lock_if(id).ok_or(Error::Dead(id))?;
-        let value = guard.as_ref().expect("lock_if checked").get(key).map(Value::try_clone).transpose()?;
+        let object = slot.lock_live(id).ok_or(Error::Dead(id))?;
+        let value = object.get(&self.shared.shapes, key).map(Value::try_clone).transpose()?;
         if let Some(child) = value.as_ref().and_then(Value::as_ref) {
             // The edge is still in place (we hold the parent's lock), so the
             // child is alive and, after marking, marked.
@@ -102,22 +165,22 @@ impl Store {
     }
 
     /// Whether `id` has field `key`.
-    pub fn has(&self, id: ObjId, key: &str) -> Result<bool> {
+    pub fn has<'k>(&self, id: ObjId, key: impl FieldKey<'k>) -> Result<bool> {
         self.with_field(id, key, |v| v.is_some())
     }
 
     /// Removes field `key`; whether it existed.
-    pub fn delete(&self, id: ObjId, key: &str) -> Result<bool> {
+    pub fn delete<'k>(&self, id: ObjId, key: impl FieldKey<'k>) -> Result<bool> {
+        let key = key.resolve(self);
         let state = self.shared.phase.read();
         let slot = self.live_slot(id, &state)?;
-        let mut guard = slot.lock_if(id).ok_or(Error::Dead(id))?;
-        let object = guard.as_mut().expect("lock_if checked");
-        let removed = object.remove(key);
-        drop(guard);
-        let Some((old, bytes)) = removed else { return Ok(false) };
+        let mut object = slot.lock_live(id).ok_or(Error::Dead(id))?;
+        let removed = object.remove(&self.shared.shapes, key);
+        drop(object);
+        let Some((old, delta)) = removed else { return Ok(false) };
         self.overwritten(Some(&old), &state);
         drop(state);
-        self.shared.add_bytes(-(bytes as isize));
+        self.shared.add_bytes(delta);
         Ok(true)
     }
 
@@ -125,7 +188,15 @@ impl Store {
     pub fn keys(&self, id: ObjId) -> Result<Vec<String>> {
         let state = self.shared.phase.read();
         let slot = self.live_slot(id, &state)?;
-        let guard = slot.lock_if(id).ok_or(Error::Dead(id))?;
-        Ok(guard.as_ref().expect("lock_if checked").fields.iter().map(|(k, _)| k.to_string()).collect())
+        let object = slot.lock_live(id).ok_or(Error::Dead(id))?;
+        Ok(object.keys(&self.shared.shapes))
+    }
+
+    /// The number of fields of `id`.
+    pub fn field_count(&self, id: ObjId) -> Result<usize> {
+        let state = self.shared.phase.read();
+        let slot = self.live_slot(id, &state)?;
+        let object = slot.lock_live(id).ok_or(Error::Dead(id))?;
+        Ok(object.len())
     }
 }

@@ -48,8 +48,8 @@ impl Store {
     fn release_cells(&self, cells: Vec<(u32, Removed)>, state: &PhaseState) {
         for (_, cell) in cells {
             if let Some(slot) = self.shared.table.live(cell.target) {
-                if let Some(mut guard) = slot.lock_if(cell.target) {
-                    let weak = guard.as_mut().expect("lock_if checked").weak_mut();
+                if let Some(mut object) = slot.lock_live(cell.target) {
+                    let weak = object.side_mut();
                     weak.stale_cells += 1;
                     if weak.stale_cells >= 8 && weak.stale_cells * 2 >= weak.cells.len() {
                         // Lock order: slot payload, then the finalization
@@ -91,9 +91,9 @@ impl Store {
             }
             table.insert(Cell { registry, target, held, fired: false, delivering: false, cancelled: false, pos: 0 })
         };
-        match target_slot.lock_if(target) {
-            Some(mut guard) => {
-                guard.as_mut().expect("lock_if checked").weak_mut().cells.push(id);
+        match target_slot.lock_live(target) {
+            Some(mut object) => {
+                object.side_mut().cells.push(id);
                 Ok(id)
             }
             None => {

@@ -26,7 +26,7 @@
 
 mod collection;
 mod ephemerons;
-mod fields;
+pub(crate) mod fields;
 mod finalization;
 mod pins;
 mod roots;

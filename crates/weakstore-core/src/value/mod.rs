@@ -8,8 +8,14 @@
 //! # Invariants
 //! - [`Value::Ref`] is the only variant the collector traces.
 //! - [`Value::heap_bytes`] counts the bytes a value owns outside its own
-//!   inline size, so the store's byte accounting is exact up to allocator
-//!   rounding.
+//!   inline size, as the allocator holds them (`text::alloc_bytes`).
+//! - A value is 16 bytes: strings, buffers and bigints keep one word inline
+//!   (short strings none: they live in the value, see `text`).
+
+mod text;
+
+pub(crate) use text::alloc_bytes;
+pub use text::{Bytes, Str};
 
 use crate::error::{Error, Result};
 use crate::id::ObjId;
@@ -33,11 +39,11 @@ pub enum Value {
     /// A double, any bit pattern (NaN included).
     Number(f64),
     /// A UTF-8 string.
-    String(Box<str>),
-    /// An arbitrary-precision integer.
-    BigInt(BigInt),
+    String(Str),
+    /// An arbitrary-precision integer (boxed: bigints are rare in fields).
+    BigInt(Box<BigInt>),
     /// An owned byte buffer (copied in).
-    Bytes(Box<[u8]>),
+    Bytes(Bytes),
     /// A strong edge to another object of the same store.
     Ref(ObjId),
 }
@@ -55,9 +61,9 @@ impl Value {
     /// Bytes owned outside the value's inline size.
     pub fn heap_bytes(&self) -> usize {
         match self {
-            Value::String(s) => s.len(),
-            Value::BigInt(b) => b.words.len() * 8,
-            Value::Bytes(b) => b.len(),
+            Value::String(s) => s.heap_bytes(),
+            Value::BigInt(b) => alloc_bytes(std::mem::size_of::<BigInt>()) + alloc_bytes(b.words.len() * 8),
+            Value::Bytes(b) => b.heap_bytes(),
             _ => 0,
         }
     }
@@ -78,13 +84,8 @@ impl Value {
     #[inline(never)]
     fn try_clone_owned(&self) -> Result<Value> {
         Ok(match self {
-            Value::String(s) => {
-                let mut copy = String::new();
-                copy.try_reserve_exact(s.len()).map_err(|_| refused(s.len()))?;
-                copy.push_str(s);
-                Value::String(copy.into_boxed_str())
-            }
-            Value::Bytes(b) => Value::Bytes(try_copy(b)?.into_boxed_slice()),
+            Value::String(s) => Value::String(Str::try_from_str(s)?),
+            Value::Bytes(b) => Value::Bytes(Bytes::try_from_slice(b)?),
             other => other.clone(),
         })
     }
@@ -93,12 +94,9 @@ impl Value {
 /// A copy of `bytes` in a new vector, or [`Error::AllocationFailed`].
 pub fn try_copy(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut copy = Vec::new();
-    copy.try_reserve_exact(bytes.len()).map_err(|_| refused(bytes.len()))?;
+    copy.try_reserve_exact(bytes.len()).map_err(|_| Error::AllocationFailed(bytes.len()))?;
     copy.extend_from_slice(bytes);
     Ok(copy)
 }
 
-/// The allocator refused `bytes` (no cap involved).
-fn refused(bytes: usize) -> Error {
-    Error::AllocationFailed(bytes)
-}
+const _: () = assert!(std::mem::size_of::<Value>() == 16);
