@@ -100,6 +100,8 @@ export declare function cyclesAfter(store: number, cycle: number): Array<CycleFi
 
 export declare function del(store: number, id: number, key: string): boolean
 
+export declare function delAt(store: number, id: number, key: number): boolean
+
 /**
  * Ends this thread's use of a store (its handles' roots, its
  * registrations): its V8 object was collected. The last thread's drop
@@ -151,19 +153,18 @@ export declare function ephSetValue(store: number, table: number, key: number, v
  */
 export declare function finishDelivery(store: number, fired: Float64Array): void
 
-/**
- * The value of a field; a reference comes back as its object's live
- * canonical handle, or else as `[id]`, unrooted (the JavaScript layer
- * roots it before anything else can run), or, in a shared store, as
- * `[id, 1]`: rooted already, since another thread could remove the edge
- * and let the object die before JavaScript roots it.
- */
+/** The value of field `key` (see [`read`]). */
 export declare function get(store: number, id: number, key: string): null | boolean | number | string | bigint | Buffer | object | [number] | [number, 1] | undefined
+
+/** The value of the field with key id `key` (see [`read`]). */
+export declare function getAt(store: number, id: number, key: number): null | boolean | number | string | bigint | Buffer | object | [number] | [number, 1] | undefined
 
 /** The live canonical handle of object `id`, or `null`. */
 export declare function handleOf(store: number, id: number): object | null
 
 export declare function has(store: number, id: number, key: string): boolean
+
+export declare function hasAt(store: number, id: number, key: number): boolean
 
 export declare function keys(store: number, id: number): Array<string>
 
@@ -234,11 +235,23 @@ export declare function rootHandle(store: number, id: number, handle: unknown): 
 /** Sentinels finalized on this thread so far. */
 export declare function sentinelsSeen(): number
 
-/** Sets a field to a reference to object `target`. */
-export declare function setRef(store: number, id: number, key: string, target: number): void
+/** Sets the field with key id `key` to a number. */
+export declare function setNumberAt(store: number, id: number, key: number, value: number): void
 
-/** Sets a plain-data field. */
-export declare function setValue(store: number, id: number, key: string, value: unknown): void
+/**
+ * Sets a field to a reference to object `target`; returns the key's id,
+ * or -1.
+ */
+export declare function setRef(store: number, id: number, key: string, target: number): number
+
+/** Sets the field with key id `key` to a reference to object `target`. */
+export declare function setRefAt(store: number, id: number, key: number, target: number): void
+
+/** Sets a plain-data field; returns the key's id, or -1 (see [`learned`]). */
+export declare function setValue(store: number, id: number, key: string, value: unknown): number
+
+/** Sets the field with key id `key` to a plain-data value. */
+export declare function setValueAt(store: number, id: number, key: number, value: unknown): void
 
 /**
  * Makes the store attachable from other threads; returns the secret its

@@ -120,30 +120,46 @@ class Handle {
   set(key, value) {
     const id = liveId(this, 'set')
     const st = this.#state
-    checkKey('Handle.prototype.set', key)
+    // A name the store gave an id to (a well-formed string: it was written
+    // by name before) goes to the native side as that number.
+    const k = st.keyIds.get(key)
+    if (k === undefined) checkKey('Handle.prototype.set', key)
+    else if (typeof value === 'number') {
+      native.setNumberAt(st.index, id, k, value)
+      return this
+    }
     const ref = idOf(value)
+    let learned
     if (ref !== undefined) {
       if (ref === 0) throw released('Handle.prototype.set (value)')
       if (value.#state !== st) {
         throw invalidValue('Handle.prototype.set: the value is a handle of another Store; fields may only refer to objects of the same store')
       }
-      native.setRef(st.index, id, key, ref)
+      if (k !== undefined) native.setRefAt(st.index, id, k, ref)
+      else learned = native.setRef(st.index, id, key, ref)
     } else {
       if (typeof value === 'string' && !value.isWellFormed()) {
         throw invalidValue('Handle.prototype.set: string values must be well-formed Unicode (this one has a lone surrogate)')
       }
-      native.setValue(st.index, id, key, value)
+      if (k !== undefined) native.setValueAt(st.index, id, k, value)
+      else learned = native.setValue(st.index, id, key, value)
     }
+    if (learned >= 0) st.keyIds.set(key, learned)
     return this
   }
 
   /** The value of field `key`, or undefined. Handles come back canonical. */
   get(key) {
     const id = liveId(this, 'get')
-    if (typeof key !== 'string') throw typeError('Handle.prototype.get', 'a string key', key)
-    if (!key.isWellFormed()) return undefined // no stored key can match
     const st = this.#state
-    const value = native.get(st.index, id, key)
+    const k = st.keyIds.get(key)
+    let value
+    if (k !== undefined) value = native.getAt(st.index, id, k)
+    else {
+      if (typeof key !== 'string') throw typeError('Handle.prototype.get', 'a string key', key)
+      if (!key.isWellFormed()) return undefined // no stored key can match
+      value = native.get(st.index, id, key)
+    }
     if (!Array.isArray(value)) return value
     return value.length === 1 ? st.wrap(value[0]) : st.adopt(value[0])
   }
@@ -151,17 +167,23 @@ class Handle {
   /** Whether field `key` exists. */
   has(key) {
     const id = liveId(this, 'has')
+    const st = this.#state
+    const k = st.keyIds.get(key)
+    if (k !== undefined) return native.hasAt(st.index, id, k)
     if (typeof key !== 'string') throw typeError('Handle.prototype.has', 'a string key', key)
     if (!key.isWellFormed()) return false // no stored key can match
-    return native.has(this.#state.index, id, key)
+    return native.has(st.index, id, key)
   }
 
   /** Removes field `key`; whether it existed. */
   delete(key) {
     const id = liveId(this, 'delete')
+    const st = this.#state
+    const k = st.keyIds.get(key)
+    if (k !== undefined) return native.delAt(st.index, id, k)
     if (typeof key !== 'string') throw typeError('Handle.prototype.delete', 'a string key', key)
     if (!key.isWellFormed()) return false // no stored key can match
-    return native.del(this.#state.index, id, key)
+    return native.del(st.index, id, key)
   }
 
   /** Field names, in insertion order. */

@@ -46,6 +46,11 @@ class StoreState {
     this.closing = null // close()'s promise, once called
     this.collects = new Set() // the promises of collect() calls in flight
     this.delivery = new Delivery(this) // the cycle -> callbacks path
+    // Field name -> the store's key id for it, learned from writes by name
+    // (setValue / setRef return it). Only names a shape holds get an id,
+    // and a store makes at most 8,192 shapes, so this stays small; names
+    // without one (dictionary-mode objects' own) go by string.
+    this.keyIds = new Map()
   }
 
   /** True once the native store is gone (see close). */

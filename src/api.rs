@@ -8,14 +8,13 @@ use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use weakstore_core::{Config, Value};
+use weakstore_core::Config;
 
 use crate::delivery::PumpFn;
 use crate::errors::{core_error, range_error};
-use crate::ids::{object_id, parse_id};
+use crate::ids::{parse_id, parse_u32};
 use crate::sharing::{self, SharedStore};
-use crate::stores::{self, sync_external_memory};
-use crate::values::{from_js, Out};
+use crate::stores;
 
 /// `new Store()`'s options, checked by the JavaScript layer and again
 /// here: `threads`, `budget` and `maxBytes` 0 and a negative `growth` mean
@@ -133,75 +132,6 @@ pub fn close_store(env: &Env, store: u32) -> Option<AsyncTask<sharing::Closing>>
     Some(AsyncTask::new(sharing::Closing(Some(last))))
 }
 
-/// Sets a plain-data field.
-#[napi(catch_unwind)]
-pub fn set_value(env: &Env, store: u32, id: f64, key: String, value: Unknown) -> Result<()> {
-    const WHERE: &str = "Handle.prototype.set";
-    let id = object_id(env, WHERE, id)?;
-    let value = from_js(env, WHERE, value)?;
-    stores::with(env, store, |e| {
-        e.store.set(id, &key, value).or_else(|err| core_error(env, WHERE, err))?;
-        sync_external_memory(env, e);
-        Ok(())
-    })
-}
-
-/// Sets a field to a reference to object `target`.
-#[napi(catch_unwind)]
-pub fn set_ref(env: &Env, store: u32, id: f64, key: String, target: f64) -> Result<()> {
-    const WHERE: &str = "Handle.prototype.set";
-    let id = object_id(env, WHERE, id)?;
-    let target = object_id(env, WHERE, target)?;
-    stores::with(env, store, |e| e.store.set(id, &key, Value::Ref(target)).or_else(|err| core_error(env, WHERE, err)))
-}
-
-/// The value of a field; a reference comes back as its object's live
-/// canonical handle, or else as `[id]`, unrooted (the JavaScript layer
-/// roots it before anything else can run), or, in a shared store, as
-/// `[id, 1]`: rooted already, since another thread could remove the edge
-/// and let the object die before JavaScript roots it.
-#[napi(
-    catch_unwind,
-    ts_return_type = "null | boolean | number | string | bigint | Buffer | object | [number] | [number, 1] | undefined"
-)]
-pub fn get(env: &Env, store: u32, id: f64, key: String) -> Result<Out> {
-    const WHERE: &str = "Handle.prototype.get";
-    let id = object_id(env, WHERE, id)?;
-    stores::with(env, store, |e| {
-        if e.store.is_shared() {
-            return match e.store.get_rooted(id, &key) {
-                Ok(v) => Ok(Out::rooted(env, e, v)),
-                Err(err) => core_error(env, WHERE, err),
-            };
-        }
-        match e.store.get(id, &key) {
-            Ok(v) => Ok(v.map_or(Out::Undefined, Out::Value).canonical(env, e)),
-            Err(err) => core_error(env, WHERE, err),
-        }
-    })
-}
-
-#[napi(catch_unwind)]
-pub fn has(env: &Env, store: u32, id: f64, key: String) -> Result<bool> {
-    const WHERE: &str = "Handle.prototype.has";
-    let id = object_id(env, WHERE, id)?;
-    stores::with(env, store, |e| e.store.has(id, &key).or_else(|err| core_error(env, WHERE, err)))
-}
-
-#[napi(catch_unwind)]
-pub fn del(env: &Env, store: u32, id: f64, key: String) -> Result<bool> {
-    const WHERE: &str = "Handle.prototype.delete";
-    let id = object_id(env, WHERE, id)?;
-    stores::with(env, store, |e| e.store.delete(id, &key).or_else(|err| core_error(env, WHERE, err)))
-}
-
-#[napi(catch_unwind)]
-pub fn keys(env: &Env, store: u32, id: f64) -> Result<Vec<String>> {
-    const WHERE: &str = "Handle.prototype.keys";
-    let id = object_id(env, WHERE, id)?;
-    stores::with(env, store, |e| e.store.keys(id).or_else(|err| core_error(env, WHERE, err)))
-}
-
 /// Drops the roots of handles released during the job that has ended
 /// (`releaseHandle` with `defer`).
 #[napi(catch_unwind)]
@@ -241,7 +171,7 @@ pub fn register_many(env: &Env, store: u32, triples: Float64ArraySlice) -> Resul
         let cells = triples
             .chunks_exact(3)
             .map(|t| {
-                let (Some(target), true) = (parse_id(t[1]), t[0] >= 0.0 && t[0] <= f64::from(u32::MAX)) else {
+                let (Some(registry), Some(target)) = (parse_u32(t[0]), parse_id(t[1])) else {
                     return u32::MAX;
                 };
                 let held = if t[2] < 0.0 {
@@ -252,7 +182,7 @@ pub fn register_many(env: &Env, store: u32, triples: Float64ArraySlice) -> Resul
                         None => return u32::MAX,
                     }
                 };
-                e.store.register(t[0] as u32, target, held).unwrap_or(u32::MAX)
+                e.store.register(registry, target, held).unwrap_or(u32::MAX)
             })
             .collect::<Vec<u32>>();
         Ok(Uint32Array::new(cells))
@@ -267,9 +197,8 @@ pub fn unregister_many(env: &Env, store: u32, pairs: Float64ArraySlice) -> Resul
     if !pairs.len().is_multiple_of(2) {
         return range_error(env, "unregisterMany: expected [registry, cell] pairs");
     }
-    let valid = |x: f64| x >= 0.0 && x <= f64::from(u32::MAX) && x.fract() == 0.0;
     stores::with(env, store, |e| {
-        let cells = pairs.chunks_exact(2).filter(|p| valid(p[0]) && valid(p[1])).map(|p| (p[0] as u32, p[1] as u32));
+        let cells = pairs.chunks_exact(2).filter_map(|p| Some((parse_u32(p[0])?, parse_u32(p[1])?)));
         Ok(e.store.unregister_many(cells) as u32)
     })
 }

@@ -131,7 +131,8 @@ pub fn begin_delivery(env: &Env, store: u32) -> Result<Float64Array> {
 /// returned.
 #[napi(catch_unwind)]
 pub fn finish_delivery(env: &Env, store: u32, fired: Float64ArraySlice) -> Result<()> {
-    let cells: Vec<u32> = fired.chunks_exact(3).map(|t| t[1] as u32).collect();
+    // Numbers that are no cell id name no cell: skipped, like unknown ones.
+    let cells: Vec<u32> = fired.chunks_exact(3).filter_map(|t| crate::ids::parse_u32(t[1])).collect();
     stores::with(env, store, |e| {
         e.store.finish_delivery(cells);
         Ok(())

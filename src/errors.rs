@@ -92,6 +92,7 @@ pub fn core_error<T>(env: &Env, where_: &str, error: weakstore_core::Error) -> R
                 ),
             )
         }
+        E::UnknownKey(k) => type_error(env, INVALID_ARG_VALUE, &format!("{where_}: {k} is not a key id of this store")),
         E::NotRooted(_) | E::UnknownRegistry(_) => {
             Err(Error::new(Status::GenericFailure, format!("{where_}: internal weakstore error: {error}")))
         }

@@ -18,6 +18,7 @@ mod api;
 mod delivery;
 mod ephemeron_api;
 mod errors;
+mod fields_api;
 #[cfg(feature = "test-hooks")]
 mod faults_api;
 mod handle_api;

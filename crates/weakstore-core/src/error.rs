@@ -21,6 +21,8 @@ pub enum Error {
     OutOfMemory(usize),
     /// The allocator refused this many bytes for a value (no cap involved).
     AllocationFailed(usize),
+    /// A key id this store never gave out ([`crate::Store::key_id`]).
+    UnknownKey(u32),
 }
 
 impl std::fmt::Display for Error {
@@ -39,6 +41,7 @@ impl std::fmt::Display for Error {
             }
             Error::OutOfMemory(bytes) => write!(f, "{bytes} more bytes would pass the store's byte cap"),
             Error::AllocationFailed(bytes) => write!(f, "could not allocate {bytes} bytes"),
+            Error::UnknownKey(k) => write!(f, "key id {k} names no key of this store"),
         }
     }
 }

@@ -51,11 +51,18 @@ pub(crate) struct Keys {
     table: RwLock<Table>,
     hasher: DefaultHashBuilder,
     bytes: AtomicUsize,
+    /// `table.names.len()`, readable without the lock.
+    len: AtomicUsize,
 }
 
 impl Keys {
     pub(crate) fn new() -> Keys {
-        Keys { table: RwLock::new(Table::default()), hasher: DefaultHashBuilder::default(), bytes: AtomicUsize::new(0) }
+        Keys {
+            table: RwLock::new(Table::default()),
+            hasher: DefaultHashBuilder::default(),
+            bytes: AtomicUsize::new(0),
+            len: AtomicUsize::new(0),
+        }
     }
 
     /// The id of `name`, if some shape uses it.
@@ -83,6 +90,9 @@ impl Keys {
         let after = Self::held(names, index) + names.last().map_or(0, Str::heap_bytes);
         // Relaxed: statistics (see `Shared::objects`).
         self.bytes.fetch_add(after - before, Ordering::Relaxed);
+        // Release, under the write lock, after the push; pairs with the
+        // Acquire in `knows`: whoever sees the id valid finds its name.
+        self.len.store(names.len(), Ordering::Release);
         KeyId(id)
     }
 
@@ -90,6 +100,12 @@ impl Keys {
     pub(crate) fn with_name<R>(&self, id: KeyId, f: impl FnOnce(Option<&str>) -> R) -> R {
         let table = self.table.read();
         f(table.names.get(id.0 as usize).map(|s| &**s))
+    }
+
+    /// Whether `id` names a key of this table.
+    pub(crate) fn knows(&self, id: KeyId) -> bool {
+        // Acquire; pairs with the Release in `intern`.
+        (id.0 as usize) < self.len.load(Ordering::Acquire)
     }
 
     /// Runs `f` on every name, indexed by id.

@@ -92,6 +92,13 @@ impl Store {
 
     fn set_key(&self, id: ObjId, key: Key<'_>, value: Value) -> Result<()> {
         let shapes = &self.shared.shapes;
+        if let Key::Id(k) = key {
+            // Reads ignore an unknown id (no field has it); a write would
+            // put it in a shape.
+            if !shapes.keys.knows(k) {
+                return Err(Error::UnknownKey(k.index()));
+            }
+        }
         if self.shared.capped() {
             let key_len = match key {
                 Key::Name(name, _) => name.len(),

@@ -10,8 +10,8 @@
 //! # Invariants
 //! - A `Str`'s bytes are valid UTF-8: it is only built from `&str`.
 //! - [`alloc_bytes`] is the accounting rule for one heap block: what the
-//!   allocator holds for a request, including its header and rounding, so
-//!   that `stats().bytes` follows resident memory (see `heap::object`).
+//!   allocator holds for a request, with its rounding, so that
+//!   `stats().bytes` follows resident memory (see `heap::object`).
 
 use std::fmt;
 use std::ops::Deref;
@@ -23,24 +23,33 @@ use crate::error::{Error, Result};
 /// The longest string kept inside the value.
 pub const INLINE: usize = 14;
 
-/// The bytes the system allocator holds for a request of `n` bytes: glibc
-/// adds an 8-byte header, rounds to 16 and never gives less than 32. Other
-/// allocators round differently; this is the figure the store accounts.
+/// The bytes the allocator holds for a request of `n` bytes, as the Node
+/// addon's allocator (mimalloc) rounds them: to a multiple of 8 up to 64
+/// bytes, then to one of four size classes per power of two; no header.
+/// Other allocators round differently; this is the figure the store
+/// accounts.
 #[inline]
 pub(crate) const fn alloc_bytes(n: usize) -> usize {
-    if n == 0 {
-        return 0;
+    let words = n.div_ceil(8);
+    if words <= 8 {
+        return words * 8;
     }
-    let chunk = (n + 8 + 15) & !15;
-    if chunk < 32 {
-        32
-    } else {
-        chunk
-    }
+    let top = usize::BITS - 1 - (words - 1).leading_zeros();
+    let step = 1 << (top - 2);
+    words.div_ceil(step) * step * 8
 }
 
 /// A thin vector's header (length and capacity).
 const THIN_HEADER: usize = 2 * std::mem::size_of::<usize>();
+
+#[cfg(test)]
+#[test]
+fn alloc_bytes_follows_the_size_classes() {
+    let classes = [(0, 0), (1, 8), (8, 8), (9, 16), (48, 48), (64, 64), (65, 80), (72, 80), (100, 112), (130, 160)];
+    for (n, held) in classes {
+        assert_eq!(alloc_bytes(n), held, "{n}");
+    }
+}
 
 #[derive(Clone)]
 enum Repr {
