@@ -498,4 +498,7 @@ const patterns = {
   },
 }
 
+// The object model's own patterns (shapes, dictionary mode).
+Object.assign(patterns, require('./churn-shapes').patterns)
+
 module.exports = { patterns }
