@@ -10,13 +10,15 @@
 //!   objects with very many keys, deleted keys, or past the shape cap.
 //!
 //! Objects are only ever touched under their slot's lock. The header,
-//! inline in the slot, is three words: the fields (shape and values, or
-//! the dictionary) and an optional box for the weak side. An object's byte
+//! inline in the slot, is two words: the shaped fields (`heap::values`:
+//! one pointer to the shape and the values) and an optional box for what
+//! is rare (the weak side, and the fields in dictionary mode). An object's byte
 //! count is not stored: every mutation returns how much it changed
 //! [`Object::measure`], and the sweeper measures what it frees.
 //!
 //! # Invariants
 //! - Shaped: `values.len() == shape.len()`, value `i` is key `i`'s.
+//! - Dictionary mode: `side.dict` is `Some` and `values` empty.
 //! - The store's live-byte total is the sum of [`Object::measure`] over
 //!   live objects: every mutation reports its change to it.
 //! - `cells` lists the finalization cells whose target is this object; the
@@ -26,13 +28,11 @@
 //! - Both live behind one optional box (`weak`), so an object that is
 //!   nobody's target or key pays one pointer for them.
 
-use thin_vec::ThinVec;
-
 use crate::heap::dict::Dict;
 use crate::heap::keys::KeyId;
-use crate::heap::shape::{Shape, Shapes};
-use crate::sync::Arc;
-use crate::value::{alloc_bytes, Str, Value};
+use crate::heap::shape::Shapes;
+use crate::heap::values::Values;
+use crate::value::{Str, Value};
 use crate::weak::ephemeron::{Entry, EphemeronValue};
 
 /// Fixed cost charged per object on top of its fields: its slot, which
@@ -65,15 +65,13 @@ pub enum Key<'a> {
 
 /// The fields, as one of the two modes (see the module docs).
 enum Fields<'a> {
-    Shaped(&'a Arc<Shape>, &'a ThinVec<Value>),
+    Shaped(&'a Values),
     Dict(&'a Dict),
 }
 
 pub(crate) struct Object {
-    /// The key list of `values` (the empty shape in dictionary mode).
-    shape: Arc<Shape>,
-    /// One value per key of `shape` (empty in dictionary mode).
-    values: ThinVec<Value>,
+    /// The shape and one value per key of it (none in dictionary mode).
+    values: Values,
     /// What is rare enough to live out of line: the weak side and the
     /// dictionary.
     pub(crate) side: Option<Box<Side>>,
@@ -95,7 +93,8 @@ pub(crate) struct Side {
 impl Object {
     /// An object without fields.
     pub(crate) fn new(shapes: &Shapes) -> Object {
-        Object { shape: shapes.root().clone(), values: ThinVec::new(), side: None }
+        let _ = shapes;
+        Object { values: Values::new(), side: None }
     }
 
     /// An object with `fields`; later duplicates win, as in an object
@@ -113,7 +112,7 @@ impl Object {
     /// ephemeron entries it is the key of.
     pub(crate) fn measure(&self) -> usize {
         let fields = match self.fields() {
-            Fields::Shaped(_, values) => values_bytes(values) + values.iter().map(Value::heap_bytes).sum::<usize>(),
+            Fields::Shaped(values) => values.heap_bytes() + values.as_slice().iter().map(Value::heap_bytes).sum::<usize>(),
             Fields::Dict(d) => {
                 d.container_bytes() + d.iter().map(|(k, v)| k.heap_bytes() + v.heap_bytes()).sum::<usize>()
             }
@@ -134,7 +133,7 @@ impl Object {
     fn fields(&self) -> Fields<'_> {
         match self.side.as_ref().and_then(|s| s.dict.as_ref()) {
             Some(d) => Fields::Dict(d),
-            None => Fields::Shaped(&self.shape, &self.values),
+            None => Fields::Shaped(&self.values),
         }
     }
 
@@ -146,7 +145,7 @@ impl Object {
     #[inline]
     pub(crate) fn for_each_value(&self, mut f: impl FnMut(&Value)) {
         match self.fields() {
-            Fields::Shaped(_, values) => values.iter().for_each(f),
+            Fields::Shaped(values) => values.as_slice().iter().for_each(f),
             Fields::Dict(d) => d.iter().for_each(|(_, v)| f(v)),
         }
     }
@@ -154,8 +153,8 @@ impl Object {
     /// Runs `f` on each field's name and value, in insertion order.
     pub(crate) fn for_each_field(&self, shapes: &Shapes, mut f: impl FnMut(&str, &Value)) {
         match self.fields() {
-            Fields::Shaped(shape, values) => shapes.keys.with_names(|names| {
-                for (k, v) in shape.keys().iter().zip(values.iter()) {
+            Fields::Shaped(values) => shapes.keys.with_names(|names| {
+                for (k, v) in values.shape(shapes.root()).keys().iter().zip(values.as_slice()) {
                     f(names[k.index() as usize].as_str(), v)
                 }
             }),
@@ -166,7 +165,7 @@ impl Object {
     /// The field names, in insertion order.
     pub(crate) fn keys(&self, shapes: &Shapes) -> Vec<String> {
         match self.fields() {
-            Fields::Shaped(shape, _) => shapes.keys.names(shape.keys().iter().copied()),
+            Fields::Shaped(values) => shapes.keys.names(values.shape(shapes.root()).keys().iter().copied()),
             Fields::Dict(d) => d.iter().map(|(k, _)| k.to_string()).collect(),
         }
     }
@@ -174,19 +173,19 @@ impl Object {
     /// The number of fields.
     pub(crate) fn len(&self) -> usize {
         match self.fields() {
-            Fields::Shaped(_, values) => values.len(),
+            Fields::Shaped(values) => values.len(),
             Fields::Dict(d) => d.iter().count(),
         }
     }
 
     pub(crate) fn get(&self, shapes: &Shapes, key: Key<'_>) -> Option<&Value> {
         match self.fields() {
-            Fields::Shaped(shape, values) => {
+            Fields::Shaped(values) => {
                 let id = match key {
                     Key::Name(_, id) => id?,
                     Key::Id(id) => id,
                 };
-                shape.slot(id).map(|i| &values[i])
+                values.shape(shapes.root()).slot(id).map(|i| &values.as_slice()[i])
             }
             Fields::Dict(d) => match key {
                 Key::Name(name, _) => d.get(&shapes.hasher, name),
@@ -201,7 +200,8 @@ impl Object {
                 Key::Name(_, id) => id?,
                 Key::Id(id) => id,
             };
-            return self.shape.slot(id).map(|i| &mut self.values[i]);
+            let slot = self.values.shape(shapes.root()).slot(id)?;
+            return Some(&mut self.values.as_mut_slice()[slot]);
         }
         let d = self.dict_mut()?;
         match key {
@@ -238,15 +238,14 @@ impl Object {
         }
         let before = self.container_bytes();
         if self.dict_mut().is_none() {
+            let shape = self.values.shape(shapes.root());
             let next = match key {
-                Key::Name(name, id) => shapes.extend(&self.shape, name, id),
-                Key::Id(id) => shapes.extend_by(&self.shape, id),
+                Key::Name(name, id) => shapes.extend(shape, name, id),
+                Key::Id(id) => shapes.extend_by(shape, id),
             };
             if let Some(next) = next {
-                self.values.reserve_exact(1);
-                self.values.push(value);
-                self.shape = next;
-                return (None, (values_bytes(&self.values) - before) as isize + added);
+                self.values.push(next, value);
+                return (None, (self.values.heap_bytes() - before) as isize + added);
             }
             return self.insert_as_dict(shapes, key, value);
         }
@@ -271,16 +270,12 @@ impl Object {
                 Key::Name(_, id) => id?,
                 Key::Id(id) => id,
             };
-            if self.shape.slot(id) == Some(self.values.len() - 1) {
+            let shape = self.values.shape(shapes.root());
+            if shape.slot(id) == Some(self.values.len() - 1) {
                 // The last key: back to the parent shape, still shared.
-                let old = self.values.pop().expect("a shape's last slot");
-                self.shape = self.shape.parent().expect("a shape with keys has a parent").clone();
-                if self.values.is_empty() {
-                    self.values = ThinVec::new();
-                } else {
-                    self.values.shrink_to_fit();
-                }
-                let freed = before - values_bytes(&self.values) + old.heap_bytes();
+                let parent = shape.parent().expect("a shape with keys has a parent").clone();
+                let old = self.values.pop(parent).expect("a shape's last slot");
+                let freed = before - self.values.heap_bytes() + old.heap_bytes();
                 return Some((old, -(freed as isize)));
             }
             let grown = self.make_dict(shapes);
@@ -311,13 +306,13 @@ impl Object {
         }
         let before = self.measure() as isize;
         let mut d = Dict::with_capacity(self.values.len() + 1);
-        let values = std::mem::take(&mut self.values);
-        shapes.keys.with_names(|names| {
-            for (k, v) in self.shape.keys().iter().zip(values) {
-                d.push(&shapes.hasher, names[k.index() as usize].clone(), v);
-            }
-        });
-        self.shape = shapes.root().clone();
+        if let Some((shape, values)) = self.values.take() {
+            shapes.keys.with_names(|names| {
+                for (k, v) in shape.keys().iter().zip(values) {
+                    d.push(&shapes.hasher, names[k.index() as usize].clone(), v);
+                }
+            });
+        }
         self.side_mut().dict = Some(d);
         self.measure() as isize - before
     }
@@ -326,18 +321,9 @@ impl Object {
     /// nor the keys' in dictionary mode).
     fn container_bytes(&self) -> usize {
         match self.fields() {
-            Fields::Shaped(_, values) => values_bytes(values),
+            Fields::Shaped(values) => values.heap_bytes(),
             Fields::Dict(d) => d.container_bytes(),
         }
-    }
-}
-
-/// A value vector's allocation.
-fn values_bytes(values: &ThinVec<Value>) -> usize {
-    if values.capacity() == 0 {
-        0
-    } else {
-        alloc_bytes(16 + values.capacity() * std::mem::size_of::<Value>())
     }
 }
 

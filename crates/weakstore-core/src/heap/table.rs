@@ -381,13 +381,14 @@ mod tests {
     }
 
     /// The slot's size is the collector's per-object overhead (docs/BENCHMARKS.md,
-    /// "Memory"). The lock shares the padding after the three counters,
-    /// and the object header is three pointers: shape, values, weak side.
+    /// "Memory": at most 32 bytes). The lock shares the padding after the
+    /// three counters, and the object header is two pointers (the shaped
+    /// fields, the side box).
     #[test]
-    fn slot_is_40_bytes() {
-        assert_eq!(std::mem::size_of::<Object>(), 24);
-        assert_eq!(std::mem::size_of::<Option<Object>>(), 24);
-        assert_eq!(std::mem::size_of::<Slot>(), 40);
+    fn slot_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<Object>(), 16);
+        assert_eq!(std::mem::size_of::<Option<Object>>(), 16);
+        assert_eq!(std::mem::size_of::<Slot>(), 32);
     }
 
     /// The guard is the lock: two threads incrementing a counter field
