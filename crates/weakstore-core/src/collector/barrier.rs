@@ -13,6 +13,13 @@
 //!   shades the object (a `deref` during marking keeps its target; a root
 //!   that held an object at the snapshot still counts).
 //!
+//! Field writes cannot skip them: a field takes only an [`Admitted`]
+//! value, which [`admit`] makes after the liveness check and the insertion
+//! barrier, and what leaves a field comes back as [`Removed`], which must
+//! be passed through [`Removed::barrier`] (the deletion barrier) to be
+//! used or dropped (`#[must_use]`, an error under the project's lints; a
+//! debug build also checks on drop).
+//!
 //! Allocation is black (the new object carries the current epoch), which
 //! needs no barrier call. "Shade" marks the slot (one atomic swap decides
 //! who traces it) and pushes it to the buffer, which marking workers drain
@@ -29,10 +36,89 @@
 //! [`Phase::barriers_on`]: crate::Phase::barriers_on
 
 use crate::collector::phase::PhaseState;
+use crate::error::{Error, Result};
 use crate::heap::table::Table;
 use crate::id::ObjId;
 use crate::shared::Shared;
 use crate::sync::{AtomicBool, Mutex, Ordering};
+use crate::value::Value;
+
+/// A field value that may be stored now: its reference, if any, names a
+/// live object the mutator may see in this phase, and the insertion
+/// barrier has run on it. Only [`admit`] makes one (and tests, for objects
+/// outside any store).
+pub(crate) struct Admitted(Value);
+
+impl Admitted {
+    /// The value, for storing.
+    #[inline]
+    pub(crate) fn into_inner(self) -> Value {
+        self.0
+    }
+
+    /// A value for an object no collector sees (heap unit tests).
+    #[cfg(test)]
+    pub(crate) fn unchecked(value: Value) -> Admitted {
+        Admitted(value)
+    }
+}
+
+impl std::ops::Deref for Admitted {
+    type Target = Value;
+    #[inline]
+    fn deref(&self) -> &Value {
+        &self.0
+    }
+}
+
+/// Checks that `value`'s reference (if any) may be stored now (alive and
+/// visible) and runs the insertion barrier on it.
+#[inline]
+pub(crate) fn admit(shared: &Shared, value: Value, state: &PhaseState) -> Result<Admitted> {
+    if let Some(target) = value.as_ref() {
+        shared.table.live(target).filter(|slot| state.sees(slot)).ok_or(Error::Dead(target))?;
+        insertion(shared, target, state);
+    }
+    Ok(Admitted(value))
+}
+
+/// A value that left a field (overwritten or deleted). Its reference must
+/// get the deletion barrier: [`Removed::barrier`] runs it and gives the
+/// value back.
+#[must_use = "a value that leaves a field needs the deletion barrier: call Removed::barrier"]
+pub(crate) struct Removed(Value);
+
+impl Removed {
+    /// What left the field (the heap makes these).
+    #[inline]
+    pub(crate) fn new(value: Value) -> Removed {
+        Removed(value)
+    }
+
+    /// Runs the deletion barrier on the value's reference, if any.
+    #[inline]
+    pub(crate) fn barrier(mut self, shared: &Shared, state: &PhaseState) -> Value {
+        if let Some(old) = self.0.as_ref() {
+            deletion(shared, old, state);
+        }
+        std::mem::replace(&mut self.0, Value::Null)
+    }
+
+    /// The value of an object no collector sees (heap unit tests).
+    #[cfg(test)]
+    pub(crate) fn unchecked(mut self) -> Value {
+        std::mem::replace(&mut self.0, Value::Null)
+    }
+}
+
+/// `#[must_use]` catches a `Removed` dropped where it is made, not one
+/// bound to a name first: debug builds (every test) also check on drop
+/// that no reference leaves without its barrier.
+impl Drop for Removed {
+    fn drop(&mut self) {
+        debug_assert!(self.0.as_ref().is_none(), "a reference left a field without the deletion barrier");
+    }
+}
 
 /// Objects mutators shaded while barriers were on: gray work for the
 /// marker.

@@ -28,6 +28,7 @@
 //! - Both live behind one optional box (`weak`), so an object that is
 //!   nobody's target or key pays one pointer for them.
 
+use crate::collector::barrier::{Admitted, Removed};
 use crate::heap::dict::Dict;
 use crate::heap::keys::KeyId;
 use crate::heap::shape::Shapes;
@@ -99,11 +100,13 @@ impl Object {
 
     /// An object with `fields`; later duplicates win, as in an object
     /// literal.
-    pub(crate) fn with_fields(shapes: &Shapes, fields: Vec<(Box<str>, Value)>) -> Object {
+    pub(crate) fn with_fields(shapes: &Shapes, fields: Vec<(Box<str>, Admitted)>) -> Object {
         let mut object = Object::new(shapes);
         for (name, value) in fields {
             let key = Key::Name(&name, shapes.keys.find(&name));
-            object.insert(shapes, key, value);
+            // A duplicate name's earlier value: no barrier needed, the
+            // object is not published yet, so no marker has seen it.
+            let (_old, _) = object.insert(shapes, key, value);
         }
         object
     }
@@ -229,12 +232,17 @@ impl Object {
 
     /// Sets `key`, returning the value it replaces and the change in
     /// [`Object::measure`].
-    pub(crate) fn insert(&mut self, shapes: &Shapes, key: Key<'_>, value: Value) -> (Option<Value>, isize) {
+    pub(crate) fn insert(&mut self, shapes: &Shapes, key: Key<'_>, value: Admitted) -> (Option<Removed>, isize) {
+        self.insert_value(shapes, key, value.into_inner())
+    }
+
+    /// `insert` of a value its caller admitted.
+    fn insert_value(&mut self, shapes: &Shapes, key: Key<'_>, value: Value) -> (Option<Removed>, isize) {
         let added = value.heap_bytes() as isize;
         if let Some(slot) = self.get_mut(shapes, key) {
             let old = std::mem::replace(slot, value);
             let removed = old.heap_bytes() as isize;
-            return (Some(old), added - removed);
+            return (Some(Removed::new(old)), added - removed);
         }
         let before = self.container_bytes();
         if self.dict_mut().is_none() {
@@ -262,7 +270,7 @@ impl Object {
     /// Removes `key`, keeping the order of the others; returns its value
     /// and the change in [`Object::measure`] (a gain, when the delete
     /// turned the object into a dictionary).
-    pub(crate) fn remove(&mut self, shapes: &Shapes, key: Key<'_>) -> Option<(Value, isize)> {
+    pub(crate) fn remove(&mut self, shapes: &Shapes, key: Key<'_>) -> Option<(Removed, isize)> {
         self.get(shapes, key)?;
         let before = self.container_bytes();
         if self.dict_mut().is_none() {
@@ -276,7 +284,7 @@ impl Object {
                 let parent = shape.parent().expect("a shape with keys has a parent").clone();
                 let old = self.values.pop(parent).expect("a shape's last slot");
                 let freed = before - self.values.heap_bytes() + old.heap_bytes();
-                return Some((old, -(freed as isize)));
+                return Some((Removed::new(old), -(freed as isize)));
             }
             let grown = self.make_dict(shapes);
             let (old, delta) = self.remove(shapes, key)?;
@@ -288,13 +296,13 @@ impl Object {
             Key::Id(id) => shapes.keys.with_name(id, |name| d.remove(&shapes.hasher, name.unwrap_or_default())),
         }?;
         let freed = before - self.container_bytes() + name.heap_bytes() + old.heap_bytes();
-        Some((old, -(freed as isize)))
+        Some((Removed::new(old), -(freed as isize)))
     }
 
     /// `insert` of a new key into a shaped object that cannot take it.
-    fn insert_as_dict(&mut self, shapes: &Shapes, key: Key<'_>, value: Value) -> (Option<Value>, isize) {
+    fn insert_as_dict(&mut self, shapes: &Shapes, key: Key<'_>, value: Value) -> (Option<Removed>, isize) {
         let grown = self.make_dict(shapes);
-        let (old, delta) = self.insert(shapes, key, value);
+        let (old, delta) = self.insert_value(shapes, key, value);
         (old, grown + delta)
     }
 

@@ -337,6 +337,7 @@ impl Drop for Table {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
+    use crate::collector::barrier::Admitted;
     use super::*;
 
     #[test]
@@ -367,6 +368,7 @@ mod tests {
             assert!(table.slot(index).is_some_and(|s| s.state.load(Ordering::Relaxed) == 1 << 1));
             if i % 3 != 0 {
                 let fields = vec![("i".into(), crate::value::Value::String(i.to_string().into()))];
+                let fields = fields.into_iter().map(|(k, v)| (k, Admitted::unchecked(v))).collect();
                 ids.push(table.publish(index, Object::with_fields(&shapes, fields), 1, 1));
             }
         }
@@ -400,7 +402,7 @@ mod tests {
         let index = table.reserve();
         let id = table.publish(
             index,
-            Object::with_fields(&shapes, vec![("n".into(), crate::value::Value::Number(0.0))]),
+            Object::with_fields(&shapes, vec![("n".into(), Admitted::unchecked(crate::value::Value::Number(0.0)))]),
             1,
             1,
         );
@@ -417,7 +419,7 @@ mod tests {
                             Some(crate::value::Value::Number(n)) => *n,
                             _ => unreachable!(),
                         };
-                        object.insert(&shapes, n_key, crate::value::Value::Number(n + 1.0));
+                        let _ = object.insert(&shapes, n_key, Admitted::unchecked(crate::value::Value::Number(n + 1.0)));
                     }
                 });
             }

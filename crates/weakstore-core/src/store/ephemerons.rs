@@ -6,6 +6,7 @@
 //! shaded while marking (so an entry set during marking cannot lose its
 //! value), a replaced or deleted one too.
 
+use crate::collector::barrier::{self, Removed};
 use crate::error::{Error, Result};
 use crate::heap::object::entry_bytes;
 use crate::id::ObjId;
@@ -37,9 +38,11 @@ impl Store {
         let added = entry_bytes(&value);
         self.make_room(added);
         let state = self.shared.phase.read();
-        if let EphemeronValue::Field(v) = &value {
-            self.admit(v, &state)?;
-        }
+        // The entry's value is traced like a field: the same barriers.
+        let value = match value {
+            EphemeronValue::Field(v) => EphemeronValue::Field(barrier::admit(&self.shared, v, &state)?.into_inner()),
+            external => external,
+        };
         let slot = self.live_slot(key, &state)?;
         let mut object = slot.lock_live(key).ok_or(Error::Dead(key))?;
         let at = Entry::position(object.entries(), table);
@@ -57,11 +60,12 @@ impl Store {
             }
         };
         drop(object);
-        if let Some(EphemeronValue::Field(old)) = &old {
-            self.overwritten(Some(old), &state);
+        let replaced = old.is_some();
+        if let Some(EphemeronValue::Field(old)) = old {
+            drop(Removed::new(old).barrier(&self.shared, &state));
         }
         drop(state);
-        if old.is_none() {
+        if !replaced {
             // Relaxed: statistics.
             self.shared.weak.ephemeron_entries.fetch_add(1, Ordering::Relaxed);
         }
@@ -105,8 +109,8 @@ impl Store {
         let entry = weak.entries.swap_remove(at);
         let removed = entry_bytes(&entry.value);
         drop(object);
-        if let EphemeronValue::Field(old) = &entry.value {
-            self.overwritten(Some(old), &state);
+        if let EphemeronValue::Field(old) = entry.value {
+            drop(Removed::new(old).barrier(&self.shared, &state));
         }
         drop(state);
         // Relaxed: statistics.

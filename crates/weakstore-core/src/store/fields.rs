@@ -6,18 +6,20 @@
 //! hashing the string.
 //!
 //! # Invariants
-//! - A write checks its new reference with `Store::admit` (alive, visible,
-//!   insertion barrier) before it changes anything, and runs the deletion
-//!   barrier on the reference it replaces or removes.
+//! - A write checks its new reference with `barrier::admit` (alive,
+//!   visible, insertion barrier) before it changes anything, and runs the
+//!   deletion barrier on the reference it replaces or removes: the types
+//!   see to both (`Object::insert` takes only an `Admitted` value, what
+//!   leaves a field is a `#[must_use]` `Removed`).
 //! - `Shared::bytes` changes by exactly what `Object::insert` / `remove`
 //!   report, so it stays the sum of live objects' `measure`. Growth is
 //!   charged (`Shared::charge`, the store's cap) before the object changes,
 //!   so a refused write leaves the object as it was.
 
-use crate::collector::scheduler;
+use crate::collector::{barrier, scheduler};
 use crate::error::{Error, Result};
 use crate::heap::keys::KeyId;
-use crate::heap::object::{Key, Object};
+use crate::heap::object::{Key, Object, OBJECT_OVERHEAD};
 use crate::id::ObjId;
 use crate::store::Store;
 use crate::sync::Ordering;
@@ -55,17 +57,17 @@ impl<'a> FieldKey<'a> for KeyId {
 impl Store {
     /// Allocates an object with `fields`; the id comes with one root.
     pub fn alloc(&self, fields: Vec<(Box<str>, Value)>) -> Result<ObjId> {
+        if self.shared.capped() {
+            let bound = fields.iter().map(|(k, v)| Object::insert_bound(k.len(), v)).sum::<usize>();
+            self.make_room(OBJECT_OVERHEAD + bound);
+        }
+        let state = self.shared.phase.read();
+        let fields = fields
+            .into_iter()
+            .map(|(k, v)| Ok((k, barrier::admit(&self.shared, v, &state)?)))
+            .collect::<Result<Vec<_>>>()?;
         let object = Object::with_fields(&self.shared.shapes, fields);
         let bytes = object.measure();
-        self.make_room(bytes);
-        let state = self.shared.phase.read();
-        let mut admitted = Ok(());
-        object.for_each_value(|value| {
-            if admitted.is_ok() {
-                admitted = self.admit(value, &state);
-            }
-        });
-        admitted?;
         self.shared.charge(bytes)?;
         let index = self.shared.table.reserve();
         // Black allocation: the new object carries the current epoch, so
@@ -107,7 +109,7 @@ impl Store {
             self.make_room(Object::insert_bound(key_len, &value));
         }
         let state = self.shared.phase.read();
-        self.admit(&value, &state)?;
+        let value = barrier::admit(&self.shared, value, &state)?;
         let slot = self.live_slot(id, &state)?;
         let mut object = slot.lock_live(id).ok_or(Error::Dead(id))?;
         // With a cap, growth is charged before the object changes (a
@@ -124,7 +126,7 @@ impl Store {
         };
         let (old, delta) = object.insert(shapes, key, value);
         drop(object);
-        self.overwritten(old.as_ref(), &state);
+        drop(old.map(|old| old.barrier(&self.shared, &state)));
         drop(state);
         if delta != charged {
             self.shared.add_bytes(delta - charged);
@@ -185,7 +187,7 @@ impl Store {
         let removed = object.remove(&self.shared.shapes, key);
         drop(object);
         let Some((old, delta)) = removed else { return Ok(false) };
-        self.overwritten(Some(&old), &state);
+        drop(old.barrier(&self.shared, &state));
         drop(state);
         self.shared.add_bytes(delta);
         Ok(true)

@@ -31,7 +31,6 @@ mod finalization;
 mod pins;
 mod roots;
 
-use crate::collector::barrier;
 use crate::collector::phase::PhaseState;
 use crate::collector::scheduler;
 use crate::config::Config;
@@ -41,7 +40,6 @@ use crate::host::Host;
 use crate::id::ObjId;
 use crate::shared::Shared;
 use crate::sync::Arc;
-use crate::value::Value;
 
 /// An off-heap object store with its own concurrent collector.
 pub struct Store {
@@ -73,23 +71,6 @@ impl Store {
     /// known dead (`PhaseState::sees`).
     pub(crate) fn live_slot(&self, id: ObjId, state: &PhaseState) -> Result<&Slot> {
         self.shared.table.live(id).filter(|slot| state.sees(slot)).ok_or(Error::Dead(id))
-    }
-
-    /// Checks that `value`'s reference (if any) may be stored now (alive
-    /// and visible), and runs the insertion barrier on it.
-    pub(crate) fn admit(&self, value: &Value, state: &PhaseState) -> Result<()> {
-        if let Some(target) = value.as_ref() {
-            self.live_slot(target, state)?;
-            barrier::insertion(&self.shared, target, state);
-        }
-        Ok(())
-    }
-
-    /// The deletion barrier, for a reference being overwritten or deleted.
-    pub(crate) fn overwritten(&self, old: Option<&Value>, state: &PhaseState) {
-        if let Some(old) = old.and_then(Value::as_ref) {
-            barrier::deletion(&self.shared, old, state);
-        }
     }
 }
 
