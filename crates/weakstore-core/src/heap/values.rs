@@ -1,10 +1,13 @@
 //! A shaped object's fields in one allocation: its shape and its values.
 //!
-//! `[shape, len, cap | value 0, value 1, …]`, reached through one
-//! pointer, so that the object header inline in a slot stays two words
-//! (this and the side box) and the slot 32 bytes. An object without
-//! fields allocates nothing: the pointer is a dangling sentinel and the
-//! shape the store's empty one, which the caller passes in.
+//! `[shape | value 0, value 1, …]`, reached through one pointer, so that
+//! the object header inline in a slot stays two words (this and the side
+//! box) and the slot 32 bytes. The shape says how many values there are
+//! (one per key), and the allocation always has exactly that many, so no
+//! length or capacity is stored: `{ i, next }` takes 8 + 2 × 16 bytes. An
+//! object without fields allocates nothing: the pointer is a dangling
+//! sentinel and the shape the store's empty one, which the caller passes
+//! in.
 //!
 //! The vector grows and shrinks one value at a time, to the exact size
 //! (objects have at most `shape::MAX_KEYS` values here; the allocator's
@@ -12,9 +15,9 @@
 //!
 //! # Invariants
 //! - `ptr` is either `NonNull::dangling()` (no allocation: no values, the
-//!   empty shape) or a live allocation of `layout(cap)` with `cap >= 1`,
-//!   whose header is initialised and whose first `len <= cap` values are.
-//! - `len == header.shape.len()` is the caller's invariant (`Object`).
+//!   empty shape) or a live allocation of `layout(n)`, `n =
+//!   header.shape.len() >= 1`, whose header and `n` values are
+//!   initialised.
 
 use std::alloc::{self, Layout};
 use std::ptr::{self, NonNull};
@@ -25,8 +28,6 @@ use crate::value::{alloc_bytes, Value};
 
 struct Header {
     shape: Arc<Shape>,
-    len: u32,
-    cap: u32,
 }
 
 /// The values of a shaped object, with their shape.
@@ -82,7 +83,7 @@ impl Values {
 
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.header().map_or(0, |h| h.len as usize)
+        self.header().map_or(0, |h| h.shape.len())
     }
 
     #[inline]
@@ -108,37 +109,39 @@ impl Values {
 
     /// The bytes the allocation holds.
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.header().map_or(0, |h| alloc_bytes(layout(h.cap as usize).0.size()))
+        self.header().map_or(0, |h| alloc_bytes(layout(h.shape.len()).0.size()))
     }
 
     /// Appends `value`, whose key `shape` adds to the current shape.
     pub(crate) fn push(&mut self, shape: Arc<Shape>, value: Value) {
         let len = self.len();
+        debug_assert_eq!(shape.len(), len + 1);
         let (new, offset) = layout(len + 1);
         let ptr = if len == 0 {
             // SAFETY: `new` has a non-zero size (a header at least).
             unsafe { alloc::alloc(new) }
         } else {
-            // SAFETY: `ptr` is a live allocation of `layout(len)` (here
-            // `cap == len`: the vector is kept at its exact size), and the
-            // new size is non-zero and does not overflow `isize`.
+            // SAFETY: `ptr` is a live allocation of `layout(len)` (module
+            // invariants), and the new size is non-zero and does not
+            // overflow `isize`.
             unsafe { alloc::realloc(self.ptr.cast().as_ptr(), layout(len).0, new.size()) }
         };
         let Some(ptr) = NonNull::new(ptr.cast::<Header>()) else { alloc::handle_alloc_error(new) };
         if len == 0 {
             // SAFETY: a fresh allocation of `new`, aligned for `Header`.
-            unsafe { ptr.as_ptr().write(Header { shape, len: 1, cap: 1 }) };
+            unsafe { ptr.as_ptr().write(Header { shape }) };
+            self.ptr = ptr;
         } else {
+            self.ptr = ptr;
             // SAFETY: the header moved with the allocation and is
             // initialised; no other reference to it exists (`&mut self`).
-            let header = unsafe { &mut *ptr.as_ptr() };
-            header.shape = shape;
-            header.len += 1;
-            header.cap += 1;
+            // The old shape is dropped here (its parent lives on in the
+            // new one).
+            unsafe { (*ptr.as_ptr()).shape = shape };
         }
-        self.ptr = ptr;
         // SAFETY: slot `len` lies within the new allocation's `len + 1`
-        // values and is not initialised yet.
+        // values and is not initialised yet (the shape now says `len + 1`:
+        // it is written before anything reads the values).
         unsafe { self.data().add(len).write(value) };
         debug_assert_eq!(offset, layout(0).1);
     }
@@ -150,6 +153,7 @@ impl Values {
         if len == 0 {
             return None;
         }
+        debug_assert_eq!(parent.len(), len - 1);
         // SAFETY: slot `len - 1` is initialised; reading it moves the value
         // out, and `len` drops below it at once.
         let value = unsafe { self.data().add(len - 1).read() };
@@ -170,10 +174,7 @@ impl Values {
         let Some(ptr) = NonNull::new(ptr.cast::<Header>()) else { alloc::handle_alloc_error(layout(len - 1).0) };
         self.ptr = ptr;
         // SAFETY: the header moved with the allocation; `&mut self`.
-        let header = unsafe { &mut *ptr.as_ptr() };
-        header.shape = parent;
-        header.len -= 1;
-        header.cap -= 1;
+        unsafe { (*ptr.as_ptr()).shape = parent };
         Some(value)
     }
 
@@ -195,7 +196,7 @@ impl Values {
         // out), then the allocation is freed with its own layout.
         let header = unsafe { self.ptr.as_ptr().read() };
         // SAFETY: as above.
-        unsafe { alloc::dealloc(self.ptr.cast().as_ptr(), layout(header.cap as usize).0) };
+        unsafe { alloc::dealloc(self.ptr.cast().as_ptr(), layout(len).0) };
         self.ptr = NonNull::dangling();
         Some((header.shape, values))
     }
@@ -204,14 +205,14 @@ impl Values {
 impl Drop for Values {
     fn drop(&mut self) {
         let Some(h) = self.header() else { return };
-        let cap = h.cap as usize;
+        let len = h.shape.len();
         // SAFETY: a live allocation: its `len` values and its header are
         // initialised and dropped here, once, then the memory is freed
         // with the layout it was made with.
         unsafe {
             ptr::drop_in_place(self.as_mut_slice());
             ptr::drop_in_place(self.ptr.as_ptr());
-            alloc::dealloc(self.ptr.cast().as_ptr(), layout(cap).0);
+            alloc::dealloc(self.ptr.cast().as_ptr(), layout(len).0);
         }
     }
 }
