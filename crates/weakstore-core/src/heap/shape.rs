@@ -24,7 +24,7 @@
 //!   (`Shapes` breaks the parent/child cycles when the store drops), so
 //!   the count and the bytes only grow, up to the caps.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use crate::heap::keys::{KeyId, Keys};
 use crate::sync::{Arc, AtomicUsize, Mutex, Ordering};
