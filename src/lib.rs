@@ -18,9 +18,9 @@ mod api;
 mod delivery;
 mod ephemeron_api;
 mod errors;
-mod fields_api;
 #[cfg(feature = "test-hooks")]
 mod faults_api;
+mod fields_api;
 mod handle_api;
 mod ids;
 mod inspect_api;

@@ -23,5 +23,5 @@ pub(crate) mod dict;
 pub(crate) mod keys;
 pub(crate) mod object;
 pub(crate) mod shape;
-pub(crate) mod values;
 pub(crate) mod table;
+pub(crate) mod values;

@@ -115,7 +115,9 @@ impl Object {
     /// ephemeron entries it is the key of.
     pub(crate) fn measure(&self) -> usize {
         let fields = match self.fields() {
-            Fields::Shaped(values) => values.heap_bytes() + values.as_slice().iter().map(Value::heap_bytes).sum::<usize>(),
+            Fields::Shaped(values) => {
+                values.heap_bytes() + values.as_slice().iter().map(Value::heap_bytes).sum::<usize>()
+            }
             Fields::Dict(d) => {
                 d.container_bytes() + d.iter().map(|(k, v)| k.heap_bytes() + v.heap_bytes()).sum::<usize>()
             }

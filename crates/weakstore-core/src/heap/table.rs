@@ -337,8 +337,8 @@ impl Drop for Table {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use crate::collector::barrier::Admitted;
     use super::*;
+    use crate::collector::barrier::Admitted;
 
     #[test]
     fn chunks_tile_the_index_space() {
@@ -419,7 +419,8 @@ mod tests {
                             Some(crate::value::Value::Number(n)) => *n,
                             _ => unreachable!(),
                         };
-                        let _ = object.insert(&shapes, n_key, Admitted::unchecked(crate::value::Value::Number(n + 1.0)));
+                        let _ =
+                            object.insert(&shapes, n_key, Admitted::unchecked(crate::value::Value::Number(n + 1.0)));
                     }
                 });
             }
