@@ -21,6 +21,7 @@ mod errors;
 #[cfg(feature = "test-hooks")]
 mod faults_api;
 mod fields_api;
+mod finalization_api;
 mod handle_api;
 mod ids;
 mod inspect_api;
