@@ -130,14 +130,3 @@ pub fn close_store(env: &Env, store: u32) -> Option<AsyncTask<sharing::Closing>>
     let last = stores::remove(store).and_then(|native| sharing::detach(env, native))?;
     Some(AsyncTask::new(sharing::Closing(Some(last))))
 }
-
-/// Drops the roots of handles released during the job that has ended
-/// (`releaseHandle` with `defer`).
-#[napi(catch_unwind)]
-pub fn drop_deferred(env: &Env, store: u32) -> Result<()> {
-    stores::with(env, store, |e| {
-        let ids = std::mem::take(&mut *e.deferred.borrow_mut());
-        e.store.unroot_many(ids);
-        Ok(())
-    })
-}
