@@ -5,6 +5,11 @@
 //! a class unwrap. The JavaScript layer in `lib/` builds the public classes
 //! (`Store`, `Handle`, `WeakRef`, `FinalizationRegistry`) on top.
 //!
+//! Arguments arrive validated by the JavaScript layer where that is cheap
+//! (handles are live and of this store, keys are strings); every exported
+//! function checks them again, because no JavaScript input may crash the
+//! process.
+//!
 //! Every exported function is `#[napi(catch_unwind)]`: a Rust panic becomes
 //! a JavaScript `Error` instead of aborting the process.
 
@@ -14,7 +19,6 @@
 // in `cargo test`/`clippy --all-targets` builds they look unused.
 #![cfg_attr(test, allow(dead_code))]
 
-mod api;
 mod delivery;
 mod ephemeron_api;
 mod errors;
@@ -31,6 +35,7 @@ mod secret;
 mod sentinels;
 mod sharing;
 mod stats_api;
+mod store_api;
 mod stores;
 mod tracked;
 mod values;

@@ -1,8 +1,10 @@
-//! The exported functions, one per store operation.
+//! The exported store lifecycle: create a store, share it, attach another
+//! thread to it, and let go of it (`closeStore`, or `destroyStore` once V8
+//! collected the `Store`).
 //!
-//! Arguments arrive validated by the JavaScript layer where that is cheap
-//! (handles are live and of this store, keys are strings); everything is
-//! checked again here, because no JavaScript input may crash the process.
+//! A thread's use of a store is an attachment in that thread's table
+//! (`crate::stores`); the store itself is shared by every thread attached
+//! to it (`crate::sharing`).
 
 use std::sync::Arc;
 
