@@ -20,6 +20,7 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod delivery;
+mod delivery_api;
 mod ephemeron_api;
 mod errors;
 #[cfg(feature = "test-hooks")]
