@@ -31,6 +31,8 @@ mod handle_api;
 mod ids;
 mod inspect_api;
 mod phase_gate;
+#[cfg(feature = "test-hooks")]
+mod phase_gate_api;
 mod pins_api;
 mod secret;
 mod sentinels;
