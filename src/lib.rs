@@ -19,6 +19,7 @@
 // in `cargo test`/`clippy --all-targets` builds they look unused.
 #![cfg_attr(test, allow(dead_code))]
 
+mod attachments;
 mod delivery;
 mod delivery_api;
 mod ephemeron_api;

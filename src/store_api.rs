@@ -12,6 +12,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use weakstore_core::Config;
 
+use crate::attachments;
 use crate::delivery::PumpFn;
 use crate::errors::{core_error, range_error};
 use crate::sharing::{self, SharedStore};
@@ -76,9 +77,9 @@ pub fn attach_store(env: &Env, key: f64, secret: String, pump: Function<u32, ()>
 }
 
 fn attach(env: &Env, shared: Arc<SharedStore>, pump: PumpFn) -> u32 {
-    crate::wrappers::hook_teardown(env);
+    attachments::hook_teardown(env);
     let index = stores::next_index();
-    let got = stores::insert(sharing::attachment(shared, index, pump, stores::next_serial()));
+    let got = stores::insert(attachments::attachment(shared, index, pump, stores::next_serial()));
     debug_assert_eq!(got, index);
     index
 }
@@ -117,7 +118,7 @@ pub fn store_key(env: &Env, store: u32) -> Result<f64> {
 #[napi(catch_unwind)]
 pub fn destroy_store(env: &Env, store: u32) -> Result<()> {
     if let Some(native) = stores::remove(store) {
-        drop(sharing::detach(env, native));
+        drop(attachments::detach(env, native));
     }
     Ok(())
 }
@@ -129,6 +130,6 @@ pub fn destroy_store(env: &Env, store: u32) -> Result<()> {
 /// Any other thread's close is done on return (`null`).
 #[napi(catch_unwind)]
 pub fn close_store(env: &Env, store: u32) -> Option<AsyncTask<sharing::Closing>> {
-    let last = stores::remove(store).and_then(|native| sharing::detach(env, native))?;
+    let last = stores::remove(store).and_then(|native| attachments::detach(env, native))?;
     Some(AsyncTask::new(sharing::Closing(Some(last))))
 }

@@ -29,12 +29,13 @@
 //!   queue is drained on the JavaScript thread before the tables are used.
 //!
 //! Layout: the table itself is `crate::tracked` (pure, no Node-API calls);
-//! this module makes the Node-API calls (references, finalizers, the
-//! teardown hook); `deaths` is the thread-local queue of handle deaths.
+//! this module makes the Node-API calls (references, finalizers); `deaths`
+//! is the thread-local queue of handle deaths. The environment cleanup
+//! hook that untracks a thread's handles when it ends is
+//! `crate::attachments::hook_teardown`.
 
 mod deaths;
 
-use std::cell::Cell;
 use std::ffi::c_void;
 use std::ptr;
 
@@ -46,13 +47,8 @@ pub use deaths::drain_backlog;
 #[cfg(feature = "test-hooks")]
 pub use deaths::hold_deaths;
 
-use crate::stores::{self, NativeStore};
+use crate::stores::NativeStore;
 use crate::tracked::{slot_of, Tracked};
-
-thread_local! {
-    /// Whether this thread's env has our cleanup hook (see [`hook_teardown`]).
-    static HOOKED: Cell<bool> = const { Cell::new(false) };
-}
 
 /// The finalizer hint for the store at `index` with `serial`.
 pub(crate) fn hint_of(index: u32, e: &NativeStore) -> u64 {
@@ -149,7 +145,7 @@ pub fn release(env: &Env, e: &NativeStore, id: ObjId) -> bool {
 }
 
 /// Untracks every handle of an attachment being detached; returns their
-/// objects, whose roots the caller now owns (see `crate::sharing::detach`).
+/// objects, whose roots the caller now owns (see `crate::attachments::detach`).
 pub fn untrack_all(env: &Env, e: &NativeStore) -> Vec<ObjId> {
     e.wrappers
         .borrow_mut()
@@ -159,40 +155,4 @@ pub fn untrack_all(env: &Env, e: &NativeStore) -> Vec<ObjId> {
             t.id
         })
         .collect()
-}
-
-/// Makes sure every attachment of this thread is detached before Node
-/// tears this thread's env down (process exit, a worker ending or being
-/// terminated): its roots and registrations are dropped, so a store that
-/// other threads still use no longer keeps what this thread held, and its
-/// wake-up is never called again. Every reference is deleted too: Node
-/// runs the finalizers of the references still alive, but references we
-/// own are never freed by Node, and the deaths those finalizers queue
-/// would never be drained (72 B each, valgrind: "definitely lost", with
-/// every worker that ends holding handles). Our hook runs before Node-API's
-/// own teardown (hooks run in reverse order of registration, and Node-API
-/// registers its hook when the module is loaded).
-pub fn hook_teardown(env: &Env) {
-    if HOOKED.try_with(|h| h.replace(true)).unwrap_or(true) {
-        return;
-    }
-    unsafe extern "C" fn teardown(arg: *mut c_void) {
-        let _ = std::panic::catch_unwind(|| {
-            // `arg` is the env this hook was added to; Node runs the hook
-            // while that env is still usable.
-            let env = Env::from_raw(arg.cast());
-            deaths::drain_backlog(&env);
-            for native in stores::take_all() {
-                // The last thread's store is dropped: its collector ends
-                // after the cycle in flight, detached.
-                drop(crate::sharing::detach(&env, native));
-            }
-        });
-    }
-    // SAFETY: `env` is the current call's env; the hook is a plain function
-    // and its argument the env itself, which outlives the hook's run.
-    let status = unsafe { sys::napi_add_env_cleanup_hook(env.raw(), Some(teardown), env.raw().cast()) };
-    if status != sys::Status::napi_ok {
-        let _ = HOOKED.try_with(|h| h.set(false));
-    }
 }
