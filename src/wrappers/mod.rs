@@ -29,12 +29,14 @@
 //!   queue is drained on the JavaScript thread before the tables are used.
 //!
 //! Layout: the table itself is `crate::tracked` (pure, no Node-API calls);
-//! this module makes the Node-API calls (references, finalizers); `deaths`
-//! is the thread-local queue of handle deaths. The environment cleanup
+//! this module makes the Node-API calls (references, finalizers), the two
+//! that both it and `deaths` make on a reference in `refs`; `deaths` is
+//! the thread-local queue of handle deaths. The environment cleanup
 //! hook that untracks a thread's handles when it ends is
 //! `crate::attachments::hook_teardown`.
 
 mod deaths;
+mod refs;
 
 use std::ffi::c_void;
 use std::ptr;
@@ -49,26 +51,11 @@ pub use deaths::hold_deaths;
 
 use crate::stores::NativeStore;
 use crate::tracked::{slot_of, Tracked};
+use refs::{delete, value_of};
 
 /// The finalizer hint for the store at `index` with `serial`.
 pub(crate) fn hint_of(index: u32, e: &NativeStore) -> u64 {
     (u64::from(e.serial) << 32) | u64::from(index)
-}
-
-/// The referenced value, or `None` once V8 collected it.
-pub(crate) fn value_of(env: &Env, reference: sys::napi_ref) -> Option<sys::napi_value> {
-    let mut value = ptr::null_mut();
-    // SAFETY: `reference` is a tracked handle's reference, not deleted (a
-    // reference is deleted only when its handle is untracked), created in
-    // this env; the value is a local of the current scope.
-    let status = unsafe { sys::napi_get_reference_value(env.raw(), reference, &mut value) };
-    (status == sys::Status::napi_ok && !value.is_null()).then_some(value)
-}
-
-pub(crate) fn delete(env: &Env, reference: sys::napi_ref) {
-    // SAFETY: called once per reference, by whoever untracks it; the
-    // reference belongs to this env (see `adopt`).
-    let _ = unsafe { sys::napi_delete_reference(env.raw(), reference) };
 }
 
 /// The canonical handle of `id` if it is tracked and alive.
