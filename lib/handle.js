@@ -4,7 +4,7 @@
 // A live, unreleased Handle is a *root*: it owns one root count on its
 // object in the native store. There is at most one Handle per live object
 // per thread (the canonical wrapper, tracked by the binding's wrapper
-// cache, src/wrappers.rs), so `a.get('peer') === b` holds while b's
+// cache, src/wrappers/), so `a.get('peer') === b` holds while b's
 // wrapper lives. When V8 collects a Handle, a Node-API finalizer drops its
 // root; `release()` drops it at once.
 

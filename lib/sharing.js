@@ -1,6 +1,6 @@
 'use strict'
 // One store, many threads: the JavaScript side of sharing (the binding's
-// side is src/sharing.rs).
+// side is src/sharing.rs and src/attachments.rs).
 //
 // - store.share() returns a plain object { type: 'weakstore.Store', key,
 //   secret } that structured clone carries to another thread (postMessage,

@@ -2,7 +2,7 @@
 // StoreState: everything one Store keeps on the JavaScript side.
 //
 // - handles: the canonical handle of each object is tracked by the
-//   binding (src/wrappers.rs: a Node-API reference with a finalizer, off
+//   binding (src/wrappers/: a Node-API reference with a finalizer, off
 //   V8's heap); `wrap` asks it for the live one or roots the object for a
 //   new one. A handle that V8 collects has its root dropped by its
 //   finalizer; `release()` untracks the handle and drops the root at once;
@@ -11,8 +11,8 @@
 //   the job ends defers the root drop to the end of the job, as ES2021
 //   keeps deref'd targets alive (a handle that is merely dropped keeps its
 //   root until its finalizer runs, which is never within the job). The
-//   binding keeps the deferred roots (src/sharing.rs: a thread that ends
-//   must drop them without running JavaScript);
+//   binding keeps the deferred roots (src/attachments.rs: a thread that
+//   ends must drop them without running JavaScript);
 // - registrations (registrations.js) and delivery (delivery.js): each its
 //   own object, owned here.
 

@@ -1,20 +1,23 @@
 //! Delivery, the binding's half: how a finished cycle reaches the
-//! JavaScript threads that use the store, and the calls their pumps make.
-//! (`lib/delivery.js` is the JavaScript half; its opening comment follows
-//! the whole path, step by step.)
+//! JavaScript threads that use the store (this module: the wake-ups), and
+//! the calls their pumps make (`crate::delivery_api`). (`lib/delivery.js`
+//! is the JavaScript half; its opening comment follows the whole path,
+//! step by step.)
 //!
 //! 1. The core's scheduler finishes a cycle and calls
 //!    [`NodeHost::wake_cleanup`]: for each thread attached to the store
 //!    (see `crate::sharing`), that thread's [`WakeLatch`] is armed and its
 //!    threadsafe function is called, non-blocking, with the store's index
 //!    in that thread's table.
-//! 2. On that thread the pump calls [`begin_delivery`] (which clears the
-//!    latch before it reads, so a later cycle wakes it again, reports the
-//!    store's size to V8, and hands out only the fired cells of the
+//! 2. On that thread the pump calls
+//!    [`begin_delivery`](crate::delivery_api::begin_delivery) (which clears
+//!    the latch before it reads, so a later cycle wakes it again, reports
+//!    the store's size to V8, and hands out only the fired cells of the
 //!    thread's own registries), runs the callbacks, and calls
-//!    [`finish_delivery`].
-//! 3. `collect()` asks for a cycle with [`request_collection`] and learns
-//!    that it finished from [`completed`].
+//!    [`finish_delivery`](crate::delivery_api::finish_delivery).
+//! 3. `collect()` asks for a cycle with
+//!    [`request_collection`](crate::delivery_api::request_collection) and
+//!    learns that it finished from [`completed`](crate::delivery_api::completed).
 //!
 //! # Invariants
 //! - At most one wake-up per thread is queued at a time and none is lost:
@@ -31,11 +34,8 @@ use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi_derive::napi;
 use parking_lot::Mutex;
-use weakstore_core::{CycleStats, Fired, Host, WakeLatch};
-
-use crate::stores::{self, sync_external_memory};
+use weakstore_core::{CycleStats, Host, WakeLatch};
 
 /// Calls `pump(index)` on one JavaScript thread; weak, so it never keeps
 /// the event loop alive.
@@ -106,47 +106,4 @@ impl Host for NodeHost {
             wake.wake();
         }
     }
-}
-
-/// Begins a delivery batch: fired cells as `[registry, cell, heldId or 0]`
-/// triples, still registered until `finishDelivery`. Called first by the
-/// pump, so it re-arms the wake-up before reading.
-#[napi(catch_unwind)]
-pub fn begin_delivery(env: &Env, store: u32) -> Result<Float64Array> {
-    stores::with(env, store, |e| {
-        e.wake.clear();
-        let mut fired: Vec<Fired> = Vec::new();
-        e.store.begin_delivery(e.owner, &mut fired);
-        sync_external_memory(env, e);
-        let mut out = Vec::with_capacity(fired.len() * 3);
-        for f in fired {
-            out.extend([f64::from(f.registry), f64::from(f.cell), f.held.map_or(0.0, |h| h.bits() as f64)]);
-        }
-        Ok(Float64Array::new(out))
-    })
-}
-
-/// Ends a delivery batch: removes its cells (those still registered) and
-/// drops their held roots. The `fired` array is the one `beginDelivery`
-/// returned.
-#[napi(catch_unwind)]
-pub fn finish_delivery(env: &Env, store: u32, fired: Float64ArraySlice) -> Result<()> {
-    // Numbers that are no cell id name no cell: skipped, like unknown ones.
-    let cells: Vec<u32> = fired.chunks_exact(3).filter_map(|t| crate::ids::parse_u32(t[1])).collect();
-    stores::with(env, store, |e| {
-        e.store.finish_delivery(cells);
-        Ok(())
-    })
-}
-
-/// Requests a full cycle; returns its number.
-#[napi(catch_unwind)]
-pub fn request_collection(env: &Env, store: u32) -> Result<f64> {
-    stores::with(env, store, |e| Ok(e.store.request_collection() as f64))
-}
-
-/// The number of the last completed cycle.
-#[napi(catch_unwind)]
-pub fn completed(env: &Env, store: u32) -> Result<f64> {
-    stores::with(env, store, |e| Ok(e.store.completed() as f64))
 }

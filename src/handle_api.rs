@@ -2,6 +2,10 @@
 //!
 //! The JavaScript layer makes the `Handle` objects; these functions root
 //! objects for them, track them, find them again and untrack them.
+//! `dropDeferred` is here rather than with delivery (`crate::delivery_api`):
+//! it finishes what `releaseHandle` with `defer` began (a released handle's
+//! root kept until the job ends, KeepDuringJob), and the job's end calls
+//! it (`lib/state.js`), not the pump.
 
 use napi::bindgen_prelude::*;
 use napi::{sys, JsValue};
@@ -71,6 +75,17 @@ pub fn release_handle(env: &Env, store: u32, id: f64, defer: bool) -> Result<boo
             e.store.unroot(id).or_else(|err| core_error(env, "Handle.prototype.release", err))?;
         }
         Ok(tracked)
+    })
+}
+
+/// Drops the roots of handles released during the job that has ended
+/// (`releaseHandle` with `defer`).
+#[napi(catch_unwind)]
+pub fn drop_deferred(env: &Env, store: u32) -> Result<()> {
+    stores::with(env, store, |e| {
+        let ids = std::mem::take(&mut *e.deferred.borrow_mut());
+        e.store.unroot_many(ids);
+        Ok(())
     })
 }
 

@@ -5,6 +5,21 @@
 //! a class unwrap. The JavaScript layer in `lib/` builds the public classes
 //! (`Store`, `Handle`, `WeakRef`, `FinalizationRegistry`) on top.
 //!
+//! The exported functions live in the `*_api.rs` modules, one concept each,
+//! much as the core's `store/` is split: `store_api` (create, share,
+//! attach, close), `fields_api`, `handle_api` (handles and their roots),
+//! `pins_api`, `finalization_api`, `delivery_api` (the pump's calls and
+//! collection requests), `ephemeron_api`, `stats_api`, `inspect_api`, and,
+//! for tests only, `faults_api` and `phase_gate_api`. The other modules
+//! export nothing: they are what those functions stand on (the thread's
+//! table `stores`, `attachments`, `sharing`, `delivery`'s wake-ups, the
+//! wrapper cache `wrappers` and `tracked`, ...).
+//!
+//! Arguments arrive validated by the JavaScript layer where that is cheap
+//! (handles are live and of this store, keys are strings); every exported
+//! function checks them again, because no JavaScript input may crash the
+//! process.
+//!
 //! Every exported function is `#[napi(catch_unwind)]`: a Rust panic becomes
 //! a JavaScript `Error` instead of aborting the process.
 
@@ -14,22 +29,27 @@
 // in `cargo test`/`clippy --all-targets` builds they look unused.
 #![cfg_attr(test, allow(dead_code))]
 
-mod api;
+mod attachments;
 mod delivery;
+mod delivery_api;
 mod ephemeron_api;
 mod errors;
-mod fields_api;
 #[cfg(feature = "test-hooks")]
 mod faults_api;
+mod fields_api;
+mod finalization_api;
 mod handle_api;
 mod ids;
 mod inspect_api;
 mod phase_gate;
+#[cfg(feature = "test-hooks")]
+mod phase_gate_api;
 mod pins_api;
 mod secret;
 mod sentinels;
 mod sharing;
 mod stats_api;
+mod store_api;
 mod stores;
 mod tracked;
 mod values;

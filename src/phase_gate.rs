@@ -9,7 +9,8 @@
 //! outside every pause, so mutators keep running while it waits). Unheld,
 //! the observer costs one uncontended lock per phase. Without the feature
 //! (every release build) the gate is an empty struct: no observer is
-//! installed, and `holdPhase` / `heldPhase` are not exported.
+//! installed, and `holdPhase` / `heldPhase` (`crate::phase_gate_api`) are
+//! not exported.
 //!
 //! # Invariants
 //! - A held collector waits only while `hold` names the phase it is in;
@@ -86,22 +87,4 @@ impl PhaseGate {
     pub fn held(&self) -> Option<&'static str> {
         self.state.lock().held
     }
-}
-
-/// Tests only: holds the store's collector at the start of `phase` (a
-/// phase name, as `stats().phase` gives it), or lets it go (`null`).
-#[cfg(feature = "test-hooks")]
-#[napi_derive::napi(catch_unwind)]
-pub fn hold_phase(env: &napi::Env, store: u32, phase: Option<String>) -> napi::Result<()> {
-    crate::stores::with(env, store, |e| {
-        e.store.gate.hold(phase);
-        Ok(())
-    })
-}
-
-/// Tests only: the phase the store's collector is held in, or `null`.
-#[cfg(feature = "test-hooks")]
-#[napi_derive::napi(catch_unwind)]
-pub fn held_phase(env: &napi::Env, store: u32) -> napi::Result<Option<String>> {
-    crate::stores::with(env, store, |e| Ok(e.store.gate.held().map(str::to_owned)))
 }

@@ -1,24 +1,18 @@
-//! One store, many threads: the process-wide half of a store, and how
-//! threads attach to it and let go.
+//! One store, many threads: the process-wide half of a store, and the
+//! registry where another thread finds it to attach.
 //!
 //! A [`SharedStore`] is the core store and what every thread using it
 //! shares: its key, its threads' wake-ups ([`Wakes`]) and whether it was
 //! shared. Each JavaScript thread that uses it holds one *attachment*: a
-//! [`NativeStore`] in that thread's table (`crate::stores`), with its own
+//! `NativeStore` in that thread's table (`crate::stores`), with its own
 //! index, owner number, wake-up, handles, deferred roots and ephemeron
-//! tables. `store.share()` puts the store in the process-wide [`REGISTRY`]
-//! under its key; `Store.attach` in another thread finds it there.
+//! tables; how an attachment begins and ends is `crate::attachments`.
+//! `store.share()` puts the store in the process-wide [`REGISTRY`] under
+//! its key; `Store.attach` in another thread finds it there.
 //!
 //! A `share()` value is a capability: the registry keeps each store's
 //! secret (`crate::secret`) beside it, and attaching takes the key *and*
 //! that secret.
-//!
-//! Roots are per thread: every root a thread's JavaScript owns is recorded
-//! in its attachment (a tracked handle's root, a root deferred to the end
-//! of the job), and every registration belongs to the thread's owner
-//! number. [`detach`] drops them all, which is how a thread that closes
-//! the store, drops it, or ends (the environment cleanup hook,
-//! `crate::wrappers::hook_teardown`) lets go of what it kept alive.
 //!
 //! # Invariants
 //! - The registry holds weak references: the store lives while any thread
@@ -30,10 +24,8 @@
 //!   `share()` values carries it.
 //! - A store is *shared* from the first `share()` on: before that no other
 //!   thread can reach it, so reads may return unrooted references
-//!   (`crate::api::get`); after it, every reference read is rooted before
-//!   the object's lock is released.
-//! - `detach` removes the thread's wake-up before anything else, so the
-//!   collector never calls into a thread that is going away.
+//!   (`crate::fields_api::get`); after it, every reference read is rooted
+//!   before the object's lock is released.
 
 use std::collections::HashMap;
 use std::ops::Deref;
@@ -44,10 +36,9 @@ use napi::bindgen_prelude::*;
 use parking_lot::Mutex;
 use weakstore_core::{Config, Store};
 
-use crate::delivery::{NodeHost, PumpFn, Wake, Wakes};
+use crate::delivery::{NodeHost, Wakes};
 use crate::phase_gate::PhaseGate;
 use crate::secret::{self, Refused, Secret};
-use crate::stores::NativeStore;
 
 /// The core store and what the threads attached to it share.
 pub struct SharedStore {
@@ -149,39 +140,6 @@ impl Drop for SharedStore {
             map.remove(&self.key);
         }
     }
-}
-
-/// A new attachment of `shared` for the calling thread, whose pump is
-/// `pump` and whose table index will be `index`.
-pub fn attachment(shared: Arc<SharedStore>, index: u32, pump: PumpFn, serial: u32) -> NativeStore {
-    let owner = shared.new_owner();
-    let wake = Wake::new(index, pump);
-    shared.wakes.add(owner, Arc::clone(&wake));
-    NativeStore::new(shared, owner, wake, serial)
-}
-
-/// Ends the calling thread's attachment: its wake-up, its handles' and
-/// deferred roots, its registrations and its ephemeron tables go. Returns
-/// the store if no other thread has it attached. `env` is the attachment's
-/// own thread's environment (still usable: the teardown hook runs before
-/// Node-API's).
-pub fn detach(env: &Env, native: NativeStore) -> Option<SharedStore> {
-    native.store.wakes.remove(native.owner);
-    // Deaths already queued for this attachment name an index the table no
-    // longer maps to it: they are dropped when drained; its tracked handles
-    // are all untracked here.
-    let mut roots = crate::wrappers::untrack_all(env, &native);
-    roots.append(&mut native.deferred.borrow_mut());
-    native.store.unroot_many(roots);
-    native.store.drop_owner(native.owner);
-    for (_, table) in native.tables.borrow_mut().drain() {
-        native.store.drop_ephemeron_table(&table);
-    }
-    let _ = env.adjust_external_memory(-native.reported.get());
-    let NativeStore { store, wake, .. } = native;
-    // This thread's threadsafe function is released here, on its thread.
-    drop(wake);
-    Arc::into_inner(store)
 }
 
 /// The end of `closeStore`, off the JavaScript thread: closes a detached

@@ -9,7 +9,7 @@
 //! - The table is thread-local: an index names an attachment of the
 //!   JavaScript thread (main or worker) that made it, and nothing else.
 //!   When the thread ends, its attachments are detached by the environment
-//!   cleanup hook (`crate::wrappers::hook_teardown`).
+//!   cleanup hook (`crate::attachments::hook_teardown`).
 //! - No JavaScript runs while the table is borrowed.
 
 use std::cell::{Cell, RefCell};

@@ -20,7 +20,7 @@ use std::ffi::c_void;
 use napi::bindgen_prelude::*;
 use napi::sys;
 
-use super::delete;
+use super::refs::delete;
 use crate::stores;
 
 thread_local! {

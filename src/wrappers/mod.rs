@@ -29,12 +29,15 @@
 //!   queue is drained on the JavaScript thread before the tables are used.
 //!
 //! Layout: the table itself is `crate::tracked` (pure, no Node-API calls);
-//! this module makes the Node-API calls (references, finalizers, the
-//! teardown hook); `deaths` is the thread-local queue of handle deaths.
+//! this module makes the Node-API calls (references, finalizers), the two
+//! that both it and `deaths` make on a reference in `refs`; `deaths` is
+//! the thread-local queue of handle deaths. The environment cleanup
+//! hook that untracks a thread's handles when it ends is
+//! `crate::attachments::hook_teardown`.
 
 mod deaths;
+mod refs;
 
-use std::cell::Cell;
 use std::ffi::c_void;
 use std::ptr;
 
@@ -46,33 +49,13 @@ pub use deaths::drain_backlog;
 #[cfg(feature = "test-hooks")]
 pub use deaths::hold_deaths;
 
-use crate::stores::{self, NativeStore};
+use crate::stores::NativeStore;
 use crate::tracked::{slot_of, Tracked};
-
-thread_local! {
-    /// Whether this thread's env has our cleanup hook (see [`hook_teardown`]).
-    static HOOKED: Cell<bool> = const { Cell::new(false) };
-}
+use refs::{delete, value_of};
 
 /// The finalizer hint for the store at `index` with `serial`.
 pub(crate) fn hint_of(index: u32, e: &NativeStore) -> u64 {
     (u64::from(e.serial) << 32) | u64::from(index)
-}
-
-/// The referenced value, or `None` once V8 collected it.
-pub(crate) fn value_of(env: &Env, reference: sys::napi_ref) -> Option<sys::napi_value> {
-    let mut value = ptr::null_mut();
-    // SAFETY: `reference` is a tracked handle's reference, not deleted (a
-    // reference is deleted only when its handle is untracked), created in
-    // this env; the value is a local of the current scope.
-    let status = unsafe { sys::napi_get_reference_value(env.raw(), reference, &mut value) };
-    (status == sys::Status::napi_ok && !value.is_null()).then_some(value)
-}
-
-pub(crate) fn delete(env: &Env, reference: sys::napi_ref) {
-    // SAFETY: called once per reference, by whoever untracks it; the
-    // reference belongs to this env (see `adopt`).
-    let _ = unsafe { sys::napi_delete_reference(env.raw(), reference) };
 }
 
 /// The canonical handle of `id` if it is tracked and alive.
@@ -149,7 +132,7 @@ pub fn release(env: &Env, e: &NativeStore, id: ObjId) -> bool {
 }
 
 /// Untracks every handle of an attachment being detached; returns their
-/// objects, whose roots the caller now owns (see `crate::sharing::detach`).
+/// objects, whose roots the caller now owns (see `crate::attachments::detach`).
 pub fn untrack_all(env: &Env, e: &NativeStore) -> Vec<ObjId> {
     e.wrappers
         .borrow_mut()
@@ -159,40 +142,4 @@ pub fn untrack_all(env: &Env, e: &NativeStore) -> Vec<ObjId> {
             t.id
         })
         .collect()
-}
-
-/// Makes sure every attachment of this thread is detached before Node
-/// tears this thread's env down (process exit, a worker ending or being
-/// terminated): its roots and registrations are dropped, so a store that
-/// other threads still use no longer keeps what this thread held, and its
-/// wake-up is never called again. Every reference is deleted too: Node
-/// runs the finalizers of the references still alive, but references we
-/// own are never freed by Node, and the deaths those finalizers queue
-/// would never be drained (72 B each, valgrind: "definitely lost", with
-/// every worker that ends holding handles). Our hook runs before Node-API's
-/// own teardown (hooks run in reverse order of registration, and Node-API
-/// registers its hook when the module is loaded).
-pub fn hook_teardown(env: &Env) {
-    if HOOKED.try_with(|h| h.replace(true)).unwrap_or(true) {
-        return;
-    }
-    unsafe extern "C" fn teardown(arg: *mut c_void) {
-        let _ = std::panic::catch_unwind(|| {
-            // `arg` is the env this hook was added to; Node runs the hook
-            // while that env is still usable.
-            let env = Env::from_raw(arg.cast());
-            deaths::drain_backlog(&env);
-            for native in stores::take_all() {
-                // The last thread's store is dropped: its collector ends
-                // after the cycle in flight, detached.
-                drop(crate::sharing::detach(&env, native));
-            }
-        });
-    }
-    // SAFETY: `env` is the current call's env; the hook is a plain function
-    // and its argument the env itself, which outlives the hook's run.
-    let status = unsafe { sys::napi_add_env_cleanup_hook(env.raw(), Some(teardown), env.raw().cast()) };
-    if status != sys::Status::napi_ok {
-        let _ = HOOKED.try_with(|h| h.set(false));
-    }
 }

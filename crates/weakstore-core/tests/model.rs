@@ -4,12 +4,12 @@
 //! delivery batch must hand out exactly the cells the model says fired.
 //!
 //! Finalization is driven through exactly the protocol the Node binding
-//! uses (`src/api.rs`): registrations in batches without tokens (the
-//! model keeps tokens, as the JavaScript layer does), unregistration by
-//! `(registry, cell)` pairs through `unregister_many`, two-step delivery
-//! (`begin_delivery`, operations of the batch's callbacks, then
-//! `finish_delivery`), and `drop_registry`, any of them in the middle of a
-//! batch.
+//! uses (`src/finalization_api.rs`, `src/delivery_api.rs`): registrations
+//! in batches without tokens (the model keeps tokens, as the JavaScript
+//! layer does), unregistration by `(registry, cell)` pairs through
+//! `unregister_many`, two-step delivery (`begin_delivery`, operations of
+//! the batch's callbacks, then `finish_delivery`), and `drop_registry`,
+//! any of them in the middle of a batch.
 //!
 //! Fields use a few names, so objects move through shapes, back to a
 //! parent shape when their last key is deleted, and into dictionary mode

@@ -1,8 +1,10 @@
-//! The exported functions, one per store operation.
+//! The exported store lifecycle: create a store, share it, attach another
+//! thread to it, and let go of it (`closeStore`, or `destroyStore` once V8
+//! collected the `Store`).
 //!
-//! Arguments arrive validated by the JavaScript layer where that is cheap
-//! (handles are live and of this store, keys are strings); everything is
-//! checked again here, because no JavaScript input may crash the process.
+//! A thread's use of a store is an attachment in that thread's table
+//! (`crate::stores`); the store itself is shared by every thread attached
+//! to it (`crate::sharing`).
 
 use std::sync::Arc;
 
@@ -10,9 +12,9 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use weakstore_core::Config;
 
+use crate::attachments;
 use crate::delivery::PumpFn;
 use crate::errors::{core_error, range_error};
-use crate::ids::{parse_id, parse_u32};
 use crate::sharing::{self, SharedStore};
 use crate::stores;
 
@@ -75,9 +77,9 @@ pub fn attach_store(env: &Env, key: f64, secret: String, pump: Function<u32, ()>
 }
 
 fn attach(env: &Env, shared: Arc<SharedStore>, pump: PumpFn) -> u32 {
-    crate::wrappers::hook_teardown(env);
+    attachments::hook_teardown(env);
     let index = stores::next_index();
-    let got = stores::insert(sharing::attachment(shared, index, pump, stores::next_serial()));
+    let got = stores::insert(attachments::attachment(shared, index, pump, stores::next_serial()));
     debug_assert_eq!(got, index);
     index
 }
@@ -116,7 +118,7 @@ pub fn store_key(env: &Env, store: u32) -> Result<f64> {
 #[napi(catch_unwind)]
 pub fn destroy_store(env: &Env, store: u32) -> Result<()> {
     if let Some(native) = stores::remove(store) {
-        drop(sharing::detach(env, native));
+        drop(attachments::detach(env, native));
     }
     Ok(())
 }
@@ -128,77 +130,6 @@ pub fn destroy_store(env: &Env, store: u32) -> Result<()> {
 /// Any other thread's close is done on return (`null`).
 #[napi(catch_unwind)]
 pub fn close_store(env: &Env, store: u32) -> Option<AsyncTask<sharing::Closing>> {
-    let last = stores::remove(store).and_then(|native| sharing::detach(env, native))?;
+    let last = stores::remove(store).and_then(|native| attachments::detach(env, native))?;
     Some(AsyncTask::new(sharing::Closing(Some(last))))
-}
-
-/// Drops the roots of handles released during the job that has ended
-/// (`releaseHandle` with `defer`).
-#[napi(catch_unwind)]
-pub fn drop_deferred(env: &Env, store: u32) -> Result<()> {
-    stores::with(env, store, |e| {
-        let ids = std::mem::take(&mut *e.deferred.borrow_mut());
-        e.store.unroot_many(ids);
-        Ok(())
-    })
-}
-
-#[napi(catch_unwind)]
-pub fn new_registry(env: &Env, store: u32) -> Result<u32> {
-    stores::with(env, store, |e| Ok(e.store.new_registry(e.owner)))
-}
-
-#[napi(catch_unwind)]
-pub fn drop_registry(store: u32, registry: u32) {
-    // The store may already be gone (closed, or collected before the
-    // registry's finalizer ran): nothing left to drop then, and nothing to
-    // throw.
-    stores::try_with_store(store, |e| e.store.drop_registry(registry));
-}
-
-/// Registers a batch: `triples` holds `[registry, target, held]` per
-/// registration, `held` an object id or -1 (unregister tokens are kept by
-/// the JavaScript layer). Returns one cell id per registration, `u32::MAX`
-/// where the core refused it (a dead target or a dropped registry: the
-/// JavaScript layer rules both out, so a refusal is a weakstore bug,
-/// reported there rather than thrown mid-batch).
-#[napi(catch_unwind)]
-pub fn register_many(env: &Env, store: u32, triples: Float64ArraySlice) -> Result<Uint32Array> {
-    if !triples.len().is_multiple_of(3) {
-        return range_error(env, "registerMany: expected [registry, target, held] triples");
-    }
-    stores::with(env, store, |e| {
-        let cells = triples
-            .chunks_exact(3)
-            .map(|t| {
-                let (Some(registry), Some(target)) = (parse_u32(t[0]), parse_id(t[1])) else {
-                    return u32::MAX;
-                };
-                let held = if t[2] < 0.0 {
-                    None
-                } else {
-                    match parse_id(t[2]) {
-                        Some(held) => Some(held),
-                        None => return u32::MAX,
-                    }
-                };
-                e.store.register(registry, target, held).unwrap_or(u32::MAX)
-            })
-            .collect::<Vec<u32>>();
-        Ok(Uint32Array::new(cells))
-    })
-}
-
-/// Removes cells named by `[registry, cell]` pairs (the JavaScript layer
-/// keeps object tokens itself and batches their unregistrations); returns
-/// how many were removed.
-#[napi(catch_unwind)]
-pub fn unregister_many(env: &Env, store: u32, pairs: Float64ArraySlice) -> Result<u32> {
-    if !pairs.len().is_multiple_of(2) {
-        return range_error(env, "unregisterMany: expected [registry, cell] pairs");
-    }
-    stores::with(env, store, |e| {
-        let cells = pairs.chunks_exact(2).filter_map(|p| Some((parse_u32(p[0])?, parse_u32(p[1])?)));
-        Ok(e.store.unregister_many(cells) as u32)
-    })
 }
