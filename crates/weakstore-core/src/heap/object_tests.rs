@@ -103,7 +103,7 @@ proptest! {
     }
 
     #[test]
-    fn many_keys_match_the_model(ops in ops(3 * MAX_KEYS as u16, 400), by_id in any::<bool>()) {
+    fn many_keys_match_the_model(ops in ops(3 * MAX_KEYS as u16, if cfg!(miri) { 150 } else { 400 }), by_id in any::<bool>()) {
         run(&ops, by_id);
     }
 }
