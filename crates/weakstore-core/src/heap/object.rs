@@ -87,8 +87,9 @@ pub(crate) struct Side {
     pub(crate) cells: Vec<u32>,
     pub(crate) stale_cells: usize,
     pub(crate) entries: Vec<Entry>,
-    /// The fields, in dictionary mode; `None` in shaped mode.
-    dict: Option<Dict>,
+    /// The fields, in dictionary mode; `None` in shaped mode. Boxed, so
+    /// that a side box made for the weak side alone stays small.
+    dict: Option<Box<Dict>>,
 }
 
 impl Object {
@@ -136,14 +137,14 @@ impl Object {
     }
 
     fn fields(&self) -> Fields<'_> {
-        match self.side.as_ref().and_then(|s| s.dict.as_ref()) {
+        match self.side.as_ref().and_then(|s| s.dict.as_deref()) {
             Some(d) => Fields::Dict(d),
             None => Fields::Shaped(&self.values),
         }
     }
 
     fn dict_mut(&mut self) -> Option<&mut Dict> {
-        self.side.as_mut().and_then(|s| s.dict.as_mut())
+        self.side.as_mut().and_then(|s| s.dict.as_deref_mut())
     }
 
     /// Runs `f` on the value of each field.
@@ -323,7 +324,7 @@ impl Object {
                 }
             });
         }
-        self.side_mut().dict = Some(d);
+        self.side_mut().dict = Some(Box::new(d));
         self.measure() as isize - before
     }
 
