@@ -3,7 +3,7 @@
 # "Miri, ThreadSanitizer and valgrind"). Detects UB, data races on non-atomic
 # memory, leaks and deadlocks under Miri's own thread scheduler.
 #
-#   bash ci/miri.sh                  # lib, store, ephemeron, pins, owners, model, stress
+#   bash ci/miri.sh                  # lib, store, ephemeron, shapes, pins, owners, model, stress
 #   bash ci/miri.sh --test store     # anything after the script name goes to `cargo miri test`
 #
 # Env (all optional):
@@ -51,6 +51,7 @@ run --lib
 # cover it).
 run --test store -- --skip many_registrations_on_one_target_unregister_and_fire_exactly
 run --test ephemeron
+run --test shapes
 run --test pins
 run --test owners
 run --test model

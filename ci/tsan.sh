@@ -4,7 +4,7 @@
 # (-Zbuild-std) so its atomics and locks are instrumented too; without that
 # TSan reports false races inside std.
 #
-#   bash ci/tsan.sh                # stress (TSAN_REPEAT times), store, ephemeron, pins, owners, faults, memory_cap
+#   bash ci/tsan.sh                # stress (TSAN_REPEAT times), store, ephemeron, pins, owners, shapes, faults, memory_cap
 #   TSAN_REPEAT=10 WEAKSTORE_STRESS_OPS=200000 bash ci/tsan.sh
 #
 # Exits non-zero on the first TSan report (halt_on_error=1, exit code 66)
@@ -33,8 +33,8 @@ for i in $(seq 1 "${TSAN_REPEAT:-3}"); do
   echo "=== tsan stress run $i ok in $((SECONDS - start))s (WEAKSTORE_STRESS_OPS=${WEAKSTORE_STRESS_OPS:-100000 default})" >&2
 done
 start=$SECONDS
-cargo_tsan --test store --test ephemeron --test pins --test owners
-echo "=== tsan store + ephemeron ok in $((SECONDS - start))s" >&2
+cargo_tsan --test store --test ephemeron --test pins --test owners --test shapes
+echo "=== tsan store + ephemeron + shapes ok in $((SECONDS - start))s" >&2
 # Cycles on whatever helpers could start, retried attempts, the byte cap.
 start=$SECONDS
 cargo_tsan --features fault-injection --test faults --test memory_cap
