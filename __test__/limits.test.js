@@ -225,9 +225,20 @@ test('maxBytes works from a worker of a shared store', async () => {
   await store.close()
 })
 
-test('without a cap, a value the system cannot allocate is a catchable ERR_WEAKSTORE_OUT_OF_MEMORY, in and out', { skip: process.platform !== 'linux' }, () => {
+// Node 22's V8 (12.4) aborts the child itself, most runs, committing its
+// young generation once the buffers have taken the address space ("Committing
+// semi space failed"), before or after weakstore refuses one: a V8 abort no
+// JavaScript can catch, with or without weakstore's change of 2026-12-07
+// (ca314e1 fails the same way). Node 20, 24 and 26 pass.
+const V8_ABORTS_UNDER_RLIMIT_AS = process.versions.node.startsWith('22.')
+
+test('without a cap, a value the system cannot allocate is a catchable ERR_WEAKSTORE_OUT_OF_MEMORY, in and out', {
+  skip: process.platform !== 'linux' ? 'Linux only (ulimit -v)' : V8_ABORTS_UNDER_RLIMIT_AS && 'Node 22: V8 aborts under the address-space limit (see above)',
+}, () => {
   // A child process under a 2 GiB address-space limit stores 64 MiB buffers
-  // until the system refuses one, then reads them back.
+  // until the system refuses one, then reads them back. V8's young
+  // generation is kept at 1 MiB, so that its commits fit in what the
+  // refused buffer left.
   const { spawnSync } = require('node:child_process')
   const child = `
     const { Store } = require(${JSON.stringify(require('node:path').join(__dirname, '..'))})
@@ -258,7 +269,7 @@ test('without a cap, a value the system cannot allocate is a catchable ERR_WEAKS
       process.stdout.write(JSON.stringify(result))
     })()
   `
-  const run = spawnSync('bash', ['-c', 'ulimit -v 2097152 && exec "$0" -e "$1"', process.execPath, child], { encoding: 'utf8' })
+  const run = spawnSync('bash', ['-c', 'ulimit -v 2097152 && exec "$0" --max-semi-space-size=1 -e "$1"', process.execPath, child], { encoding: 'utf8' })
   assert.equal(run.signal, null, `the child was killed by ${run.signal}: ${run.stderr.slice(-2000)}`)
   assert.equal(run.status, 0, run.stderr.slice(-2000))
   const result = JSON.parse(run.stdout)

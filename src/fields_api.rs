@@ -10,7 +10,7 @@
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use weakstore_core::{FieldKey, Store, Value};
+use weakstore_core::{try_copy, FieldKey, Store, Value};
 
 use crate::errors::core_error;
 use crate::ids::{key_id, object_id};
@@ -83,15 +83,24 @@ pub fn set_ref_at(env: &Env, store: u32, id: f64, key: f64, target: f64) -> Resu
 /// shared store, as `[id, 1]`: rooted already, since another thread could
 /// remove the edge and let the object die before JavaScript roots it.
 fn read<'k>(env: &Env, e: &NativeStore, id: weakstore_core::ObjId, key: impl FieldKey<'k>) -> Result<Out> {
-    if e.store.is_shared() {
-        return match e.store.get_rooted(id, key) {
+    // One lookup copies the value out under the object's lock: a buffer
+    // straight into the vector the JavaScript `Buffer` takes over (one
+    // copy, not two), a shared store's reference not at all (it needs its
+    // root taken under that lock: `get_rooted` below).
+    let shared = e.store.is_shared();
+    let copied = e.store.with_field(id, key, |v| match v {
+        None => Ok(Some(Out::Undefined)),
+        Some(Value::Bytes(b)) => try_copy(b).map(|copy| Some(Out::Buffer(copy))),
+        Some(Value::Ref(_)) if shared => Ok(None),
+        Some(v) => v.try_clone().map(|v| Some(Out::Value(v))),
+    });
+    match copied {
+        Ok(Ok(Some(out))) => Ok(out.canonical(env, e)),
+        Ok(Ok(None)) => match e.store.get_rooted(id, key) {
             Ok(v) => Ok(Out::rooted(env, e, v)),
             Err(err) => core_error(env, GET, err),
-        };
-    }
-    match e.store.get(id, key) {
-        Ok(v) => Ok(v.map_or(Out::Undefined, Out::Value).canonical(env, e)),
-        Err(err) => core_error(env, GET, err),
+        },
+        Ok(Err(err)) | Err(err) => core_error(env, GET, err),
     }
 }
 

@@ -117,6 +117,8 @@ fn string(env: &Env, where_: &str, value: Unknown) -> Result<Str> {
 pub enum Out {
     Undefined,
     Value(Value),
+    /// A buffer's bytes, copied once: the `Buffer` takes the vector over.
+    Buffer(Vec<u8>),
     /// An ephemeron value the JavaScript side holds: `[]`.
     External,
     /// A reference whose object has a live canonical handle: the handle.
@@ -172,6 +174,7 @@ impl ToNapiValue for Out {
                 Out::Value(Value::BigInt(b)) => {
                     BigInt::to_napi_value(env, BigInt { sign_bit: b.negative, words: b.words.into_vec() })
                 }
+                Out::Buffer(bytes) => Buffer::to_napi_value(env, Buffer::from(bytes)),
                 Out::Value(Value::Bytes(b)) => match weakstore_core::try_copy(&b) {
                     // The buffer takes the copy over (no second copy).
                     Ok(copy) => Buffer::to_napi_value(env, Buffer::from(copy)),
