@@ -12,14 +12,14 @@ const CLOSED = { name: 'TypeError', code: 'ERR_WEAKSTORE_CLOSED' }
 const threads = () => (fs.existsSync('/proc/self/task') ? fs.readdirSync('/proc/self/task').length : null)
 
 /**
- * The thread count once it is back to `expected`, or what it is after
- * 200 ms. A joined thread can stay listed in /proc for a moment after the
+ * The thread count once it is back to `expected` or below, or what it is
+ * after 200 ms. A joined thread can stay listed in /proc for a moment after the
  * join returns (the kernel releases its task entry afterwards), longer on a
  * loaded machine. (That close() joins before it returns is proven without
  * timing by the core's `close_waits_for_the_collector_...` test.)
  */
 async function threadsSettled(expected) {
-  for (let i = 0; i < 200 && threads() !== expected; i++) await new Promise((resolve) => setTimeout(resolve, 1))
+  for (let i = 0; i < 200 && threads() > expected; i++) await new Promise((resolve) => setTimeout(resolve, 1))
   return threads()
 }
 
@@ -37,7 +37,7 @@ test('close() stops the collector thread and frees every object before it resolv
   assert.equal(store.closed, true)
   assert.equal(store.close(), closing, 'close() is idempotent')
   await closing
-  if (before !== null) assert.equal(await threadsSettled(before), before, 'a collector thread outlived close()')
+  if (before !== null) assert.ok(await threadsSettled(before) <= before, 'a collector thread outlived close()')
   assert.throws(() => store.alloc(), CLOSED)
   assert.throws(() => store.stats(), CLOSED)
   await assert.rejects(store.collect(), CLOSED)
@@ -124,7 +124,9 @@ test('many stores opened and closed leave no thread behind', async () => {
     store.alloc({ i }).set('n', i)
     await store.close()
   }
-  if (before !== null) assert.equal(await threadsSettled(before), before)
+  // At most as many as before: a thread of an earlier test's store that
+  // was still listed when `before` was counted may be gone by now.
+  if (before !== null) assert.ok(await threadsSettled(before) <= before, `${threads()} threads, ${before} before`)
 })
 
 test('close() lets go of the held values of the registrations it dropped', async (t) => {
