@@ -10,43 +10,20 @@
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
-use weakstore_core::{Config, NoopHost, ObjId, Store, Value, WakeLatch};
+use weakstore_core::{ObjId, Store, Value, WakeLatch};
 
-/// A manual store whose collector yields at every phase change: voluntary
-/// switch points there cost loom no preemptions, so every model explores
-/// mutator operations landing between any two phases.
+mod loom_common;
+
+use loom_common::store_with_threads;
+
+/// A store with one collector thread (see `loom_common`).
 fn store() -> Store {
     store_with_threads(1)
 }
 
-/// As [`store`], with `threads` collector threads.
-fn store_with_threads(threads: usize) -> Store {
-    let yield_at_phases: weakstore_core::PhaseObserver = std::sync::Arc::new(|_| thread::yield_now());
-    Store::new(
-        Config {
-            threads,
-            budget_bytes: usize::MAX,
-            growth_percent: 0,
-            manual: true,
-            background: false,
-            max_bytes: usize::MAX,
-            on_phase: Some(yield_at_phases),
-        },
-        NoopHost,
-    )
-}
-
 fn model(f: impl Fn() + Sync + Send + 'static) {
     static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(2);
-    }
-    // The longest single execution, not the number explored: setting up
-    // a graph takes the key table's and the shape tree's locks once per
-    // new key, on top of each object's own.
-    builder.max_branches = 10_000;
-    builder.check(move || {
+    loom_common::builder().check(move || {
         RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         f()
     });
@@ -135,18 +112,7 @@ fn root_add_and_remove_against_root_scanning() {
                 thread::yield_now();
             })
         };
-        let s = Arc::new(Store::new(
-            Config {
-                threads: 1,
-                budget_bytes: usize::MAX,
-                growth_percent: 0,
-                manual: true,
-                background: false,
-                max_bytes: usize::MAX,
-                on_phase: Some(observer),
-            },
-            NoopHost,
-        ));
+        let s = Arc::new(loom_common::store_observed(1, observer));
         let holder = obj(&s);
         let a = obj(&s);
         let b = obj(&s);

@@ -5,20 +5,14 @@
 //! under which `weakstore_core::faults` is built).
 #![cfg(loom)]
 
-use loom::thread;
+mod loom_common;
+
+use loom_common::store_with_threads;
 use weakstore_core::faults::{limit_thread_starts, refuse_every_nth_thread_start};
-use weakstore_core::{Config, NoopHost, ObjId, Store, Value};
+use weakstore_core::{ObjId, Value};
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(2);
-    }
-    // The longest single execution, not the number explored: setting up
-    // a graph takes the key table's and the shape tree's locks once per
-    // new key, on top of each object's own.
-    builder.max_branches = 10_000;
-    builder.check(f);
+    loom_common::builder().check(f);
     limit_thread_starts(None);
 }
 
@@ -34,17 +28,7 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
 fn helpers_that_cannot_start_leave_the_cycle_to_those_that_did() {
     model(|| {
         refuse_every_nth_thread_start(2);
-        let yield_at_phases: weakstore_core::PhaseObserver = std::sync::Arc::new(|_| thread::yield_now());
-        let config = Config {
-            threads: 3,
-            budget_bytes: usize::MAX,
-            growth_percent: 0,
-            manual: true,
-            background: false,
-            max_bytes: usize::MAX,
-            on_phase: Some(yield_at_phases),
-        };
-        let s = Store::new(config, NoopHost);
+        let s = store_with_threads(3);
         let root = s.alloc(Vec::new()).unwrap();
         let kids: Vec<ObjId> = (0..5).map(|_| s.alloc(Vec::new()).unwrap()).collect();
         for (i, &kid) in kids.iter().enumerate() {
