@@ -87,6 +87,11 @@ impl Dict {
         self.index = index;
     }
 
+    /// The number of live entries.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len() - self.holes
+    }
+
     /// The live entries, in insertion order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&Str, &Value)> {
         self.entries.iter().flatten().map(|(k, v)| (k, v))

@@ -93,16 +93,15 @@ pub(crate) struct Side {
 }
 
 impl Object {
-    /// An object without fields.
-    pub(crate) fn new(shapes: &Shapes) -> Object {
-        let _ = shapes;
+    /// An object without fields (the empty shape, no allocation).
+    pub(crate) fn new() -> Object {
         Object { values: Values::new(), side: None }
     }
 
     /// An object with `fields`; later duplicates win, as in an object
     /// literal.
     pub(crate) fn with_fields(shapes: &Shapes, fields: Vec<(Box<str>, Admitted)>) -> Object {
-        let mut object = Object::new(shapes);
+        let mut object = Object::new();
         for (name, value) in fields {
             let key = Key::Name(&name, shapes.keys.find(&name));
             // A duplicate name's earlier value: no barrier needed, the
@@ -180,7 +179,7 @@ impl Object {
     pub(crate) fn len(&self) -> usize {
         match self.fields() {
             Fields::Shaped(values) => values.len(),
-            Fields::Dict(d) => d.iter().count(),
+            Fields::Dict(d) => d.len(),
         }
     }
 

@@ -45,7 +45,7 @@ fn key<'a>(shapes: &Shapes, name: &'a str, by_id: bool) -> Key<'a> {
 
 fn run(ops: &[Op], by_id: bool) {
     let shapes = Shapes::new();
-    let mut object = Object::new(&shapes);
+    let mut object = Object::new();
     let mut model: Vec<(String, Value)> = Vec::new();
     let mut bytes = object.measure() as isize;
     for op in ops {
@@ -112,7 +112,7 @@ proptest! {
 fn objects_with_the_same_keys_share_one_shape() {
     let shapes = Shapes::new();
     let make = || {
-        let mut o = Object::new(&shapes);
+        let mut o = Object::new();
         for k in ["i", "next"] {
             let _ = o.insert(&shapes, Key::Name(k, shapes.keys.find(k)), Admitted::unchecked(Value::Null));
         }
@@ -127,7 +127,7 @@ fn objects_with_the_same_keys_share_one_shape() {
 #[test]
 fn deleting_the_last_key_returns_to_the_shared_parent_and_others_make_a_dictionary() {
     let shapes = Shapes::new();
-    let mut o = Object::new(&shapes);
+    let mut o = Object::new();
     for k in ["a", "b", "c"] {
         let _ = o.insert(&shapes, Key::Name(k, shapes.keys.find(k)), Admitted::unchecked(Value::Null));
     }
@@ -142,7 +142,7 @@ fn deleting_the_last_key_returns_to_the_shared_parent_and_others_make_a_dictiona
 #[test]
 fn past_the_key_cap_an_object_is_a_dictionary() {
     let shapes = Shapes::new();
-    let mut o = Object::new(&shapes);
+    let mut o = Object::new();
     for i in 0..=MAX_KEYS {
         let n = format!("k{i}");
         let _ = o.insert(&shapes, Key::Name(&n, shapes.keys.find(&n)), Admitted::unchecked(Value::Number(i as f64)));

@@ -116,7 +116,7 @@ impl Values {
     pub(crate) fn push(&mut self, shape: Arc<Shape>, value: Value) {
         let len = self.len();
         debug_assert_eq!(shape.len(), len + 1);
-        let (new, offset) = layout(len + 1);
+        let (new, _) = layout(len + 1);
         let ptr = if len == 0 {
             // SAFETY: `new` has a non-zero size (a header at least).
             unsafe { alloc::alloc(new) }
@@ -143,7 +143,6 @@ impl Values {
         // values and is not initialised yet (the shape now says `len + 1`:
         // it is written before anything reads the values).
         unsafe { self.data().add(len).write(value) };
-        debug_assert_eq!(offset, layout(0).1);
     }
 
     /// Removes the last value, going back to `parent` (the current
