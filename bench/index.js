@@ -15,6 +15,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
+const { machine } = require('./machine')
 const { performance } = require('node:perf_hooks')
 
 // gc() is needed (benchmarks 4 and 5 time it); re-run ourselves with it.
@@ -489,22 +490,6 @@ function table(rows) {
   const line = (cells) => '| ' + cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ') + ' |'
   const sep = '|' + widths.map((w, i) => (right.has(i) ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|') + '|'
   return [line(head), sep, ...body.map(line)].join('\n')
-}
-
-function machine() {
-  const cpu = (() => {
-    try {
-      const m = /^model name\s*:\s*(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))
-      return m ? m[1] : os.cpus()[0]?.model
-    } catch {
-      return os.cpus()[0]?.model
-    }
-  })()
-  return {
-    node: process.version, v8: process.versions.v8, platform: `${process.platform}-${process.arch}`,
-    cpu, nproc: os.availableParallelism ? os.availableParallelism() : os.cpus().length,
-    memGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
-  }
 }
 
 /** Which build was measured: the others rebuild the addon while we work. */

@@ -20,6 +20,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
+const { machine } = require('./machine')
 const { performance } = require('node:perf_hooks')
 
 // gc() is needed (the memory section measures after full collections);
@@ -758,21 +759,6 @@ async function runChild(job) {
   if (m === null) throw new Error(`unknown child job ${job}`)
   const out = m[1] === 'memory' ? await memoryChild(m[2], m[3]) : treesChild(m[2])
   process.stdout.write(JSON.stringify(out) + '\n')
-}
-
-function machine() {
-  const cpu = (() => {
-    try {
-      const m = /^model name\s*:\s*(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))
-      return m ? m[1] : os.cpus()[0]?.model
-    } catch {
-      return os.cpus()[0]?.model
-    }
-  })()
-  return {
-    node: process.version, v8: process.versions.v8, platform: `${process.platform}-${process.arch}`,
-    cpu, nproc: os.availableParallelism ? os.availableParallelism() : os.cpus().length,
-  }
 }
 
 async function main() {
