@@ -133,6 +133,8 @@ export interface StoreStats {
   phase: 'idle' | 'scan-roots' | 'mark' | 'process-weak' | 'sweep' | 'deliver'
   /** Canonical handles this thread tracks: live, or collected by V8 and not yet finalized by Node. */
   handles: number
+  /** Roots this thread's open scopes hold. */
+  scopedRoots: number
   /** Named roots (`pin`), of every thread. */
   pins: number
   /** Shapes (key layouts shared by objects with the same keys in the same order) the store has made; capped at 8,192, past which new layouts are kept in dictionary mode. */
@@ -170,6 +172,14 @@ export class Store implements AsyncDisposable {
    * `Set`, `Date`, `Buffer`, …).
    */
   alloc(fields?: Record<string, FieldValue>): Handle
+  /**
+   * A scope: handles that are released together, each without a finalizer
+   * (see `Scope`). Without `fn`, the open scope, to `close()` (or `using`).
+   * With `fn`, calls `fn(scope)` and closes the scope when `fn` returns or
+   * throws, or when the promise it returns settles; returns what `fn` returns.
+   */
+  scope(): Scope
+  scope<R>(fn: (scope: Scope) => R): R
   /**
    * Lets the calling job end, lets V8 collect dead handle wrappers (when
    * `global.gc` is exposed), runs a full cycle and delivers this thread's
@@ -253,6 +263,30 @@ export class Handle implements Disposable {
   release(): void
   [Symbol.dispose](): void
   readonly [Symbol.toStringTag]: 'Handle'
+}
+
+/**
+ * Handles that are released together. A scoped handle works as any handle;
+ * its root belongs to its scope, a reference read through it (`get`) comes
+ * back as a handle of the same scope, and releasing it drops its own root
+ * only. Within a scope an object has one handle; the canonical handle
+ * (`store.alloc()`, `deref()`) is another object: `escape()` gives it.
+ */
+export class Scope implements Disposable {
+  private constructor()
+  /** Allocates an object, as `Store.prototype.alloc`; its handle belongs to this scope. */
+  alloc(fields?: Record<string, FieldValue>): Handle
+  /** This scope's handle of the object `handle` names (a live handle of the same store). */
+  handle(handle: Handle): Handle
+  /** The canonical handle of the object `handle` names: it outlives the scope. */
+  escape(handle: Handle): Handle
+  /** Handles this scope holds. */
+  readonly size: number
+  readonly closed: boolean
+  /** Releases every handle of this scope. Idempotent. */
+  close(): void
+  [Symbol.dispose](): void
+  readonly [Symbol.toStringTag]: 'Scope'
 }
 
 /** The built-in `WeakRef`, for handles. */

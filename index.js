@@ -10,8 +10,9 @@
 require('./lib/load')
 const { Store } = require('./lib/store')
 const { Handle } = require('./lib/handle')
+const { Scope } = require('./lib/scope')
 const { WeakRef } = require('./lib/weakref')
 const { FinalizationRegistry } = require('./lib/finalization')
 const { WeakMap, WeakSet } = require('./lib/weakmap')
 
-module.exports = { Store, Handle, WeakRef, FinalizationRegistry, WeakMap, WeakSet }
+module.exports = { Store, Handle, Scope, WeakRef, FinalizationRegistry, WeakMap, WeakSet }

@@ -4,5 +4,5 @@ import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 const weakstore = require('./index.js')
 
-export const { Store, Handle, WeakRef, FinalizationRegistry, WeakMap, WeakSet } = weakstore
+export const { Store, Handle, Scope, WeakRef, FinalizationRegistry, WeakMap, WeakSet } = weakstore
 export default weakstore

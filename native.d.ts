@@ -20,6 +20,12 @@ export declare function adoptHandle(store: number, id: number, handle: unknown):
 export declare function allocHandle(store: number, handle: unknown): number
 
 /**
+ * Allocates an empty object rooted in place `place` of scope `scope`;
+ * returns its id.
+ */
+export declare function allocScoped(store: number, scope: number, place: number): number
+
+/**
  * Attaches the calling thread to the shared store `key` if `secret` is
  * its secret (a value of `share()`); returns its index in this thread's
  * table.
@@ -38,6 +44,9 @@ export declare function beginDelivery(store: number): Float64Array
  * (`Store.attach` in a thread that has the store attached already).
  */
 export declare function checkShared(key: number, secret: string): void
+
+/** Closes scope `scope`: every root its handles still hold is dropped. */
+export declare function closeScope(store: number, scope: number): void
 
 /**
  * Closes this thread's use of a store; the last thread to let go closes
@@ -159,12 +168,27 @@ export declare function get(store: number, id: number, key: string): null | bool
 /** The value of the field with key id `key` (see [`read`]). */
 export declare function getAt(store: number, id: number, key: number): null | boolean | number | string | bigint | Buffer | object | [number] | [number, 1] | undefined
 
+/**
+ * The value of field `key` read through a scoped handle; a reference's
+ * root goes in place `place` of scope `scope` (see the module docs).
+ */
+export declare function getScoped(store: number, scope: number, place: number, id: number, key: string): null | boolean | number | string | bigint | Buffer | [bigint] | undefined
+
+/** The value of the field with key id `key` for a scoped handle. */
+export declare function getScopedAt(store: number, scope: number, place: number, id: number, key: number): null | boolean | number | string | bigint | Buffer | [bigint] | undefined
+
 /** The live canonical handle of object `id`, or `null`. */
 export declare function handleOf(store: number, id: number): object | null
 
 export declare function has(store: number, id: number, key: string): boolean
 
 export declare function hasAt(store: number, id: number, key: number): boolean
+
+/**
+ * Roots object `id` until the current job ends (KeepDuringJob for a
+ * scoped handle: `dropDeferred` drops it); whether it was still alive.
+ */
+export declare function keepForJob(store: number, id: number): boolean
 
 export declare function keys(store: number, id: number): Array<string>
 
@@ -173,6 +197,9 @@ export declare function lastCycle(store: number): CycleFigures
 export declare function newRegistry(store: number): number
 
 export declare function newTable(store: number): number
+
+/** Opens a scope; returns its number. */
+export declare function openScope(store: number): number
 
 /** One step of a `whyAlive` path, as the binding hands it to `lib/`. */
 export interface PathStep {
@@ -222,6 +249,12 @@ export declare function registerMany(store: number, triples: Float64Array): Uint
  */
 export declare function releaseHandle(store: number, id: number, defer: boolean): boolean
 
+/**
+ * Drops the root in place `place` of scope `scope` (a scoped handle's
+ * `release()`); nothing if it was dropped already.
+ */
+export declare function releaseScoped(store: number, scope: number, place: number): void
+
 /** Requests a full cycle; returns its number. */
 export declare function requestCollection(store: number): number
 
@@ -231,6 +264,12 @@ export declare function requestCollection(store: number): number
  * object was collected.
  */
 export declare function rootHandle(store: number, id: number, handle: unknown): object | null
+
+/**
+ * Roots object `id` in place `place` of scope `scope`; whether it was
+ * still alive (if not, the place stays free).
+ */
+export declare function rootScoped(store: number, scope: number, place: number, id: number): boolean
 
 /** Sentinels finalized on this thread so far. */
 export declare function sentinelsSeen(): number
@@ -328,6 +367,8 @@ export interface StoreStats {
    * by Node.
    */
   handles: number
+  /** Roots this thread's open scopes hold (see `Store.prototype.scope`). */
+  scopedRoots: number
   /** Named roots (`pin`), of every thread. */
   pins: number
   /** Shapes (key layouts shared by objects) the store has made. */

@@ -50,8 +50,8 @@ function invalidValue(message) {
   return withCode(new TypeError(message), 'ERR_INVALID_ARG_VALUE')
 }
 
-function released(where) {
-  return withCode(new TypeError(`${where}: this handle was released; it can no longer be used`), 'ERR_WEAKSTORE_RELEASED')
+function released(where, why = 'was released') {
+  return withCode(new TypeError(`${where}: this handle ${why}; it can no longer be used`), 'ERR_WEAKSTORE_RELEASED')
 }
 
 function closed(where) {

@@ -56,6 +56,11 @@ let keptOf
 let setKept
 let selfRefOf
 let existingSelfRef
+let scopeOf
+
+/** A scoped handle's use after its scope closed. */
+const scopeClosed = (where) =>
+  released(where, 'was released when its scope closed (scope.escape(handle) gives one that outlives the scope)')
 
 class Handle {
   #state
@@ -66,16 +71,23 @@ class Handle {
   // The job (StoreState.job) in which deref() or new WeakRef() last
   // returned or targeted this handle: KeepDuringJob, see StoreState.keep.
   #kept = -1
-  // Its SelfRef, once a WeakRef needed one.
+  // Its SelfRef, once a WeakRef needed one (canonical handles only).
   #self = undefined
+  // The ScopeRoots (lib/scope.js) that owns its root, or null for the
+  // canonical handle, whose root the wrapper cache tracks; and its place
+  // in that scope's record.
+  #scope
+  #place
 
-  constructor(key, state, id) {
+  constructor(key, state, id, scope = null, place = 0) {
     if (key !== CONSTRUCT) {
       throw withCode(new TypeError('Handle is not constructible: create handles with store.alloc()'), 'ERR_ILLEGAL_CONSTRUCTOR')
     }
     this.#state = state
     this.#id = id
     this.#key = id
+    this.#scope = scope
+    this.#place = place
   }
 
   static {
@@ -88,12 +100,17 @@ class Handle {
         throw invalidThis(`Handle.prototype.${where}`, 'a weakstore Handle', self)
       }
       if (self.#id === 0) throw released(`Handle.prototype.${where}`)
+      if (self.#scope !== null && !self.#scope.open) throw scopeClosed(`Handle.prototype.${where}`)
       if (self.#state.closing !== null) throw closed(`Handle.prototype.${where}`)
       return self.#id
     }
     // Brand-checked accessors for the rest of the package; `undefined` for
     // anything that is not a Handle, 0 for a released one.
-    idOf = (h) => (h !== null && typeof h === 'object' && #id in h ? h.#id : undefined)
+    idOf = (h) => {
+      if (h === null || typeof h !== 'object' || !(#id in h)) return undefined
+      return h.#scope === null || h.#scope.open ? h.#id : 0
+    }
+    scopeOf = (h) => h.#scope
     stateOf = (h) => h.#state
     keyOf = (h) => (h !== null && typeof h === 'object' && #key in h ? h.#key : undefined)
     markReleased = (h) => {
@@ -148,11 +165,16 @@ class Handle {
     return this
   }
 
-  /** The value of field `key`, or undefined. Handles come back canonical. */
+  /**
+   * The value of field `key`, or undefined. A reference comes back as the
+   * canonical handle of its object, or, read through a scoped handle, as
+   * that scope's handle.
+   */
   get(key) {
     const id = liveId(this, 'get')
     const st = this.#state
     const k = st.keyIds.get(key)
+    if (this.#scope !== null) return scopedGet(this.#scope, id, k, key)
     let value
     if (k !== undefined) value = native.getAt(st.index, id, k)
     else {
@@ -205,13 +227,19 @@ class Handle {
   /** Whether this handle was released. */
   get released() {
     if (!isObject(this) || !(#id in this)) throw invalidThis('Handle.prototype.released', 'a weakstore Handle', this)
-    return this.#id === 0
+    return this.#id === 0 || (this.#scope !== null && !this.#scope.open)
   }
 
-  /** Drops this handle's root now. Idempotent. */
+  /**
+   * Drops this handle's root now (a scoped handle's: the roots its scope
+   * took for it). Idempotent.
+   */
   release() {
     if (!isObject(this) || !(#id in this)) throw invalidThis('Handle.prototype.release', 'a weakstore Handle', this)
-    if (this.#id !== 0) this.#state.release(this, this.#id)
+    if (this.#id === 0) return
+    if (this.#scope === null) return this.#state.release(this, this.#id)
+    markReleased(this)
+    this.#scope.release(this.#place)
   }
 
   [Symbol.dispose]() {
@@ -225,7 +253,7 @@ class Handle {
    */
   [inspect.custom](depth, options, inspect) {
     if (!isObject(this) || !(#id in this)) return this
-    if (this.#id === 0) return options.stylize('Handle <released>', 'special')
+    if (this.#id === 0 || (this.#scope !== null && !this.#scope.open)) return options.stylize('Handle <released>', 'special')
     if (this.#state.closing !== null) return options.stylize('Handle <closed>', 'special')
     if (depth < 0) return options.stylize('[Handle]', 'special')
     const limit = options.depth === null ? Infinity : depth
@@ -252,10 +280,30 @@ class Handle {
 
 }
 
+/**
+ * Handle.prototype.get through a handle of scope `scope`: one native call
+ * reads the field and, for a reference, roots its object in the scope's
+ * next place (src/scope_api.rs), returning its id as a bigint; a bigint
+ * value comes boxed, as [value].
+ */
+function scopedGet(scope, id, k, key) {
+  const st = scope.st
+  let value
+  if (k !== undefined) value = native.getScopedAt(st.index, scope.number, scope.next, id, k)
+  else {
+    if (typeof key !== 'string') throw typeError('Handle.prototype.get', 'a string key', key)
+    if (!key.isWellFormed()) return undefined // no stored key can match
+    value = native.getScoped(st.index, scope.number, scope.next, id, key)
+  }
+  if (typeof value === 'bigint') return scope.took(Number(value))
+  return Array.isArray(value) ? value[0] : value
+}
+
 Object.defineProperty(Handle.prototype, Symbol.toStringTag, {
   value: 'Handle', writable: false, enumerable: false, configurable: true,
 })
 
 module.exports = {
   Handle, CONSTRUCT, idOf, keyOf, stateOf, markReleased, setId, keptOf, setKept, selfRefOf, existingSelfRef,
+  scopeOf,
 }

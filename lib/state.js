@@ -19,7 +19,7 @@
 const native = require('../native.js')
 const { Registrations } = require('./registrations')
 const { Delivery } = require('./delivery')
-const { Handle, CONSTRUCT, markReleased, setId, keptOf, setKept } = require('./handle')
+const { Handle, CONSTRUCT, idOf, markReleased, setId, keptOf, setKept, scopeOf } = require('./handle')
 
 /** The index of a closed store: no store has it (see StoreState.close). */
 const CLOSED = 0xffffffff
@@ -118,6 +118,9 @@ class StoreState {
    * current job ends, even if `h` is released.
    */
   keep(h) {
+    // A scoped handle's root goes when its scope closes, which may be
+    // within the job: the job takes a root of its own, once.
+    if (scopeOf(h) !== null && keptOf(h) !== this.job && native.keepForJob(this.index, idOf(h))) this.deferred = true
     setKept(h, this.job)
     if (!this.keepQueued) {
       this.keepQueued = true

@@ -1,18 +1,17 @@
 'use strict'
 // Store: one off-heap object store with its own collector threads.
 
-const { inspect, types } = require('node:util')
+const { inspect } = require('node:util')
 const { isMainThread, threadId } = require('node:worker_threads')
 const native = require('../native.js')
-const { V8WeakRef, V8FinalizationRegistry } = require('./builtins')
+const { V8FinalizationRegistry } = require('./builtins')
 const { isObject, typeError, invalidThis, invalidValue, rangeError, released, closed } = require('./errors')
 const { idOf, stateOf: handleState } = require('./handle')
 const { StoreState, nextTurn } = require('./state')
 const { pumpStore, forgetStore } = require('./delivery')
 const sharing = require('./sharing')
-const { WeakRef } = require('./weakref')
-const { FinalizationRegistry } = require('./finalization')
-const { WeakMap, WeakSet } = require('./weakmap')
+const { allocWith } = require('./fields')
+const { openScope } = require('./scope')
 
 // When a Store (and every handle, WeakRef and registry that could reach
 // it) is gone, this thread's use of the native store ends: its roots and
@@ -54,25 +53,6 @@ function defaultSnapshotName() {
   const date = `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}`
   const time = `${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`
   return `Store-${date}-${time}-${process.pid}-${threadId}-${p(++snapshots, 3)}.heapsnapshot`
-}
-
-/**
- * Whether alloc() takes `fields` (an object that is not a handle). It
- * copies the own enumerable properties, so it refuses arrays (not
- * supported yet) and objects whose contents are not their own properties:
- * a Map's entries, a Date's time, a Buffer's bytes, an Error's message, a
- * weak collection, a Store. Plain and null-prototype objects pass at once;
- * instances of other classes by these checks.
- */
-function isFields(fields) {
-  const proto = Object.getPrototypeOf(fields)
-  if (proto === Object.prototype || proto === null) return true
-  return !(Array.isArray(fields) || types.isMap(fields) || types.isSet(fields) || types.isWeakMap(fields) ||
-    types.isWeakSet(fields) || types.isDate(fields) || types.isRegExp(fields) || types.isPromise(fields) ||
-    types.isNativeError(fields) || types.isAnyArrayBuffer(fields) || types.isArrayBufferView(fields) ||
-    types.isBoxedPrimitive(fields) || fields instanceof V8WeakRef || fields instanceof V8FinalizationRegistry ||
-    fields instanceof WeakRef || fields instanceof FinalizationRegistry || fields instanceof WeakMap ||
-    fields instanceof WeakSet || stateOf(fields) !== undefined)
 }
 
 /** collect()'s steps; close() waits for them (StoreState.collects). */
@@ -143,24 +123,32 @@ class Store {
    */
   alloc(fields = undefined) {
     const st = openState(this, 'alloc')
-    if (fields === undefined || fields === null) return st.alloc()
-    if (typeof fields !== 'object' || idOf(fields) !== undefined || !isFields(fields)) {
-      throw typeError('Store.prototype.alloc', 'a plain object of fields (or nothing)', fields)
-    }
-    // Every field is read before anything is allocated: a getter that
-    // throws, or closes the store, leaves nothing behind.
-    const keys = Object.keys(fields)
-    const values = new Array(keys.length)
-    for (let i = 0; i < keys.length; i++) values[i] = fields[keys[i]]
-    if (st.closing !== null) throw closed('Store.prototype.alloc')
-    const h = st.alloc()
+    return allocWith('Store.prototype.alloc', st, fields, () => st.alloc())
+  }
+
+  /**
+   * A scope: handles that are released together (lib/scope.js). Without
+   * `fn`, the open Scope, to close() (or `using`). With `fn`, calls
+   * `fn(scope)` and closes the scope when `fn` returns, throws, or, if it
+   * returns a promise, when that settles; returns what `fn` returns.
+   */
+  scope(fn = undefined) {
+    const st = openState(this, 'scope')
+    if (fn !== undefined && typeof fn !== 'function') throw typeError('Store.prototype.scope', 'a function (or nothing)', fn)
+    const scope = openScope(st)
+    if (fn === undefined) return scope
+    let result
     try {
-      for (let i = 0; i < keys.length; i++) h.set(keys[i], values[i])
+      result = fn(scope)
+      if (isObject(result) && typeof result.then === 'function') {
+        return Promise.resolve(result).finally(() => scope.close())
+      }
     } catch (err) {
-      h.release()
+      scope.close()
       throw err
     }
-    return h
+    scope.close()
+    return result
   }
 
   /**

@@ -8,8 +8,8 @@
 //! (`crate::sharing`).
 //!
 //! Roots are per thread: every root a thread's JavaScript owns is recorded
-//! in its attachment (a tracked handle's root, a root deferred to the end
-//! of the job), and every registration belongs to the thread's owner
+//! in its attachment (a tracked handle's root, a scoped handle's root, a
+//! root deferred to the end of the job), and every registration belongs to the thread's owner
 //! number. `detach` drops them all, which is how a thread that closes the
 //! store, drops it, or ends lets go of what it kept alive.
 //!
@@ -55,6 +55,7 @@ pub fn detach(env: &Env, native: NativeStore) -> Option<SharedStore> {
     // are all untracked here.
     let mut roots = wrappers::untrack_all(env, &native);
     roots.append(&mut native.deferred.borrow_mut());
+    roots.append(&mut native.scopes.borrow_mut().drain());
     native.store.unroot_many(roots);
     native.store.drop_owner(native.owner);
     for (_, table) in native.tables.borrow_mut().drain() {

@@ -23,7 +23,10 @@ use crate::stores;
 /// The root sets the calling thread can name: its handles, the store's
 /// pins, and the objects it keeps for the current job.
 fn root_sets(e: &stores::NativeStore, thread: String) -> RootSets {
-    let handles = e.wrappers.borrow().ids();
+    let mut handles = e.wrappers.borrow().ids();
+    handles.extend(e.scopes.borrow().ids());
+    handles.sort_unstable_by_key(|id| id.index());
+    handles.dedup();
     RootSets { handles: vec![(thread, handles)], pins: e.store.pinned_objects(), job: e.deferred.borrow().clone() }
 }
 

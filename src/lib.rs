@@ -7,7 +7,7 @@
 //!
 //! The exported functions live in the `*_api.rs` modules, one concept each,
 //! much as the core's `store/` is split: `store_api` (create, share,
-//! attach, close), `fields_api`, `handle_api` (handles and their roots),
+//! attach, close), `fields_api`, `handle_api` (handles and their roots), `scope_api` (scoped handles),
 //! `pins_api`, `finalization_api`, `delivery_api` (the pump's calls and
 //! collection requests), `ephemeron_api`, `stats_api`, `inspect_api`, and,
 //! for tests only, `faults_api` and `phase_gate_api`. The other modules
@@ -46,6 +46,8 @@ mod phase_gate;
 mod phase_gate_api;
 mod pins_api;
 mod secret;
+mod scope_api;
+mod scoped;
 mod sentinels;
 mod sharing;
 mod stats_api;

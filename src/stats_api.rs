@@ -116,6 +116,8 @@ pub struct StoreStats {
     /// This thread's tracked handles: live, or dead and not yet finalized
     /// by Node.
     pub handles: f64,
+    /// Roots this thread's open scopes hold (see `Store.prototype.scope`).
+    pub scoped_roots: f64,
     /// Named roots (`pin`), of every thread.
     pub pins: f64,
     /// Shapes (key layouts shared by objects) the store has made.
@@ -151,6 +153,7 @@ pub fn stats(env: &Env, store: u32) -> Result<StoreStats> {
             phase: s.phase.to_owned(),
             last_cycle: s.last_cycle.into(),
             handles: e.wrappers.borrow().len() as f64,
+            scoped_roots: e.scopes.borrow().roots() as f64,
             pins: s.pins as f64,
             shapes: s.shapes as f64,
             shape_bytes: s.shape_bytes as f64,

@@ -24,6 +24,7 @@ use weakstore_core::ObjId;
 use crate::delivery::Wake;
 use crate::errors::{type_error, CLOSED};
 use crate::sharing::SharedStore;
+use crate::scoped::Scopes;
 use crate::tracked::Wrappers;
 
 /// A store as this thread's binding holds it: the shared store, and what
@@ -47,6 +48,8 @@ pub struct NativeStore {
     /// Roots of released handles kept until the end of the job
     /// (KeepDuringJob), dropped by `dropDeferred`.
     pub deferred: RefCell<Vec<ObjId>>,
+    /// The open scopes' roots (see `crate::scoped`).
+    pub scopes: RefCell<Scopes>,
 }
 
 impl NativeStore {
@@ -60,6 +63,7 @@ impl NativeStore {
             wrappers: Default::default(),
             serial,
             deferred: Default::default(),
+            scopes: Default::default(),
         }
     }
 

@@ -159,18 +159,29 @@ impl Store {
 
     /// A copy of field `key`; a `Ref` comes with a root owned by the caller.
     pub fn get_rooted<'k>(&self, id: ObjId, key: impl FieldKey<'k>) -> Result<Option<Value>> {
+        self.with_field_rooted(id, key, |v| v.map(Value::try_clone).transpose())?
+    }
+
+    /// Runs `f` on field `key` of `id` as [`Store::with_field`] does; if the
+    /// field is a `Ref`, its object gets a root owned by the caller first.
+    pub fn with_field_rooted<'k, R>(
+        &self,
+        id: ObjId,
+        key: impl FieldKey<'k>,
+        f: impl FnOnce(Option<&Value>) -> R,
+    ) -> Result<R> {
         let key = key.resolve(self);
         let state = self.shared.phase.read();
         let slot = self.live_slot(id, &state)?;
         let object = slot.lock_live(id).ok_or(Error::Dead(id))?;
-        let value = object.get(&self.shared.shapes, key).map(Value::try_clone).transpose()?;
-        if let Some(child) = value.as_ref().and_then(Value::as_ref) {
+        let value = object.get(&self.shared.shapes, key);
+        if let Some(child) = value.and_then(Value::as_ref) {
             // The edge is still in place (we hold the parent's lock), so the
             // child is alive and, after marking, marked.
             let child_slot = self.shared.table.live(child).ok_or(Error::Dead(child))?;
             self.add_root(child_slot, child, &state);
         }
-        Ok(value)
+        Ok(f(value))
     }
 
     /// Whether `id` has field `key`.
