@@ -300,6 +300,25 @@ function buildStoreSmall(store, n) {
   return ns
 }
 
+/** The same list built in a scope: scope.alloc(fields) + set + release; the head escapes. */
+function buildStoreScoped(store, n) {
+  const t0 = now()
+  const head = store.scope((scope) => {
+    let prev = null
+    for (let i = 0; i < n; i++) {
+      const h = scope.alloc({ i })
+      h.set('next', prev)
+      if (prev !== null) prev.release()
+      prev = h
+    }
+    return scope.escape(prev)
+  })
+  const ns = ((now() - t0) * 1e6) / n
+  check(head.get('i') === n - 1 && store.stats().objects === n && store.stats().scopedRoots === 0, 'store build in a scope')
+  head.release()
+  return ns
+}
+
 function buildStoreWide(store, n) {
   const t0 = now()
   const head = storeListWide(store, n)
@@ -332,11 +351,14 @@ async function building() {
   const v8Small = await measure(() => buildV8Small(BUILD_N))
   const storeSmall = await measure(() => buildStoreSmall(store, BUILD_N), store)
   row(`${SHAPES.small}: alloc + set('next') + release vs literal`, 'ns/object', v8Small.median, storeSmall.median)
+  log(`2. building ${SHAPES.small} in a scope`)
+  const storeScoped = await measure(() => buildStoreScoped(store, BUILD_N), store)
+  row(`${SHAPES.small}: the same in a scope (scope.alloc)`, 'ns/object', v8Small.median, storeScoped.median)
   log(`2. building ${SHAPES.wide}`)
   const v8Wide = await measure(() => buildV8Wide(BUILD_N))
   const storeWide = await measure(() => buildStoreWide(store, BUILD_N), store)
   row(`${SHAPES.wide}: alloc + set('next') + release vs literal`, 'ns/object', v8Wide.median, storeWide.median)
-  results.sections.building.details = { v8Small, storeSmall, v8Wide, storeWide }
+  results.sections.building.details = { v8Small, storeSmall, storeScoped, v8Wide, storeWide }
   await store.close()
   printTable('building', 'V8')
 }
@@ -409,6 +431,26 @@ async function calls() {
     check(s === n, 'get() of a reference')
     return ns
   })
+  await pair('get() of a reference through a scoped handle, + release() vs Map.get of an object', 'getRefScoped', () => {
+    let s = 0
+    const t0 = now()
+    for (let i = 0; i < n; i++) if (m.get('peer') === peer) s++
+    const ns = perCall(t0)
+    check(s === n, 'Map.get of an object')
+    return ns
+  }, () => store.scope((scope) => {
+    const sa = scope.handle(a)
+    let s = 0
+    const t0 = now()
+    for (let i = 0; i < n; i++) {
+      const p = sa.get('peer')
+      if (p.released === false) s++
+      p.release()
+    }
+    const ns = perCall(t0)
+    check(s === n && store.stats().scopedRoots === 1, 'scoped get() of a reference')
+    return ns
+  }))
   await pair('has() vs Map.has', 'has', () => {
     let s = 0
     const t0 = now()
@@ -636,7 +678,7 @@ function v8Check(node) {
   return node.left === null ? 1 : 1 + v8Check(node.left) + v8Check(node.right)
 }
 
-/** A tree of store objects; returns the root's handle (the only one left). */
+/** A tree of store objects (from a Store or a Scope); returns the root's handle (the only one left). */
 function storeTree(store, depth) {
   const node = store.alloc()
   if (depth > 0) {
@@ -652,8 +694,9 @@ function storeTree(store, depth) {
 
 /**
  * itemCheck over store objects. get() returns the child's canonical
- * handle, which nobody else holds (each node has one parent and its
- * builder released it), so it is released once its subtree is walked.
+ * handle (through a scoped handle, a new handle of its scope), which
+ * nobody else holds (each node has one parent and its builder released
+ * it), so it is released once its subtree is walked.
  */
 function storeCheck(node) {
   const left = node.get('left')
@@ -663,6 +706,26 @@ function storeCheck(node) {
   left.release()
   right.release()
   return c
+}
+
+/**
+ * The same program with scoped handles (Store.prototype.scope): a tree is
+ * built and walked in a scope of its own, whose close releases its root;
+ * storeTree and storeCheck run unchanged on scoped handles (a scoped
+ * handle's get() returns a handle of its scope).
+ */
+function storeTreesScoped(store, maxDepth, lines) {
+  lines.push(store.scope((scope) => storeCheck(storeTree(scope, maxDepth + 1))))
+  const outer = store.scope()
+  const longLived = storeTree(outer, maxDepth)
+  for (let depth = 4; depth <= maxDepth; depth += 2) {
+    const iterations = 1 << (maxDepth - depth + 4)
+    let c = 0
+    for (let i = 0; i < iterations; i++) c += store.scope((scope) => storeCheck(storeTree(scope, depth)))
+    lines.push(c)
+  }
+  lines.push(storeCheck(longLived))
+  outer.close()
 }
 
 /**
@@ -683,7 +746,7 @@ function peakRss() {
 
 function treesChild(kind) {
   const maxDepth = TREES_DEPTH
-  const store = kind === 'store' ? newStore() : null
+  const store = kind === 'v8' ? null : newStore()
   // Written out twice (not through callbacks) so each version is the
   // plain program.
   const lines = []
@@ -698,6 +761,8 @@ function treesChild(kind) {
       lines.push(c)
     }
     lines.push(v8Check(longLived))
+  } else if (kind === 'scoped') {
+    storeTreesScoped(store, maxDepth, lines)
   } else {
     const stretch = storeTree(store, maxDepth + 1)
     lines.push(storeCheck(stretch))
@@ -738,14 +803,20 @@ async function trees() {
   const v8 = child('trees-v8')
   log(`5. binary-trees ${TREES_DEPTH}: store objects`)
   const store = child('trees-store')
+  log(`5. binary-trees ${TREES_DEPTH}: store objects, scoped handles`)
+  const scoped = child('trees-scoped')
   const expected = JSON.stringify(expectedChecks(TREES_DEPTH))
   check(JSON.stringify(v8.checks) === expected, `V8 binary-trees check sums ${JSON.stringify(v8.checks)}, expected ${expected}`)
   check(JSON.stringify(store.checks) === JSON.stringify(v8.checks),
     `store binary-trees check sums ${JSON.stringify(store.checks)}, V8's ${JSON.stringify(v8.checks)}`)
+  check(JSON.stringify(scoped.checks) === JSON.stringify(v8.checks),
+    `scoped binary-trees check sums ${JSON.stringify(scoped.checks)}, V8's ${JSON.stringify(v8.checks)}`)
   row('time', 'ms', v8.ms, store.ms, 'check sums equal')
+  row('time, scoped handles', 'ms', v8.ms, scoped.ms, 'check sums equal')
   row('peak RSS (VmHWM)', 'MB', v8.peakRssBytes / 1e6, store.peakRssBytes / 1e6,
     `resourceUsage().maxRSS: ${fmt(v8.maxRssBytes / 1e6)} / ${fmt(store.maxRssBytes / 1e6)} MB (see peakRss())`)
-  results.sections.trees.details = { v8, store }
+  row('peak RSS, scoped handles', 'MB', v8.peakRssBytes / 1e6, scoped.peakRssBytes / 1e6)
+  results.sections.trees.details = { v8, store, scoped }
   printTable('trees', 'V8')
 }
 
@@ -755,7 +826,7 @@ const SECTIONS = { memory, building, calls, fields, trees }
 const NAMES = Object.keys(SECTIONS)
 
 async function runChild(job) {
-  const m = /^(memory|trees)-(store|v8)(?:-(small|wide))?$/.exec(job)
+  const m = /^(memory|trees)-(store|scoped|v8)(?:-(small|wide))?$/.exec(job)
   if (m === null) throw new Error(`unknown child job ${job}`)
   const out = m[1] === 'memory' ? await memoryChild(m[2], m[3]) : treesChild(m[2])
   process.stdout.write(JSON.stringify(out) + '\n')

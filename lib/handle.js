@@ -2,11 +2,12 @@
 // Handle: the JavaScript face of one store object.
 //
 // A live, unreleased Handle is a *root*: it owns one root count on its
-// object in the native store. There is at most one Handle per live object
-// per thread (the canonical wrapper, tracked by the binding's wrapper
-// cache, src/wrappers/), so `a.get('peer') === b` holds while b's
-// wrapper lives. When V8 collects a Handle, a Node-API finalizer drops its
-// root; `release()` drops it at once.
+// object in the native store. There is at most one canonical Handle per
+// live object per thread (tracked by the binding's wrapper cache,
+// src/wrappers/), so `a.get('peer') === b` holds while b's wrapper lives.
+// When V8 collects a canonical Handle, a Node-API finalizer drops its
+// root; `release()` drops it at once. A scoped Handle (lib/scope.js) has
+// its root owned by its scope instead, and is not canonical.
 
 const { inspect } = require('node:util')
 const native = require('../native.js')

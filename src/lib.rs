@@ -45,9 +45,9 @@ mod phase_gate;
 #[cfg(feature = "test-hooks")]
 mod phase_gate_api;
 mod pins_api;
-mod secret;
 mod scope_api;
 mod scoped;
+mod secret;
 mod sentinels;
 mod sharing;
 mod stats_api;

@@ -23,8 +23,8 @@ use weakstore_core::ObjId;
 
 use crate::delivery::Wake;
 use crate::errors::{type_error, CLOSED};
-use crate::sharing::SharedStore;
 use crate::scoped::Scopes;
+use crate::sharing::SharedStore;
 use crate::tracked::Wrappers;
 
 /// A store as this thread's binding holds it: the shared store, and what

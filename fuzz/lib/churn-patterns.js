@@ -502,7 +502,9 @@ const patterns = {
   },
 }
 
-// The object model's own patterns (shapes, dictionary mode).
+// The object model's own patterns (shapes, dictionary mode), and
 Object.assign(patterns, require('./churn-shapes').patterns)
+// Scopes' (handles released together).
+Object.assign(patterns, require('./churn-scopes').patterns)
 
 module.exports = { patterns }
