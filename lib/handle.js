@@ -249,8 +249,8 @@ class Handle {
 
   /**
    * `util.inspect` / `console.log`: the fields, like an object's, nested to
-   * the usual depth, a cycle as `[Circular]`. Reading a field that holds a
-   * handle makes (or finds) that object's canonical handle, as `get` does.
+   * the usual depth, a cycle as `[Circular]`. The nested objects are read
+   * through scoped handles, released when the printing is done.
    */
   [inspect.custom](depth, options, inspect) {
     if (!isObject(this) || !(#id in this)) return this
@@ -258,25 +258,32 @@ class Handle {
     if (this.#state.closing !== null) return options.stylize('Handle <closed>', 'special')
     if (depth < 0) return options.stylize('[Handle]', 'special')
     const limit = options.depth === null ? Infinity : depth
-    const views = new Map() // handle -> its view, so that a cycle shows as [Circular]
-    const view = (h, level) => {
-      let v = views.get(h)
-      if (v !== undefined) return v
-      v = new HandleView()
-      views.set(h, v)
-      if (level > limit) {
-        // Beyond the depth inspect prints [Handle] for an object with keys
-        // (and Handle {} for one without): the keys are enough.
-        for (const key of h.keys()) field(v, key, undefined)
+    // The walk reads through a scope of its own, closed when it is done:
+    // printing makes no canonical handle and leaves no root behind.
+    const scope = require('./scope').openScope(this.#state)
+    try {
+      const views = new Map() // object id -> its view, so that a cycle shows as [Circular]
+      const view = (h, level) => {
+        let v = views.get(h.#key)
+        if (v !== undefined) return v
+        v = new HandleView()
+        views.set(h.#key, v)
+        if (level > limit) {
+          // Beyond the depth inspect prints [Handle] for an object with keys
+          // (and Handle {} for one without): the keys are enough.
+          for (const key of h.keys()) field(v, key, undefined)
+          return v
+        }
+        for (const key of h.keys()) {
+          const value = h.get(key)
+          field(v, key, idOf(value) !== undefined ? view(value, level + 1) : value)
+        }
         return v
       }
-      for (const key of h.keys()) {
-        const value = h.get(key)
-        field(v, key, idOf(value) !== undefined ? view(value, level + 1) : value)
-      }
-      return v
+      return inspect(view(scope.handle(this), 0), { ...options, depth: options.depth === null ? null : depth })
+    } finally {
+      scope.close()
     }
-    return inspect(view(this, 0), { ...options, depth: options.depth === null ? null : depth })
   }
 
 }

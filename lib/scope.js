@@ -64,6 +64,8 @@ class ScopeRoots {
 }
 
 let rootsOf
+
+const scopeClosedError = (where) => withCode(new Error(`${where}: this scope was closed`), 'ERR_WEAKSTORE_SCOPE_CLOSED')
 // Required on first use: fields.js requires store.js, which requires this module.
 let allocWithFn = null
 const allocWith = (where, st, fields, make) => (allocWithFn ??= require('./fields').allocWith)(where, st, fields, make)
@@ -88,9 +90,7 @@ class Scope {
   /** An open scope's roots and its store's state, for method `where`. */
   static #open(self, where) {
     const roots = rootsOf(self, where)
-    if (!roots.open) {
-      throw withCode(new Error(`Scope.prototype.${where}: this scope was closed`), 'ERR_WEAKSTORE_SCOPE_CLOSED')
-    }
+    if (!roots.open) throw scopeClosedError(`Scope.prototype.${where}`)
     if (roots.st.closing !== null) throw closed(`Scope.prototype.${where}`)
     return roots
   }
@@ -99,8 +99,11 @@ class Scope {
   alloc(fields = undefined) {
     const roots = Scope.#open(this, 'alloc')
     const st = roots.st
-    return allocWith('Scope.prototype.alloc', st, fields,
-      () => roots.took(native.allocScoped(st.index, roots.number, roots.next)))
+    return allocWith('Scope.prototype.alloc', st, fields, () => {
+      // Reading `fields` ran getters, which may have closed the scope.
+      if (!roots.open) throw scopeClosedError('Scope.prototype.alloc')
+      return roots.took(native.allocScoped(st.index, roots.number, roots.next))
+    })
   }
 
   /** A new handle of this scope for the object `handle` (a live handle of the same store) names. */

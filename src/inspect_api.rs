@@ -20,13 +20,15 @@ use weakstore_core::{Inspector, ObjId, RootSets};
 use crate::ids::object_id;
 use crate::stores;
 
-/// The root sets the calling thread can name: its handles, the store's
+/// The root sets the calling thread can name: its handles (canonical and
+/// scoped), the store's
 /// pins, and the objects it keeps for the current job.
 fn root_sets(e: &stores::NativeStore, thread: String) -> RootSets {
+    // An object once per root: a canonical handle's, and each scoped
+    // handle's (the core counts them off the object's root count).
     let mut handles = e.wrappers.borrow().ids();
     handles.extend(e.scopes.borrow().ids());
     handles.sort_unstable_by_key(|id| id.index());
-    handles.dedup();
     RootSets { handles: vec![(thread, handles)], pins: e.store.pinned_objects(), job: e.deferred.borrow().clone() }
 }
 
