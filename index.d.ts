@@ -94,10 +94,16 @@ export interface RootStep {
   id: number
 }
 
-/** A step of a `whyAlive` path: the previous object's field `field` holds object `id`. */
+/**
+ * A step of a `whyAlive` path: the previous object's field `field` holds
+ * object `id`. With `count`, a run of `count` steps through fields named
+ * `field` (each object of the run holds the next in its field `field`),
+ * ending at object `id`.
+ */
 export interface FieldStep {
   field: string
   id: number
+  count?: number
 }
 
 /** A step of a `whyAlive` path: the previous object is a live key of a `WeakMap`/`WeakSet` whose value is object `id`. */

@@ -210,6 +210,8 @@ export interface PathStep {
   pin?: string
   /** The field that leads to this step's object. */
   field?: string
+  /** For a run of more than one step through `field`: its length. */
+  count?: number
   /** The ephemeron table whose entry leads to this step's object. */
   table?: number
   /** This step's object. */

@@ -4,12 +4,14 @@
 // JavaScript objects of the same shape; time, file size, and the event
 // loop's longest gap while each runs (docs/BENCHMARKS.md, "Inspection").
 //
-//   node --expose-gc --max-old-space-size=16384 bench/inspect.js [N=1000000] [runs=3]
+//   node --expose-gc --max-old-space-size=16384 bench/inspect.js [N=1000000] [runs=3] [tree|list]
 //
 // The graph: a binary tree (object i holds its children 2i+1 and 2i+2 in
-// fields `left`/`right`, and a `name`); only the root and the last object
-// have handles, and whyAlive of the last one (not counting its own handle)
-// finds the path down the whole depth.
+// fields `left`/`right`, and a `name`), or with `list` a linked list
+// (object i holds object i+1 in `next`, and a `name`); only the first and
+// the last object have handles, and whyAlive of the last one (not counting
+// its own handle) finds the path down the whole depth: 20 steps in the
+// tree of a million, a million in the list (returned as one run).
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
@@ -18,6 +20,7 @@ const { Store } = require('..')
 
 const N = Number(process.argv[2] ?? 1_000_000)
 const RUNS = Number(process.argv[3] ?? 3)
+const LIST = process.argv[4] === 'list'
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weakstore-inspect-bench-'))
 
 /** Runs `fn` (async) while a timer loop measures the longest gap between its ticks. */
@@ -44,13 +47,14 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const mb = (bytes) => (bytes / 2 ** 20).toFixed(1)
 
 async function main() {
-  console.log(`N = ${N.toLocaleString()}, ${RUNS} runs, medians (min–max)`)
+  console.log(`N = ${N.toLocaleString()}, ${LIST ? 'a list' : 'a binary tree'}, ${RUNS} runs, medians (min–max)`)
   const store = new Store({ manual: true })
   const handles = new Array(N)
   let t = performance.now()
   for (let i = 0; i < N; i++) {
     handles[i] = store.alloc({ name: `node ${i}` })
-    if (i > 0) handles[(i - 1) >> 1].set(i % 2 ? 'left' : 'right', handles[i])
+    if (LIST && i > 0) handles[i - 1].set('next', handles[i])
+    else if (i > 0) handles[(i - 1) >> 1].set(i % 2 ? 'left' : 'right', handles[i])
   }
   for (let i = 1; i < N - 1; i++) handles[i].release() // the last keeps its handle: whyAlive asks through it
   const last = handles[N - 1]
@@ -65,7 +69,8 @@ async function main() {
     rows.snapshot.push({ ms: s.ms, gap: s.maxGap, size: fs.statSync(file).size })
     fs.rmSync(file)
     const w = await withGaps(() => store.whyAlive(last))
-    rows.why.push({ ms: w.ms, gap: w.maxGap, steps: w.result.length })
+    const steps = w.result.reduce((n, s) => n + (s.count ?? 1), 0)
+    rows.why.push({ ms: w.ms, gap: w.maxGap, steps })
   }
   await store.close()
 
@@ -73,8 +78,9 @@ async function main() {
   t = performance.now()
   const objects = new Array(N)
   for (let i = 0; i < N; i++) {
-    objects[i] = { name: `node ${i}`, left: null, right: null }
-    if (i > 0) objects[(i - 1) >> 1][i % 2 ? 'left' : 'right'] = objects[i]
+    objects[i] = LIST ? { name: `node ${i}`, next: null } : { name: `node ${i}`, left: null, right: null }
+    if (LIST && i > 0) objects[i - 1].next = objects[i]
+    else if (i > 0) objects[(i - 1) >> 1][i % 2 ? 'left' : 'right'] = objects[i]
   }
   const tree = objects[0]
   objects.length = 0
@@ -85,7 +91,7 @@ async function main() {
     rows.v8.push({ ms: s.ms, gap: s.maxGap, size: fs.statSync(file).size })
     fs.rmSync(file)
   }
-  if (tree.left === undefined) console.log('unreachable')
+  if (tree.name === undefined) console.log('unreachable')
 
   const show = (label, xs) => {
     const ms = xs.map((x) => x.ms)

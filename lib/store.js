@@ -339,7 +339,7 @@ class Store {
         if (s.pin !== undefined) return { root: s.root, pin: s.pin, id: s.id }
         return { root: s.root, id: s.id }
       }
-      if (s.field !== undefined) return { field: s.field, id: s.id }
+      if (s.field !== undefined) return s.count === undefined ? { field: s.field, id: s.id } : { field: s.field, id: s.id, count: s.count }
       const ref = st.tables.get(s.table)
       return { ephemeron: ref && ref.deref(), table: s.table, id: s.id }
     })

@@ -103,6 +103,8 @@ pub struct PathStep {
     pub pin: Option<String>,
     /// The field that leads to this step's object.
     pub field: Option<String>,
+    /// For a run of more than one step through `field`: its length.
+    pub count: Option<u32>,
     /// The ephemeron table whose entry leads to this step's object.
     pub table: Option<u32>,
     /// This step's object.
@@ -127,14 +129,34 @@ impl Task for WhyTask {
                     RootKind::Held => "held",
                     RootKind::Other => "other",
                 };
-                PathStep { root: Some(root.to_owned()), thread, pin, field: None, table: None, id: id.bits() as f64 }
+                PathStep {
+                    root: Some(root.to_owned()),
+                    thread,
+                    pin,
+                    field: None,
+                    count: None,
+                    table: None,
+                    id: id.bits() as f64,
+                }
             }
-            Step::Field { key, id } => {
-                PathStep { root: None, thread: None, pin: None, field: Some(key), table: None, id: id.bits() as f64 }
-            }
-            Step::Ephemeron { table, id } => {
-                PathStep { root: None, thread: None, pin: None, field: None, table: Some(table), id: id.bits() as f64 }
-            }
+            Step::Field { key, id, count } => PathStep {
+                root: None,
+                thread: None,
+                pin: None,
+                field: Some(key),
+                count: (count > 1).then_some(count),
+                table: None,
+                id: id.bits() as f64,
+            },
+            Step::Ephemeron { table, id } => PathStep {
+                root: None,
+                thread: None,
+                pin: None,
+                field: None,
+                count: None,
+                table: Some(table),
+                id: id.bits() as f64,
+            },
         };
         Ok(output.map(|steps| steps.into_iter().map(step).collect()))
     }

@@ -49,8 +49,8 @@ fn why_alive_finds_the_shortest_path_and_ignores_the_handle_asked_about() {
         path,
         vec![
             Step::Root { kind: RootKind::Handle, thread: Some("main".into()), pin: None, id: holder },
-            Step::Field { key: "mid".into(), id: mid },
-            Step::Field { key: "t".into(), id: target },
+            Step::Field { key: "mid".into(), id: mid, count: 1 },
+            Step::Field { key: "t".into(), id: target, count: 1 },
         ]
     );
     // Without the holder, only the longer path is left.
@@ -189,7 +189,30 @@ fn a_pinned_object_is_alive_because_of_its_pin() {
         path,
         vec![
             Step::Root { kind: RootKind::Pin, thread: None, pin: Some("catalog".into()), id: holder },
-            Step::Field { key: "child".into(), id: child },
+            Step::Field { key: "child".into(), id: child, count: 1 },
+        ]
+    );
+}
+
+#[test]
+fn why_alive_folds_a_run_of_the_same_field_into_one_step() {
+    let store = manual(1);
+    let e = obj(&store, &[]);
+    let d = obj(&store, &[("child", Value::Ref(e))]);
+    let c = obj(&store, &[("next", Value::Ref(d))]);
+    let b = obj(&store, &[("next", Value::Ref(c))]);
+    let a = obj(&store, &[("next", Value::Ref(b))]);
+    for id in [b, c, d] {
+        store.unroot(id).unwrap();
+    }
+    let g = store.inspector().graph();
+    let path = why_alive(&g, &handles(&[e, a]), e).unwrap();
+    assert_eq!(
+        path,
+        vec![
+            Step::Root { kind: RootKind::Handle, thread: Some("main".into()), pin: None, id: a },
+            Step::Field { key: "next".into(), id: d, count: 3 },
+            Step::Field { key: "child".into(), id: e, count: 1 },
         ]
     );
 }

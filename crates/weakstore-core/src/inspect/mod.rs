@@ -22,7 +22,6 @@
 pub mod path;
 pub mod snapshot;
 
-use std::collections::HashMap;
 
 use crate::id::ObjId;
 use crate::shared::Shared;
@@ -131,9 +130,11 @@ struct RawEdge {
 }
 
 /// Distinct strings, numbered in order of arrival (one allocation each).
+/// Hashed with hashbrown's default (foldhash): with SipHash, hashing the
+/// names of a 4,000,000-object snapshot took 13 % of writing it.
 #[derive(Default)]
 struct Interner {
-    index: HashMap<Box<str>, u32>,
+    index: hashbrown::HashMap<Box<str>, u32>,
 }
 
 impl Interner {

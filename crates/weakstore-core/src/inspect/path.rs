@@ -47,12 +47,16 @@ pub enum Step {
         /// The root object.
         id: ObjId,
     },
-    /// A field of the previous object holds the next.
+    /// A field of the previous object holds the next; with `count` n > 1,
+    /// a run of n steps through fields of that same key, ending at `id`
+    /// (object k of the run holds object k + 1 in its field `key`).
     Field {
         /// The field's key.
         key: String,
-        /// The object it holds.
+        /// The object it holds (the run's last).
         id: ObjId,
+        /// How many steps through `key` in a row (1: a single step).
+        count: u32,
     },
     /// The previous object is a live key of an ephemeron table whose value
     /// is the next.
@@ -159,10 +163,19 @@ pub fn why_alive(g: &Graph, sets: &RootSets, target: ObjId) -> Option<Vec<Step>>
             break;
         }
         let id = g.ids[n as usize];
-        steps.push(match g.edge_kind[p as usize] {
-            EdgeKind::Field => Step::Field { key: g.strings[g.edge_name[p as usize] as usize].to_string(), id },
-            EdgeKind::Ephemeron(table) => Step::Ephemeron { table, id },
-        });
+        match g.edge_kind[p as usize] {
+            EdgeKind::Field => {
+                let name = &*g.strings[g.edge_name[p as usize] as usize];
+                // Walking back, the step already taken is the next one: the
+                // same key again lengthens its run (a list's million `next`
+                // fields come back as one step, not a million).
+                match steps.last_mut() {
+                    Some(Step::Field { key, count, .. }) if key.as_str() == name && *count < u32::MAX => *count += 1,
+                    _ => steps.push(Step::Field { key: name.to_owned(), id, count: 1 }),
+                }
+            }
+            EdgeKind::Ephemeron(table) => steps.push(Step::Ephemeron { table, id }),
+        }
         n = source(p);
     }
     steps.reverse();
