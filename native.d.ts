@@ -201,23 +201,6 @@ export declare function newTable(store: number): number
 /** Opens a scope; returns its number. */
 export declare function openScope(store: number): number
 
-/** One step of a `whyAlive` path, as the binding hands it to `lib/`. */
-export interface PathStep {
-  /** `'handle' | 'pin' | 'job' | 'held' | 'other'` on the first step. */
-  root?: string
-  thread?: string
-  /** The pin's name, for a pin root. */
-  pin?: string
-  /** The field that leads to this step's object. */
-  field?: string
-  /** For a run of more than one step through `field`: its length. */
-  count?: number
-  /** The ephemeron table whose entry leads to this step's object. */
-  table?: number
-  /** This step's object. */
-  id: number
-}
-
 /** Pins object `id` under `name`, replacing what `name` held. */
 export declare function pin(store: number, name: string, id: number): void
 
@@ -398,7 +381,37 @@ export declare function unregisterMany(store: number, pairs: Float64Array): numb
  * The shortest path from a root to object `id`, not counting the calling
  * thread's handle of it; `null` when only weak references reach it.
  */
-export declare function whyAlive(store: number, id: number, thread: string): Promise<Array<PathStep> | null>
+export declare function whyAlive(store: number, id: number, thread: string): Promise<WhyPath | null>
+
+/**
+ * A `whyAlive` path as the binding hands it to `lib/`: its root, then
+ * its steps in columns, so that a path of a million steps costs a few
+ * typed arrays on the JavaScript thread, not a million objects (built
+ * there in slices, `lib/store.js`).
+ */
+export interface WhyPath {
+  /** `'handle' | 'pin' | 'job' | 'held' | 'other'`. */
+  root: string
+  /** The thread, for a handle root. */
+  thread?: string
+  /** The pin's name, for a pin root. */
+  pin?: string
+  /** The root object. */
+  id: number
+  /** Each step's object. */
+  ids: Float64Array
+  /**
+   * Each step's field, as an index into `names`; `u32::MAX` for an
+   * ephemeron step.
+   */
+  fields: Uint32Array
+  /** The distinct field names of the path. */
+  names: Array<string>
+  /** Each step's run length (1: a single step; see `Step::Field`). */
+  counts: Uint32Array
+  /** Each ephemeron step's table (0 for a field step). */
+  tables: Uint32Array
+}
 
 /** Writes the store's graph as a V8 heap snapshot at `path`. */
 export declare function writeHeapSnapshot(store: number, path: string, thread: string): Promise<SnapshotInfo>

@@ -199,3 +199,49 @@ test('writeHeapSnapshot refuses a path that cannot be written as given', async (
     await store.close()
   }
 })
+
+test('whyAlive: a run through one field comes back as one step with its count; an alternating path comes back whole', async () => {
+  const store = new Store({ manual: true })
+  // A list: head.next -> ... -> last, 1,000 objects, built in a scope.
+  const head = store.alloc({ i: 0 })
+  const built = store.scope((scope) => {
+    let prev = scope.handle(head)
+    const ids = [prev.id]
+    for (let i = 1; i < 1000; i++) {
+      const h = scope.alloc({ i })
+      prev.set('next', h)
+      prev = h
+      ids.push(h.id)
+    }
+    return { last: scope.escape(prev), ids }
+  })
+  const objectId = (handleId) => Number(handleId.split(':')[1])
+  const path = await store.whyAlive(built.last)
+  assert.deepEqual(path, [
+    { root: 'handle', thread: 'main', id: objectId(head.id) },
+    { field: 'next', id: objectId(built.last.id), count: 999 },
+  ])
+  // Fields alternating a, b: no run to fold, 30,000 steps, each exact.
+  const start = store.alloc()
+  const ids = store.scope((scope) => {
+    let prev = scope.handle(start)
+    const out = []
+    for (let i = 0; i < 30000; i++) {
+      const h = scope.alloc()
+      prev.set(i % 2 ? 'b' : 'a', h)
+      prev = h
+      out.push(objectId(h.id))
+    }
+    return { last: scope.escape(prev), out }
+  })
+  const long = await store.whyAlive(ids.last)
+  assert.equal(long.length, 30001)
+  assert.deepEqual(long[0], { root: 'handle', thread: 'main', id: objectId(start.id) })
+  for (let i = 0; i < 30000; i++) {
+    const step = long[i + 1]
+    if (step.field !== (i % 2 ? 'b' : 'a') || step.id !== ids.out[i] || step.count !== undefined) {
+      assert.fail(`step ${i + 1}: ${JSON.stringify(step)}, expected field ${i % 2 ? 'b' : 'a'} id ${ids.out[i]}`)
+    }
+  }
+  await store.close()
+})

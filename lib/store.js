@@ -55,6 +55,32 @@ function defaultSnapshotName() {
   return `Store-${date}-${time}-${process.pid}-${threadId}-${p(++snapshots, 3)}.heapsnapshot`
 }
 
+/** How many steps of a whyAlive path are made between two turns of the event loop. */
+const STEPS_PER_TURN = 20000
+
+/**
+ * The steps of a whyAlive path from its columns (src/inspect_api.rs,
+ * WhyPath), a slice per event-loop turn: a path may be millions of steps
+ * long (runs of one field come folded, but alternating fields do not).
+ */
+async function pathSteps(st, path) {
+  const { root, thread, pin, id, ids, fields, names, counts, tables } = path
+  const first = thread !== undefined && thread !== null ? { root, thread, id }
+    : pin !== undefined && pin !== null ? { root, pin, id } : { root, id }
+  const steps = [first]
+  for (let i = 0; i < ids.length; i++) {
+    if (i !== 0 && i % STEPS_PER_TURN === 0) await nextTurn()
+    const field = fields[i]
+    if (field !== 0xffffffff) {
+      steps.push(counts[i] === 1 ? { field: names[field], id: ids[i] } : { field: names[field], id: ids[i], count: counts[i] })
+    } else {
+      const ref = st.tables.get(tables[i])
+      steps.push({ ephemeron: ref && ref.deref(), table: tables[i], id: ids[i] })
+    }
+  }
+  return steps
+}
+
 /** collect()'s steps; close() waits for them (StoreState.collects). */
 async function fullCollection(st) {
   await nextTurn()
@@ -331,18 +357,9 @@ class Store {
     if (id === 0) throw released('Store.prototype.whyAlive')
     if (handleState(handle) !== st) throw invalidValue('Store.prototype.whyAlive: the handle belongs to another Store')
     st.registrations.flush()
-    const steps = await native.whyAlive(st.index, id, threadLabel)
-    if (steps === null) return null
-    return steps.map((s) => {
-      if (s.root !== undefined) {
-        if (s.thread !== undefined) return { root: s.root, thread: s.thread, id: s.id }
-        if (s.pin !== undefined) return { root: s.root, pin: s.pin, id: s.id }
-        return { root: s.root, id: s.id }
-      }
-      if (s.field !== undefined) return s.count === undefined ? { field: s.field, id: s.id } : { field: s.field, id: s.id, count: s.count }
-      const ref = st.tables.get(s.table)
-      return { ephemeron: ref && ref.deref(), table: s.table, id: s.id }
-    })
+    const path = await native.whyAlive(st.index, id, threadLabel)
+    if (path === null) return null
+    return pathSteps(st, path)
   }
 
   /** Totals of the store now. */

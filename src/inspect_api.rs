@@ -93,78 +93,118 @@ pub struct WhyTask {
     target: ObjId,
 }
 
-/// One step of a `whyAlive` path, as the binding hands it to `lib/`.
+/// A `whyAlive` path as the binding hands it to `lib/`: its root, then
+/// its steps in columns, so that a path of a million steps costs a few
+/// typed arrays on the JavaScript thread, not a million objects (built
+/// there in slices, `lib/store.js`).
 #[napi(object)]
-pub struct PathStep {
-    /// `'handle' | 'pin' | 'job' | 'held' | 'other'` on the first step.
-    pub root: Option<String>,
+pub struct WhyPath {
+    /// `'handle' | 'pin' | 'job' | 'held' | 'other'`.
+    pub root: String,
+    /// The thread, for a handle root.
     pub thread: Option<String>,
     /// The pin's name, for a pin root.
     pub pin: Option<String>,
-    /// The field that leads to this step's object.
-    pub field: Option<String>,
-    /// For a run of more than one step through `field`: its length.
-    pub count: Option<u32>,
-    /// The ephemeron table whose entry leads to this step's object.
-    pub table: Option<u32>,
-    /// This step's object.
+    /// The root object.
     pub id: f64,
+    /// Each step's object.
+    pub ids: Float64Array,
+    /// Each step's field, as an index into `names`; `u32::MAX` for an
+    /// ephemeron step.
+    pub fields: Uint32Array,
+    /// The distinct field names of the path.
+    pub names: Vec<String>,
+    /// Each step's run length (1: a single step; see `Step::Field`).
+    pub counts: Uint32Array,
+    /// Each ephemeron step's table (0 for a field step).
+    pub tables: Uint32Array,
+}
+
+/// [`WhyPath`] before its arrays become JavaScript's.
+pub struct Columns {
+    root: &'static str,
+    thread: Option<String>,
+    pin: Option<String>,
+    id: f64,
+    ids: Vec<f64>,
+    fields: Vec<u32>,
+    names: Vec<String>,
+    counts: Vec<u32>,
+    tables: Vec<u32>,
+}
+
+fn columns(steps: Vec<Step>) -> Option<Columns> {
+    let mut steps = steps.into_iter();
+    let Some(Step::Root { kind, thread, pin, id }) = steps.next() else { return None };
+    let root = match kind {
+        RootKind::Handle => "handle",
+        RootKind::Pin => "pin",
+        RootKind::Job => "job",
+        RootKind::Held => "held",
+        RootKind::Other => "other",
+    };
+    let mut c = Columns {
+        root,
+        thread,
+        pin,
+        id: id.bits() as f64,
+        ids: Vec::with_capacity(steps.len()),
+        fields: Vec::with_capacity(steps.len()),
+        names: Vec::new(),
+        counts: Vec::with_capacity(steps.len()),
+        tables: Vec::with_capacity(steps.len()),
+    };
+    let mut name_of = std::collections::HashMap::new();
+    for step in steps {
+        let (id, field, count, table) = match step {
+            Step::Field { key, id, count } => {
+                let next = c.names.len() as u32;
+                let at = *name_of.entry(key.clone()).or_insert(next);
+                if at == next {
+                    c.names.push(key);
+                }
+                (id, at, count, 0)
+            }
+            Step::Ephemeron { table, id } => (id, u32::MAX, 1, table),
+            Step::Root { .. } => {
+                debug_assert!(false, "only a path's first step is a root");
+                continue;
+            }
+        };
+        c.ids.push(id.bits() as f64);
+        c.fields.push(field);
+        c.counts.push(count);
+        c.tables.push(table);
+    }
+    Some(c)
 }
 
 impl Task for WhyTask {
-    type Output = Option<Vec<Step>>;
-    type JsValue = Option<Vec<PathStep>>;
+    type Output = Option<Columns>;
+    type JsValue = Option<WhyPath>;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        Ok(shortest_path(&self.inspector.graph_without_names(), &self.sets, self.target))
+        Ok(shortest_path(&self.inspector.graph_without_names(), &self.sets, self.target).and_then(columns))
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        let step = |s: Step| match s {
-            Step::Root { kind, thread, pin, id } => {
-                let root = match kind {
-                    RootKind::Handle => "handle",
-                    RootKind::Pin => "pin",
-                    RootKind::Job => "job",
-                    RootKind::Held => "held",
-                    RootKind::Other => "other",
-                };
-                PathStep {
-                    root: Some(root.to_owned()),
-                    thread,
-                    pin,
-                    field: None,
-                    count: None,
-                    table: None,
-                    id: id.bits() as f64,
-                }
-            }
-            Step::Field { key, id, count } => PathStep {
-                root: None,
-                thread: None,
-                pin: None,
-                field: Some(key),
-                count: (count > 1).then_some(count),
-                table: None,
-                id: id.bits() as f64,
-            },
-            Step::Ephemeron { table, id } => PathStep {
-                root: None,
-                thread: None,
-                pin: None,
-                field: None,
-                count: None,
-                table: Some(table),
-                id: id.bits() as f64,
-            },
-        };
-        Ok(output.map(|steps| steps.into_iter().map(step).collect()))
+        Ok(output.map(|c| WhyPath {
+            root: c.root.to_owned(),
+            thread: c.thread,
+            pin: c.pin,
+            id: c.id,
+            ids: Float64Array::new(c.ids),
+            fields: Uint32Array::new(c.fields),
+            names: c.names,
+            counts: Uint32Array::new(c.counts),
+            tables: Uint32Array::new(c.tables),
+        }))
     }
 }
 
 /// The shortest path from a root to object `id`, not counting the calling
 /// thread's handle of it; `null` when only weak references reach it.
-#[napi(catch_unwind, ts_return_type = "Promise<Array<PathStep> | null>")]
+#[napi(catch_unwind, ts_return_type = "Promise<WhyPath | null>")]
 pub fn why_alive(env: &Env, store: u32, id: f64, thread: String) -> Result<AsyncTask<WhyTask>> {
     let target = object_id(env, "Store.prototype.whyAlive", id)?;
     stores::with(env, store, |e| {

@@ -22,7 +22,6 @@
 pub mod path;
 pub mod snapshot;
 
-
 use crate::id::ObjId;
 use crate::shared::Shared;
 use crate::sync::{Arc, Ordering};
