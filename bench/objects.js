@@ -416,14 +416,15 @@ async function calls() {
     check(a.get('x') === n - 1, 'set() of a number')
     return ns
   })
-  await pair('get() of a reference (its handle lives) vs Map.get of an object', 'getRef', () => {
+  const mapGetObject = () => {
     let s = 0
     const t0 = now()
     for (let i = 0; i < n; i++) if (m.get('peer') === peer) s++
     const ns = perCall(t0)
     check(s === n, 'Map.get of an object')
     return ns
-  }, () => {
+  }
+  await pair('get() of a reference (its handle lives) vs Map.get of an object', 'getRef', mapGetObject, () => {
     let s = 0
     const t0 = now()
     for (let i = 0; i < n; i++) if (a.get('peer') === b) s++
@@ -431,14 +432,7 @@ async function calls() {
     check(s === n, 'get() of a reference')
     return ns
   })
-  await pair('get() of a reference through a scoped handle, + release() vs Map.get of an object', 'getRefScoped', () => {
-    let s = 0
-    const t0 = now()
-    for (let i = 0; i < n; i++) if (m.get('peer') === peer) s++
-    const ns = perCall(t0)
-    check(s === n, 'Map.get of an object')
-    return ns
-  }, () => store.scope((scope) => {
+  await pair('get() of a reference through a scoped handle, + release() vs Map.get of an object', 'getRefScoped', mapGetObject, () => store.scope((scope) => {
     const sa = scope.handle(a)
     let s = 0
     const t0 = now()

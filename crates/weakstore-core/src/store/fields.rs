@@ -144,11 +144,7 @@ impl Store {
         key: impl FieldKey<'k>,
         f: impl FnOnce(Option<&Value>) -> R,
     ) -> Result<R> {
-        let key = key.resolve(self);
-        let state = self.shared.phase.read();
-        let slot = self.live_slot(id, &state)?;
-        let object = slot.lock_live(id).ok_or(Error::Dead(id))?;
-        Ok(f(object.get(&self.shared.shapes, key)))
+        self.read_field(id, key, false, f)
     }
 
     /// A copy of field `key`; `Ref` ids come without a root (see module
@@ -170,12 +166,23 @@ impl Store {
         key: impl FieldKey<'k>,
         f: impl FnOnce(Option<&Value>) -> R,
     ) -> Result<R> {
+        self.read_field(id, key, true, f)
+    }
+
+    /// [`Store::with_field`], and with `root` [`Store::with_field_rooted`].
+    fn read_field<'k, R>(
+        &self,
+        id: ObjId,
+        key: impl FieldKey<'k>,
+        root: bool,
+        f: impl FnOnce(Option<&Value>) -> R,
+    ) -> Result<R> {
         let key = key.resolve(self);
         let state = self.shared.phase.read();
         let slot = self.live_slot(id, &state)?;
         let object = slot.lock_live(id).ok_or(Error::Dead(id))?;
         let value = object.get(&self.shared.shapes, key);
-        if let Some(child) = value.and_then(Value::as_ref) {
+        if let Some(child) = value.and_then(Value::as_ref).filter(|_| root) {
             // The edge is still in place (we hold the parent's lock), so the
             // child is alive and, after marking, marked.
             let child_slot = self.shared.table.live(child).ok_or(Error::Dead(child))?;
