@@ -49,6 +49,7 @@
 //   ops-handle.js        Handle operations (alloc, set/get/has/delete, release...)
 //   ops-finalization.js  WeakRef and FinalizationRegistry operations
 //   ops-map.js           WeakMap / WeakSet operations
+//   ops-scope.js         Scopes: scoped walks against canonical reads, alloc, escape, close
 //   driver.js            workers, watchdog, main loop, summary
 
 const { main, fail, finish } = require('./lib/driver')

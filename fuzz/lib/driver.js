@@ -9,6 +9,7 @@ const { exposeGc, opts, rand, int, chance, pick, S, stats, failures, stores, pen
 const { log, USER, fail, report } = require('./contract')
 const { newStore, dropStore, trackCollect, opCollect, opStats, opMisc, opInspect, opClose } = require('./ops-store')
 const { opAlloc, opSet, opGet, opKeys, opWalk, opRelease, opForget, opCycles } = require('./ops-handle')
+const { opScope } = require('./ops-scope')
 const { opWeakRef, newRegistry, opRegistry } = require('./ops-finalization')
 const { newMap, opMap } = require('./ops-map')
 
@@ -52,7 +53,7 @@ const OPS = [
   [opAlloc, 14], [opSet, 22], [opGet, 18], [opKeys, 3], [opRelease, 8], [opForget, 1],
   [opCycles, 3], [opWalk, 2], [opWeakRef, 7], [opRegistry, 10], [opMap, 10], [opCollect, 1.2],
   [opStats, 1], [opMisc, 1.5], [newStore, 0.15], [() => stores.length > 1 && dropStore(pick(stores)), 0.05],
-  [newMap, 0.3], [newRegistry, 0.2], [opInspect, 0.5], [opClose, 0.03],
+  [newMap, 0.3], [newRegistry, 0.2], [opInspect, 0.5], [opClose, 0.03], [opScope, 2],
 ]
 const totalWeight = OPS.reduce((s, [, w]) => s + w, 0)
 function step() {
