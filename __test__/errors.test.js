@@ -115,3 +115,43 @@ test('primitive receivers get ERR_INVALID_THIS too, not V8\'s private-field erro
     assert.throws(() => WeakSet.prototype.add.call(receiver, {}), wrongThis)
   }
 })
+
+test('alloc names the field it cannot hold, and says how to nest an object', () => {
+  const store = new Store({ manual: true })
+  const objects = store.stats().objects
+  assert.throws(() => store.alloc({ id: 1, user: { name: 'bob' } }), {
+    name: 'TypeError',
+    code: 'ERR_INVALID_ARG_TYPE',
+    message: /^Store\.prototype\.alloc: field 'user' is an object; .*allocate it and store its handle: alloc\(\{ "user": store\.alloc/,
+  })
+  assert.throws(() => store.alloc({ list: [1, 2] }), { code: 'ERR_INVALID_ARG_TYPE', message: /field 'list' is an array; .*Arrays are not supported yet/ })
+  assert.throws(() => store.alloc({ u: undefined }), { code: 'ERR_INVALID_ARG_TYPE', message: /field 'u' is undefined;/ })
+  assert.throws(() => store.alloc({ f: () => 1 }), { code: 'ERR_INVALID_ARG_TYPE', message: /field 'f' is a function;/ })
+  assert.throws(() => store.alloc({ t: new Float64Array(1) }), { code: 'ERR_INVALID_ARG_TYPE', message: /field 't' is a Float64Array \(only Uint8Array and Buffer are\)/ })
+  assert.throws(() => store.scope().alloc({ user: {} }), { code: 'ERR_INVALID_ARG_TYPE', message: /^Scope\.prototype\.alloc: field 'user'/ })
+  assert.equal(store.stats().objects, objects, 'nothing was allocated')
+  const h = store.alloc({ b: Buffer.from('x'), n: null, peer: store.alloc() })
+  assert.deepEqual(h.keys(), ['b', 'n', 'peer'])
+})
+
+test('new Store refuses an option it does not know, naming the nearest one', () => {
+  assert.throws(() => new Store({ manul: true }), {
+    name: 'TypeError',
+    code: 'ERR_INVALID_ARG_VALUE',
+    message: "new Store: unknown option 'manul' (did you mean 'manual'?); the options are threads, budget, growth, manual, background, maxBytes",
+  })
+  assert.throws(() => new Store({ maxbytes: 1 << 20 }), { message: /unknown option 'maxbytes' \(did you mean 'maxBytes'\?\)/ })
+  assert.throws(() => new Store({ colour: 'red' }), { code: 'ERR_INVALID_ARG_VALUE', message: /^new Store: unknown option 'colour'; the options are/ })
+  const inherited = Object.create({ unknown: 1 })
+  inherited.manual = true
+  assert.doesNotThrow(() => new Store(inherited).close(), 'only own options are read')
+})
+
+test('JSON.stringify of a handle gives its id, which resolve() turns back into the handle', () => {
+  const store = new Store({ manual: true })
+  const h = store.alloc({ n: 1 })
+  const text = JSON.stringify({ h })
+  assert.equal(text, JSON.stringify({ h: h.id }))
+  assert.equal(store.resolve(JSON.parse(text).h), h)
+  assert.throws(() => Handle.prototype.toJSON.call({}), { code: 'ERR_INVALID_THIS' })
+})

@@ -5,7 +5,7 @@
 
 const { types } = require('node:util')
 const { V8WeakRef, V8FinalizationRegistry } = require('./builtins')
-const { typeError, closed } = require('./errors')
+const { typeError, withCode, closed } = require('./errors')
 const { idOf } = require('./handle')
 const { WeakRef } = require('./weakref')
 const { FinalizationRegistry } = require('./finalization')
@@ -34,6 +34,24 @@ function isFields(fields) {
 }
 
 /**
+ * What a field value of kind `value` is, if no field can hold it (the
+ * kinds `set` refuses by type), for an error that names the field.
+ */
+function refusedKind(value) {
+  switch (typeof value) {
+    case 'undefined': return 'undefined'
+    case 'function': return 'a function'
+    case 'symbol': return 'a symbol'
+    case 'object':
+      if (value === null || idOf(value) !== undefined || types.isUint8Array(value)) return null
+      if (Array.isArray(value)) return 'an array'
+      if (types.isTypedArray(value)) return `a ${value.constructor.name} (only Uint8Array and Buffer are)`
+      return 'an object'
+    default: return null
+  }
+}
+
+/**
  * A new object from `make()` with the fields of `fields` (nothing, or a
  * plain object), for the method `where` of a store whose state is `st`.
  */
@@ -47,6 +65,19 @@ function allocWith(where, st, fields, make) {
   const keys = Object.keys(fields)
   const values = new Array(keys.length)
   for (let i = 0; i < keys.length; i++) values[i] = fields[keys[i]]
+  for (let i = 0; i < keys.length; i++) {
+    const kind = refusedKind(values[i])
+    if (kind === null) continue
+    const hint = kind === 'an object'
+      ? `. To nest an object, allocate it and store its handle: alloc({ ${JSON.stringify(keys[i])}: store.alloc({ ... }) })`
+      : kind === 'an array'
+        ? '. Arrays are not supported yet: an object with fields \'0\', \'1\', ... can hold the elements'
+        : ''
+    throw withCode(new TypeError(
+      `${where}: field '${keys[i]}' is ${kind}; a field holds null, a boolean, number, string, bigint, ` +
+      `Buffer/Uint8Array, or a handle of the same store${hint}`,
+    ), 'ERR_INVALID_ARG_TYPE')
+  }
   if (st.closing !== null) throw closed(where)
   const h = make()
   try {

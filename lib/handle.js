@@ -225,6 +225,16 @@ class Handle {
     return handleId(this.#state.key, this.#key)
   }
 
+  /**
+   * JSON.stringify: the object's id (see `id`), which `store.resolve(id)`
+   * turns back into a handle while the object lives. A handle's fields
+   * are not copied: they live in the store, and may refer to other objects.
+   */
+  toJSON() {
+    if (!isObject(this) || !(#key in this)) throw invalidThis('Handle.prototype.toJSON', 'a weakstore Handle', this)
+    return handleId(this.#state.key, this.#key)
+  }
+
   /** Whether this handle was released. */
   get released() {
     if (!isObject(this) || !(#id in this)) throw invalidThis('Handle.prototype.released', 'a weakstore Handle', this)

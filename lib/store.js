@@ -5,7 +5,7 @@ const { inspect } = require('node:util')
 const { isMainThread, threadId } = require('node:worker_threads')
 const native = require('../native.js')
 const { V8FinalizationRegistry } = require('./builtins')
-const { isObject, typeError, invalidThis, invalidValue, rangeError, released, closed } = require('./errors')
+const { isObject, typeError, invalidThis, invalidValue, rangeError, released, closed, withCode } = require('./errors')
 const { idOf, stateOf: handleState } = require('./handle')
 const { StoreState, nextTurn } = require('./state')
 const { pumpStore, forgetStore } = require('./delivery')
@@ -40,6 +40,35 @@ function option(options, name, type, check, expected, fallback) {
   if (typeof value !== type) throw typeError(`new Store: options.${name}`, expected, value)
   if (!check(value)) throw rangeError(`new Store: options.${name}`, expected, value)
   return value
+}
+
+/** The options `new Store` reads. */
+const OPTION_NAMES = ['threads', 'budget', 'growth', 'manual', 'background', 'maxBytes']
+
+/** The number of single-character edits from `a` to `b` (Levenshtein). */
+function edits(a, b) {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i]
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    row = next
+  }
+  return row[b.length]
+}
+
+/**
+ * Refuses an own option `new Store` does not know (a typo such as
+ * `manul` would otherwise be ignored), naming the nearest one it does.
+ */
+function checkOptionNames(options) {
+  for (const name of Object.keys(options)) {
+    if (OPTION_NAMES.includes(name)) continue
+    const near = OPTION_NAMES.find((known) => known.toLowerCase() === name.toLowerCase() || edits(known, name) <= 2)
+    throw withCode(new TypeError(`new Store: unknown option '${name}'` + (near ? ` (did you mean '${near}'?)` : '') +
+      `; the options are ${OPTION_NAMES.join(', ')}`), 'ERR_INVALID_ARG_VALUE')
+  }
 }
 
 /** How root groups name this thread in snapshots and paths. */
@@ -110,6 +139,7 @@ class Store {
     }
     if (options === undefined || options === null) options = {}
     else if (typeof options !== 'object') throw typeError('new Store', 'an options object', options)
+    checkOptionNames(options)
     const threads = option(options, 'threads', 'number', (v) => Number.isInteger(v) && v >= 1 && v <= 64,
       'an integer from 1 to 64', 0)
     const budget = option(options, 'budget', 'number', (v) => Number.isSafeInteger(v) && v >= 1024,
