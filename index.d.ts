@@ -153,7 +153,8 @@ export interface StoreStats {
   failedCycles: number
   /** Rooted objects a sweep found unmarked and kept (0 unless weakstore has a bug). */
   anomalies: number
-  lastCycle: CycleFigures
+  /** The figures of the last cycle, or `null` before the first. */
+  lastCycle: CycleFigures | null
 }
 
 /**
@@ -258,6 +259,14 @@ export class Handle implements Disposable {
   has(key: string): boolean
   delete(key: string): boolean
   keys(): string[]
+  /** How many fields the object has. */
+  readonly size: number
+  /** The fields' values, in insertion order (as `get` returns them). */
+  values(): FieldResult[]
+  /** The fields as `[key, value]` pairs, in insertion order. */
+  entries(): Array<[string, FieldResult]>
+  /** The entries: `for (const [key, value] of handle)`. */
+  [Symbol.iterator](): IterableIterator<[string, FieldResult]>
   /**
    * The object's id, `'<store>:<object>'`: any thread of the store can turn
    * it back into a handle with `store.resolve(id)` while the object lives.
@@ -265,6 +274,8 @@ export class Handle implements Disposable {
   readonly id: string
   /** Whether `release()` was called. */
   readonly released: boolean
+  /** `JSON.stringify`: the object's id, as `id`. */
+  toJSON(): string
   /** Drops this handle's root now. Idempotent; later use throws a TypeError mentioning "released". */
   release(): void
   [Symbol.dispose](): void

@@ -155,6 +155,9 @@ export declare function ephSetRef(store: number, table: number, key: number, tar
 /** Sets a primitive value (null, boolean, number, string, bigint). */
 export declare function ephSetValue(store: number, table: number, key: number, value: unknown): void
 
+/** How many fields object `id` has. */
+export declare function fieldCount(store: number, id: number): number
+
 /**
  * Ends a delivery batch: removes its cells (those still registered) and
  * drops their held roots. The `fired` array is the one `beginDelivery`
@@ -346,7 +349,8 @@ export interface StoreStats {
    */
   anomalies: number
   phase: string
-  lastCycle: CycleFigures
+  /** The figures of the last cycle; `null` before the first. */
+  lastCycle: CycleFigures | null
   /**
    * This thread's tracked handles: live, or dead and not yet finalized
    * by Node.

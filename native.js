@@ -859,6 +859,7 @@ module.exports.ephHas = nativeBinding.ephHas
 module.exports.ephSetExternal = nativeBinding.ephSetExternal
 module.exports.ephSetRef = nativeBinding.ephSetRef
 module.exports.ephSetValue = nativeBinding.ephSetValue
+module.exports.fieldCount = nativeBinding.fieldCount
 module.exports.finishDelivery = nativeBinding.finishDelivery
 module.exports.get = nativeBinding.get
 module.exports.getAt = nativeBinding.getAt

@@ -95,3 +95,29 @@ test('every value kind reads back the same by key id as by name', () => {
   assert.throws(() => a.set('v1', '\ud800'), { code: 'ERR_INVALID_ARG_VALUE' })
   assert.equal(a.get('v1'), true, 'a refused write by id changes nothing')
 })
+
+test('size, values(), entries() and iteration follow keys()', () => {
+  const store = new Store({ manual: true })
+  const peer = store.alloc()
+  const h = store.alloc({ n: 1, s: 'text', peer })
+  assert.equal(h.size, 3)
+  assert.deepEqual(h.values(), [1, 'text', peer])
+  assert.deepEqual(h.entries(), [['n', 1], ['s', 'text'], ['peer', peer]])
+  assert.deepEqual([...h], h.entries())
+  for (let i = 0; i < 70; i++) h.set(`k${i}`, i) // past the shape cap: a dictionary
+  h.delete('s')
+  assert.equal(h.size, 72)
+  assert.equal(h.entries().length, 72)
+  assert.deepEqual(h.entries()[1], ['peer', peer])
+  h.release()
+  assert.throws(() => h.size, { code: 'ERR_WEAKSTORE_RELEASED' })
+  assert.throws(() => h.entries(), { code: 'ERR_WEAKSTORE_RELEASED' })
+})
+
+test('stats().lastCycle is null before the first cycle', async () => {
+  const store = new Store({ manual: true })
+  assert.equal(store.stats().lastCycle, null)
+  const figures = await store.collect()
+  assert.deepEqual(store.stats().lastCycle, figures)
+  await store.close()
+})

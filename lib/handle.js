@@ -215,6 +215,29 @@ class Handle {
     return native.keys(this.#state.index, id)
   }
 
+  /** How many fields the object has. */
+  get size() {
+    const id = liveId(this, 'size')
+    return native.fieldCount(this.#state.index, id)
+  }
+
+  /** The fields' values, in insertion order (as `get` returns them). */
+  values() {
+    liveId(this, 'values')
+    return this.keys().map((key) => this.get(key))
+  }
+
+  /** The fields as `[key, value]` pairs, in insertion order. */
+  entries() {
+    liveId(this, 'entries')
+    return this.keys().map((key) => [key, this.get(key)])
+  }
+
+  /** `for (const [key, value] of handle)`: the entries. */
+  [Symbol.iterator]() {
+    return this.entries()[Symbol.iterator]()
+  }
+
   /**
    * The object's id, `'<store>:<object>'`: a string another thread can
    * turn back into a handle with `store.resolve(id)` while the object

@@ -152,6 +152,14 @@ pub fn del_at(env: &Env, store: u32, id: f64, key: f64) -> Result<bool> {
     stores::with(env, store, |e| e.store.delete(id, key).or_else(|err| core_error(env, WHERE, err)))
 }
 
+/// How many fields object `id` has.
+#[napi(catch_unwind)]
+pub fn field_count(env: &Env, store: u32, id: f64) -> Result<u32> {
+    const WHERE: &str = "Handle.prototype.size";
+    let id = object_id(env, WHERE, id)?;
+    stores::with(env, store, |e| e.store.field_count(id).map(|n| n as u32).or_else(|err| core_error(env, WHERE, err)))
+}
+
 #[napi(catch_unwind)]
 pub fn keys(env: &Env, store: u32, id: f64) -> Result<Vec<String>> {
     const WHERE: &str = "Handle.prototype.keys";

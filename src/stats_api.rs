@@ -112,7 +112,9 @@ pub struct StoreStats {
     /// bug).
     pub anomalies: f64,
     pub phase: String,
-    pub last_cycle: CycleFigures,
+    /// The figures of the last cycle; `null` before the first.
+    #[napi(ts_type = "CycleFigures | null")]
+    pub last_cycle: Either<CycleFigures, Null>,
     /// This thread's tracked handles: live, or dead and not yet finalized
     /// by Node.
     pub handles: f64,
@@ -151,7 +153,7 @@ pub fn stats(env: &Env, store: u32) -> Result<StoreStats> {
             failed_cycles: s.failed_cycles as f64,
             anomalies: s.anomalies as f64,
             phase: s.phase.to_owned(),
-            last_cycle: s.last_cycle.into(),
+            last_cycle: if s.last_cycle.cycle == 0 { Either::B(Null) } else { Either::A(s.last_cycle.into()) },
             handles: e.wrappers.borrow().len() as f64,
             scoped_roots: e.scopes.borrow().roots() as f64,
             pins: s.pins as f64,
