@@ -5,12 +5,13 @@ const { inspect } = require('node:util')
 const { isMainThread, threadId } = require('node:worker_threads')
 const native = require('../native.js')
 const { V8FinalizationRegistry } = require('./builtins')
-const { isObject, typeError, invalidThis, invalidValue, rangeError, released, closed, withCode } = require('./errors')
+const { isObject, typeError, invalidThis, invalidValue, released, closed } = require('./errors')
 const { idOf, stateOf: handleState } = require('./handle')
 const { StoreState, nextTurn } = require('./state')
 const { pumpStore, forgetStore } = require('./delivery')
 const sharing = require('./sharing')
 const { allocWith } = require('./fields')
+const { storeConfig } = require('./options')
 const { openScope } = require('./scope')
 
 // When a Store (and every handle, WeakRef and registry that could reach
@@ -32,44 +33,6 @@ let attaching = -1
 // would form an unreachable cycle for V8 to collect mid-way. This set
 // roots them until their collect() calls settle (StoreState.collects).
 const collecting = new Set()
-
-/** Reads `options[name]`: a wrong type is a TypeError, a number out of range a RangeError. */
-function option(options, name, type, check, expected, fallback) {
-  const value = options[name]
-  if (value === undefined) return fallback
-  if (typeof value !== type) throw typeError(`new Store: options.${name}`, expected, value)
-  if (!check(value)) throw rangeError(`new Store: options.${name}`, expected, value)
-  return value
-}
-
-/** The options `new Store` reads. */
-const OPTION_NAMES = ['threads', 'budget', 'growth', 'manual', 'background', 'maxBytes']
-
-/** The number of single-character edits from `a` to `b` (Levenshtein). */
-function edits(a, b) {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i]
-    for (let j = 1; j <= b.length; j++) {
-      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    row = next
-  }
-  return row[b.length]
-}
-
-/**
- * Refuses an own option `new Store` does not know (a typo such as
- * `manul` would otherwise be ignored), naming the nearest one it does.
- */
-function checkOptionNames(options) {
-  for (const name of Object.keys(options)) {
-    if (OPTION_NAMES.includes(name)) continue
-    const near = OPTION_NAMES.find((known) => known.toLowerCase() === name.toLowerCase() || edits(known, name) <= 2)
-    throw withCode(new TypeError(`new Store: unknown option '${name}'` + (near ? ` (did you mean '${near}'?)` : '') +
-      `; the options are ${OPTION_NAMES.join(', ')}`), 'ERR_INVALID_ARG_VALUE')
-  }
-}
 
 /** How root groups name this thread in snapshots and paths. */
 const threadLabel = isMainThread ? 'main' : `worker ${threadId}`
@@ -137,20 +100,7 @@ class Store {
       stores.register(this, index, this.#state)
       return
     }
-    if (options === undefined || options === null) options = {}
-    else if (typeof options !== 'object') throw typeError('new Store', 'an options object', options)
-    checkOptionNames(options)
-    const threads = option(options, 'threads', 'number', (v) => Number.isInteger(v) && v >= 1 && v <= 64,
-      'an integer from 1 to 64', 0)
-    const budget = option(options, 'budget', 'number', (v) => Number.isSafeInteger(v) && v >= 1024,
-      'a byte count of at least 1024', 0)
-    const growth = option(options, 'growth', 'number', (v) => Number.isInteger(v) && v >= 0 && v <= 100000,
-      'a percentage (an integer from 0 to 100000)', -1)
-    const manual = option(options, 'manual', 'boolean', () => true, 'a boolean', false)
-    const background = option(options, 'background', 'boolean', () => true, 'a boolean', true)
-    const maxBytes = option(options, 'maxBytes', 'number', (v) => v === Infinity || (Number.isSafeInteger(v) && v >= 1024),
-      'a byte count of at least 1024, or Infinity', Infinity)
-    const config = { threads, budget, growth, manual, background, maxBytes: maxBytes === Infinity ? 0 : maxBytes }
+    const config = storeConfig(options)
     const index = native.createStore(config, pumpStore)
     this.#state = new StoreState(index, this)
     stores.register(this, index, this.#state)
