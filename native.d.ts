@@ -238,10 +238,11 @@ export declare function registerMany(store: number, triples: Float64Array): Uint
 export declare function releaseHandle(store: number, id: number, defer: boolean): boolean
 
 /**
- * Drops the root in place `place` of scope `scope` (a scoped handle's
- * `release()`); nothing if it was dropped already.
+ * Drops the roots that scoped handles' `release()` queued: `pairs` holds
+ * `count` numbers, `[scope, place, scope, place, ...]`. A place already
+ * empty, or not handed out, or of a scope that is not open, is skipped.
  */
-export declare function releaseScoped(store: number, scope: number, place: number): void
+export declare function releaseScoped(store: number, pairs: Uint32Array, count: number): void
 
 /** Requests a full cycle; returns its number. */
 export declare function requestCollection(store: number): number

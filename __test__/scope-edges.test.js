@@ -57,13 +57,17 @@ test('the native scope functions refuse misuse without crashing', () => {
   const placed = native.allocScoped(index, n, 0)
   assert.equal(typeof placed, 'number')
   assert.equal(store.stats().scopedRoots, 1)
-  native.releaseScoped(index, n, 99) // an unknown place: a no-op
-  native.releaseScoped(index, n + 1000, 0) // an unknown scope: a no-op
+  const pairs = (...xs) => Uint32Array.from(xs)
+  native.releaseScoped(index, pairs(n, 99), 2) // an unknown place: a no-op
+  native.releaseScoped(index, pairs(n + 1000, 0), 2) // an unknown scope: a no-op
+  native.releaseScoped(index, pairs(n, 0), 1) // an odd count: the half pair is not read
+  native.releaseScoped(index, pairs(n, 0), 1e6) // a count past the array: only the array is read
+  assert.equal(store.stats().scopedRoots, 0, 'the last call dropped the root at place 0')
   native.closeScope(index, n + 1000)
-  assert.equal(store.stats().scopedRoots, 1)
-  native.releaseScoped(index, n, 0)
-  native.releaseScoped(index, n, 0) // twice: a no-op
+  native.releaseScoped(index, pairs(n, 0, n, 0), 4) // twice: a no-op
   assert.equal(store.stats().scopedRoots, 0)
+  // Not a Uint32Array: napi-rs's own argument check throws (an Error), no crash.
+  assert.throws(() => native.releaseScoped(index, [n, 0], 2), Error)
   native.closeScope(index, n)
   native.closeScope(index, n)
   assert.equal(a.get('n'), 1)
@@ -172,4 +176,25 @@ test('util.inspect shows a cycle as [Circular] and leaves no handle or root behi
   assert.match(util.inspect(c), /d: Handle \{ n: 2 \}/)
   assert.equal(store.stats().handles, handles, 'printing made no canonical handle')
   assert.equal(store.stats().scopedRoots, 0)
+})
+
+test('released scoped handles are dropped in batches, never into a later scope that reuses the number', async () => {
+  const store = new Store({ manual: true })
+  // A release queued in scope A, then A closed and B opened (B may get
+  // A's number): the queued release must not empty B's place 0.
+  const a = store.scope()
+  const early = a.alloc({ n: 0 })
+  a.alloc({ n: 1 })
+  early.release()
+  a.close()
+  const b = store.scope()
+  const kept = b.alloc({ n: 2 })
+  for (let i = 0; i < 1000; i++) b.alloc({ i }).release() // past a batch: flushed on the way
+  await store.collect()
+  assert.equal(kept.get('n'), 2)
+  assert.equal(store.stats().objects, 1, 'only the object b still holds')
+  assert.equal(store.stats().scopedRoots, 1)
+  b.close()
+  await store.collect()
+  assert.equal(store.stats().objects, 0)
 })

@@ -45,12 +45,14 @@ class ScopeRoots {
     return new Handle(CONSTRUCT, this.st, id, this, this.next++)
   }
 
-  /** Handle.prototype.release of this scope's handle at `place` (already marked released). */
+  /**
+   * Handle.prototype.release of this scope's handle at `place` (already
+   * marked released): queued, the root goes with the store's next batch
+   * (StoreState.releaseScoped).
+   */
   release(place) {
-    const st = this.st
-    if (!this.open || st.closed) return
-    st.registrations.flush() // a queued registration's target is kept by its handle's root
-    native.releaseScoped(st.index, this.number, place)
+    if (!this.open || this.st.closed) return
+    this.st.releaseScoped(this.number, place)
   }
 
   close() {
@@ -58,6 +60,9 @@ class ScopeRoots {
     this.open = false
     const st = this.st
     if (st.closed) return
+    // Queued releases name scopes by number, and this one's may be given
+    // to the next scope opened: they go first.
+    st.flushReleases()
     st.registrations.flush()
     native.closeScope(st.index, this.number)
   }

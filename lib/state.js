@@ -27,6 +27,9 @@ const CLOSED = 0xffffffff
 /** Resolves after the current job and one event-loop turn. */
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
 
+/** How many scoped releases are queued before their roots are dropped in one call. */
+const RELEASE_BATCH = 256
+
 /** How many turns collect() waits for Node to finalize dead handles. */
 const SENTINEL_TURNS = 1000
 
@@ -51,6 +54,31 @@ class StoreState {
     // and a store makes at most 8,192 shapes, so this stays small; names
     // without one (dictionary-mode objects' own) go by string.
     this.keyIds = new Map()
+    // Scoped handles' releases not yet dropped from the store: (scope
+    // number, place) pairs, dropped in one call per RELEASE_BATCH, and
+    // before anything that shows or counts roots (flushReleases).
+    this.releases = null
+    this.releaseCount = 0
+  }
+
+  /** Queues the release of the root at `place` of scope `number` (lib/scope.js). */
+  releaseScoped(number, place) {
+    if (this.releases === null) this.releases = new Uint32Array(2 * RELEASE_BATCH)
+    const n = this.releaseCount
+    this.releases[n] = number
+    this.releases[n + 1] = place
+    this.releaseCount = n + 2
+    if (this.releaseCount === this.releases.length) this.flushReleases()
+  }
+
+  /** Drops the roots of the queued scoped releases. */
+  flushReleases() {
+    const n = this.releaseCount
+    if (n === 0) return
+    this.releaseCount = 0
+    if (this.closed) return
+    this.registrations.flush() // a queued registration's target is kept by its handle's root
+    native.releaseScoped(this.index, this.releases, n)
   }
 
   /** True once the native store is gone (see close). */
@@ -138,11 +166,12 @@ class StoreState {
     }
   }
 
-  /** Drops the roots of the handles whose finalizers ran. */
+  /** Drops the roots of the handles whose finalizers ran, and of scoped handles released. */
   drainDeaths() {
     // Registered before any root drop (the binding also drains on its
     // own, inside other calls: queued records hold their handles for that).
     this.registrations.flush()
+    this.flushReleases()
     native.drainHandleDeaths()
   }
 

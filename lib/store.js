@@ -319,6 +319,7 @@ class Store {
       throw invalidValue('Store.prototype.writeHeapSnapshot: the path must not contain null bytes')
     }
     st.registrations.flush() // queued registrations are cells of the graph
+    st.flushReleases() // released scoped handles hold no root
     const file = path ?? defaultSnapshotName()
     const info = await native.writeHeapSnapshot(st.index, file, threadLabel)
     return info.path
@@ -337,6 +338,7 @@ class Store {
     if (id === 0) throw released('Store.prototype.whyAlive')
     if (handleState(handle) !== st) throw invalidValue('Store.prototype.whyAlive: the handle belongs to another Store')
     st.registrations.flush()
+    st.flushReleases()
     const path = await native.whyAlive(st.index, id, threadLabel)
     if (path === null) return null
     return pathSteps(st, path)
@@ -346,6 +348,7 @@ class Store {
   stats() {
     const st = openState(this, 'stats')
     st.registrations.flush() // queued registrations count as cells
+    st.flushReleases() // released scoped handles hold no root
     return native.stats(st.index)
   }
 }

@@ -81,15 +81,18 @@ pub fn root_scoped(env: &Env, store: u32, scope: u32, place: u32, id: f64) -> Re
     })
 }
 
-/// Drops the root in place `place` of scope `scope` (a scoped handle's
-/// `release()`); nothing if it was dropped already.
+/// Drops the roots that scoped handles' `release()` queued: `pairs` holds
+/// `count` numbers, `[scope, place, scope, place, ...]`. A place already
+/// empty, or not handed out, or of a scope that is not open, is skipped.
 #[napi(catch_unwind)]
-pub fn release_scoped(env: &Env, store: u32, scope: u32, place: u32) -> Result<()> {
+pub fn release_scoped(env: &Env, store: u32, pairs: Uint32ArraySlice, count: u32) -> Result<()> {
+    let count = (count as usize).min(pairs.len()) & !1;
     stores::with(env, store, |e| {
-        let root = e.scopes.borrow_mut().take(scope, place);
-        if let Some(id) = root {
-            e.store.unroot(id).or_else(|err| core_error(env, "Handle.prototype.release", err))?;
-        }
+        let roots: Vec<ObjId> = {
+            let mut scopes = e.scopes.borrow_mut();
+            pairs[..count].chunks_exact(2).filter_map(|p| scopes.take(p[0], p[1])).collect()
+        };
+        e.store.unroot_many(roots);
         Ok(())
     })
 }
