@@ -57,7 +57,10 @@ let keptOf
 let setKept
 let selfRefOf
 let existingSelfRef
+// A handle's ScopeRoots (lib/scope.js), or null for a canonical handle;
+// a scoped handle's place in its scope's record (ScopedHandle).
 let scopeOf
+let placeOf
 
 /** A scoped handle's use after its scope closed. */
 const scopeClosed = (where) =>
@@ -74,21 +77,14 @@ class Handle {
   #kept = -1
   // Its SelfRef, once a WeakRef needed one (canonical handles only).
   #self = undefined
-  // The ScopeRoots (lib/scope.js) that owns its root, or null for the
-  // canonical handle, whose root the wrapper cache tracks; and its place
-  // in that scope's record.
-  #scope
-  #place
 
-  constructor(key, state, id, scope = null, place = 0) {
+  constructor(key, state, id) {
     if (key !== CONSTRUCT) {
       throw withCode(new TypeError('Handle is not constructible: create handles with store.alloc()'), 'ERR_ILLEGAL_CONSTRUCTOR')
     }
     this.#state = state
     this.#id = id
     this.#key = id
-    this.#scope = scope
-    this.#place = place
   }
 
   static {
@@ -101,7 +97,8 @@ class Handle {
         throw invalidThis(`Handle.prototype.${where}`, 'a weakstore Handle', self)
       }
       if (self.#id === 0) throw released(`Handle.prototype.${where}`)
-      if (self.#scope !== null && !self.#scope.open) throw scopeClosed(`Handle.prototype.${where}`)
+      const scope = scopeOf(self)
+      if (scope !== null && !scope.open) throw scopeClosed(`Handle.prototype.${where}`)
       if (self.#state.closing !== null) throw closed(`Handle.prototype.${where}`)
       return self.#id
     }
@@ -109,9 +106,9 @@ class Handle {
     // anything that is not a Handle, 0 for a released one.
     idOf = (h) => {
       if (h === null || typeof h !== 'object' || !(#id in h)) return undefined
-      return h.#scope === null || h.#scope.open ? h.#id : 0
+      const scope = scopeOf(h)
+      return scope === null || scope.open ? h.#id : 0
     }
-    scopeOf = (h) => h.#scope
     stateOf = (h) => h.#state
     keyOf = (h) => (h !== null && typeof h === 'object' && #key in h ? h.#key : undefined)
     markReleased = (h) => {
@@ -175,7 +172,8 @@ class Handle {
     const id = liveId(this, 'get')
     const st = this.#state
     const k = st.keyIds.get(key)
-    if (this.#scope !== null) return scopedGet(this.#scope, id, k, key)
+    const scope = scopeOf(this)
+    if (scope !== null) return scopedGet(scope, id, k, key)
     let value
     if (k !== undefined) value = native.getAt(st.index, id, k)
     else {
@@ -261,7 +259,8 @@ class Handle {
   /** Whether this handle was released. */
   get released() {
     if (!isObject(this) || !(#id in this)) throw invalidThis('Handle.prototype.released', 'a weakstore Handle', this)
-    return this.#id === 0 || (this.#scope !== null && !this.#scope.open)
+    const scope = scopeOf(this)
+    return this.#id === 0 || (scope !== null && !scope.open)
   }
 
   /**
@@ -271,9 +270,10 @@ class Handle {
   release() {
     if (!isObject(this) || !(#id in this)) throw invalidThis('Handle.prototype.release', 'a weakstore Handle', this)
     if (this.#id === 0) return
-    if (this.#scope === null) return this.#state.release(this, this.#id)
+    const scope = scopeOf(this)
+    if (scope === null) return this.#state.release(this, this.#id)
     markReleased(this)
-    this.#scope.release(this.#place)
+    scope.release(placeOf(this))
   }
 
   [Symbol.dispose]() {
@@ -287,7 +287,8 @@ class Handle {
    */
   [inspect.custom](depth, options, inspect) {
     if (!isObject(this) || !(#id in this)) return this
-    if (this.#id === 0 || (this.#scope !== null && !this.#scope.open)) return options.stylize('Handle <released>', 'special')
+    const owner = scopeOf(this)
+    if (this.#id === 0 || (owner !== null && !owner.open)) return options.stylize('Handle <released>', 'special')
     if (this.#state.closing !== null) return options.stylize('Handle <closed>', 'special')
     if (depth < 0) return options.stylize('[Handle]', 'special')
     const limit = options.depth === null ? Infinity : depth
@@ -322,6 +323,27 @@ class Handle {
 }
 
 /**
+ * A scoped handle (lib/scope.js): a Handle whose root the scope it names
+ * owns, at a place in that scope's record. A subclass, so that canonical
+ * handles carry no scope fields (a million live handles are V8 heap).
+ */
+class ScopedHandle extends Handle {
+  #scope
+  #place
+
+  constructor(key, state, id, scope, place) {
+    super(key, state, id)
+    this.#scope = scope
+    this.#place = place
+  }
+
+  static {
+    scopeOf = (h) => (#scope in h ? h.#scope : null)
+    placeOf = (h) => h.#place
+  }
+}
+
+/**
  * Handle.prototype.get through a handle of scope `scope`: one native call
  * reads the field and, for a reference, roots its object in the scope's
  * next place (src/scope_api.rs), returning its id as a bigint; a bigint
@@ -346,5 +368,5 @@ Object.defineProperty(Handle.prototype, Symbol.toStringTag, {
 
 module.exports = {
   Handle, CONSTRUCT, idOf, keyOf, stateOf, markReleased, setId, keptOf, setKept, selfRefOf, existingSelfRef,
-  scopeOf,
+  scopeOf, ScopedHandle,
 }

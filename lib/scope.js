@@ -26,10 +26,10 @@
 
 const native = require('../native.js')
 const { isObject, typeError, invalidThis, invalidValue, withCode, released, closed } = require('./errors')
-const { Handle, CONSTRUCT, idOf, stateOf } = require('./handle')
+const { ScopedHandle, CONSTRUCT, idOf, stateOf } = require('./handle')
 
 /**
- * What a scoped handle points to (Handle's #scope): its scope's number
+ * What a scoped handle points to (ScopedHandle's #scope): its scope's number
  * and state, not the Scope object, which handles do not keep reachable.
  */
 class ScopeRoots {
@@ -42,7 +42,7 @@ class ScopeRoots {
 
   /** The handle of object `id`, whose root was just recorded at place `next`. */
   took(id) {
-    return new Handle(CONSTRUCT, this.st, id, this, this.next++)
+    return new ScopedHandle(CONSTRUCT, this.st, id, this, this.next++)
   }
 
   /**
@@ -104,6 +104,7 @@ class Scope {
   alloc(fields = undefined) {
     const roots = Scope.#open(this, 'alloc')
     const st = roots.st
+    if (fields === undefined || fields === null) return roots.took(native.allocScoped(st.index, roots.number, roots.next))
     return allocWith('Scope.prototype.alloc', st, fields, () => {
       // Reading `fields` ran getters, which may have closed the scope.
       if (!roots.open) throw scopeClosedError('Scope.prototype.alloc')

@@ -129,6 +129,7 @@ class Store {
    */
   alloc(fields = undefined) {
     const st = openState(this, 'alloc')
+    if (fields === undefined || fields === null) return st.alloc() // no closure on the common path
     return allocWith('Store.prototype.alloc', st, fields, () => st.alloc())
   }
 
