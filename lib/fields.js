@@ -52,11 +52,11 @@ function refusedKind(value) {
 }
 
 /**
- * A new object from `make()` with the fields of `fields` (nothing, or a
- * plain object), for the method `where` of a store whose state is `st`.
+ * A new object from `make()` with the fields of `fields` (not undefined
+ * or null: the callers make an empty object for those themselves), for
+ * the method `where` of a store whose state is `st`.
  */
 function allocWith(where, st, fields, make) {
-  if (fields === undefined || fields === null) return make()
   if (typeof fields !== 'object' || idOf(fields) !== undefined || !isFields(fields)) {
     throw typeError(where, 'a plain object of fields (or nothing)', fields)
   }

@@ -172,15 +172,13 @@ class Handle {
     const id = liveId(this, 'get')
     const st = this.#state
     const k = st.keyIds.get(key)
-    const scope = scopeOf(this)
-    if (scope !== null) return scopedGet(scope, id, k, key)
-    let value
-    if (k !== undefined) value = native.getAt(st.index, id, k)
-    else {
+    if (k === undefined) {
       if (typeof key !== 'string') throw typeError('Handle.prototype.get', 'a string key', key)
       if (!key.isWellFormed()) return undefined // no stored key can match
-      value = native.get(st.index, id, key)
     }
+    const scope = scopeOf(this)
+    if (scope !== null) return scopedGet(scope, id, k, key)
+    const value = k !== undefined ? native.getAt(st.index, id, k) : native.get(st.index, id, key)
     if (!Array.isArray(value)) return value
     return value.length === 1 ? st.wrap(value[0]) : st.adopt(value[0])
   }
@@ -323,6 +321,19 @@ class Handle {
 }
 
 /**
+ * The object id of `handle`, an argument of method `where` that must be a
+ * live handle of the store whose state is `st` (`releasedAt` names it in
+ * the error for a released one).
+ */
+function argumentId(where, st, handle, releasedAt = where) {
+  const id = idOf(handle)
+  if (id === undefined) throw typeError(where, 'a weakstore Handle', handle)
+  if (id === 0) throw released(releasedAt)
+  if (stateOf(handle) !== st) throw invalidValue(`${where}: the handle belongs to another Store`)
+  return id
+}
+
+/**
  * A scoped handle (lib/scope.js): a Handle whose root the scope it names
  * owns, at a place in that scope's record. A subclass, so that canonical
  * handles carry no scope fields (a million live handles are V8 heap).
@@ -350,14 +361,10 @@ class ScopedHandle extends Handle {
  * value comes boxed, as [value].
  */
 function scopedGet(scope, id, k, key) {
-  const st = scope.st
-  let value
-  if (k !== undefined) value = native.getScopedAt(st.index, scope.number, scope.next, id, k)
-  else {
-    if (typeof key !== 'string') throw typeError('Handle.prototype.get', 'a string key', key)
-    if (!key.isWellFormed()) return undefined // no stored key can match
-    value = native.getScoped(st.index, scope.number, scope.next, id, key)
-  }
+  const index = scope.st.index
+  const value = k !== undefined
+    ? native.getScopedAt(index, scope.number, scope.next, id, k)
+    : native.getScoped(index, scope.number, scope.next, id, key)
   if (typeof value === 'bigint') return scope.took(Number(value))
   return Array.isArray(value) ? value[0] : value
 }
@@ -368,5 +375,5 @@ Object.defineProperty(Handle.prototype, Symbol.toStringTag, {
 
 module.exports = {
   Handle, CONSTRUCT, idOf, keyOf, stateOf, markReleased, setId, keptOf, setKept, selfRefOf, existingSelfRef,
-  scopeOf, ScopedHandle,
+  scopeOf, ScopedHandle, argumentId,
 }

@@ -25,8 +25,9 @@
 // closes it for you, and stats().scopedRoots shows what open scopes hold.
 
 const native = require('../native.js')
-const { isObject, typeError, invalidThis, invalidValue, withCode, released, closed } = require('./errors')
-const { ScopedHandle, CONSTRUCT, idOf, stateOf } = require('./handle')
+const { isObject, invalidThis, withCode, released, closed } = require('./errors')
+const { ScopedHandle, CONSTRUCT, argumentId } = require('./handle')
+const { allocWith } = require('./fields')
 
 /**
  * What a scoped handle points to (ScopedHandle's #scope): its scope's number
@@ -38,6 +39,11 @@ class ScopeRoots {
     this.number = native.openScope(st.index)
     this.open = true
     this.next = 0 // the next place in the scope's native record
+  }
+
+  /** A new empty object rooted at place `next`, and its handle. */
+  alloc() {
+    return this.took(native.allocScoped(this.st.index, this.number, this.next))
   }
 
   /** The handle of object `id`, whose root was just recorded at place `next`. */
@@ -71,9 +77,6 @@ class ScopeRoots {
 let rootsOf
 
 const scopeClosedError = (where) => withCode(new Error(`${where}: this scope was closed`), 'ERR_WEAKSTORE_SCOPE_CLOSED')
-// Required on first use: fields.js requires store.js, which requires this module.
-let allocWithFn = null
-const allocWith = (where, st, fields, make) => (allocWithFn ??= require('./fields').allocWith)(where, st, fields, make)
 
 class Scope {
   #roots
@@ -104,11 +107,11 @@ class Scope {
   alloc(fields = undefined) {
     const roots = Scope.#open(this, 'alloc')
     const st = roots.st
-    if (fields === undefined || fields === null) return roots.took(native.allocScoped(st.index, roots.number, roots.next))
+    if (fields === undefined || fields === null) return roots.alloc()
     return allocWith('Scope.prototype.alloc', st, fields, () => {
       // Reading `fields` ran getters, which may have closed the scope.
       if (!roots.open) throw scopeClosedError('Scope.prototype.alloc')
-      return roots.took(native.allocScoped(st.index, roots.number, roots.next))
+      return roots.alloc()
     })
   }
 
@@ -131,13 +134,7 @@ class Scope {
   }
 
   static #target(roots, where, handle) {
-    const id = idOf(handle)
-    if (id === undefined) throw typeError(`Scope.prototype.${where}`, 'a weakstore Handle', handle)
-    if (id === 0) throw released(`Scope.prototype.${where} (argument)`)
-    if (stateOf(handle) !== roots.st) {
-      throw invalidValue(`Scope.prototype.${where}: the handle belongs to another Store`)
-    }
-    return id
+    return argumentId(`Scope.prototype.${where}`, roots.st, handle, `Scope.prototype.${where} (argument)`)
   }
 
   /** Whether this scope was closed. */

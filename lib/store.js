@@ -5,8 +5,8 @@ const { inspect } = require('node:util')
 const { isMainThread, threadId } = require('node:worker_threads')
 const native = require('../native.js')
 const { V8FinalizationRegistry } = require('./builtins')
-const { isObject, typeError, invalidThis, invalidValue, released, closed } = require('./errors')
-const { idOf, stateOf: handleState } = require('./handle')
+const { isObject, typeError, invalidThis, invalidValue, closed } = require('./errors')
+const { argumentId } = require('./handle')
 const { StoreState, nextTurn } = require('./state')
 const { pumpStore, forgetStore } = require('./delivery')
 const sharing = require('./sharing')
@@ -222,11 +222,7 @@ class Store {
   pin(name, handle) {
     const st = openState(this, 'pin')
     sharing.pinName('Store.prototype.pin', name)
-    const id = idOf(handle)
-    if (id === undefined) throw typeError('Store.prototype.pin', 'a weakstore Handle', handle)
-    if (id === 0) throw released('Store.prototype.pin')
-    if (handleState(handle) !== st) throw invalidValue('Store.prototype.pin: the handle belongs to another Store')
-    native.pin(st.index, name, id)
+    native.pin(st.index, name, argumentId('Store.prototype.pin', st, handle))
   }
 
   /** The handle of the object pinned under `name`, in this thread; undefined if none. */
@@ -334,10 +330,7 @@ class Store {
    */
   async whyAlive(handle) {
     const st = openState(this, 'whyAlive')
-    const id = idOf(handle)
-    if (id === undefined) throw typeError('Store.prototype.whyAlive', 'a weakstore Handle', handle)
-    if (id === 0) throw released('Store.prototype.whyAlive')
-    if (handleState(handle) !== st) throw invalidValue('Store.prototype.whyAlive: the handle belongs to another Store')
+    const id = argumentId('Store.prototype.whyAlive', st, handle)
     st.registrations.flush()
     st.flushReleases()
     const path = await native.whyAlive(st.index, id, threadLabel)

@@ -154,15 +154,20 @@ fn columns(steps: Vec<Step>) -> Option<Columns> {
         counts: Vec::with_capacity(steps.len()),
         tables: Vec::with_capacity(steps.len()),
     };
-    let mut name_of = std::collections::HashMap::new();
+    let mut name_of: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
     for step in steps {
         let (id, field, count, table) = match step {
             Step::Field { key, id, count } => {
-                let next = c.names.len() as u32;
-                let at = *name_of.entry(key.clone()).or_insert(next);
-                if at == next {
-                    c.names.push(key);
-                }
+                // A name already seen costs a lookup, not a copy.
+                let at = match name_of.get(key.as_str()) {
+                    Some(&at) => at,
+                    None => {
+                        let at = c.names.len() as u32;
+                        name_of.insert(key.clone(), at);
+                        c.names.push(key);
+                        at
+                    }
+                };
                 (id, at, count, 0)
             }
             Step::Ephemeron { table, id } => (id, u32::MAX, 1, table),
